@@ -1,0 +1,2 @@
+// Placeholder build script: the runtime helper adds the C trap-unwinding shim here.
+fn main() {}

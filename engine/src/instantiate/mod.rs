@@ -1,0 +1,1 @@
+//! Stage 5: stores, instances, linear memories, tables, globals, imports.

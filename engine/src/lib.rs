@@ -1,0 +1,13 @@
+//! faasm-engine core: a WebAssembly 2.0 (+ SIMD) runtime built on Cranelift.
+//!
+//! The pipeline reads from the module names:
+//! `parse` -> `validate` -> `translate` -> `compile` -> `instantiate` -> `run`.
+//! `vm` holds the layout contract between compiled code and the runtime.
+
+pub mod compile;
+pub mod instantiate;
+pub mod parse;
+pub mod run;
+pub mod translate;
+pub mod validate;
+pub mod vm;

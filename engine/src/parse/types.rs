@@ -1,0 +1,203 @@
+//! The module description every later stage works from.
+//!
+//! `parse` fills a [`ModuleInfo`] from the wasm bytes; `validate` checks it,
+//! `translate` and `compile` read it, `instantiate` builds instances from it,
+//! and `objcache` stores it (hence `serde`) so that a cache hit needs neither
+//! the parser nor the validator. Index spaces follow the spec: imported
+//! entities come first, then the module's own definitions.
+
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+/// A WebAssembly value type (2.0 + SIMD).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ValType {
+    I32,
+    I64,
+    F32,
+    F64,
+    V128,
+    FuncRef,
+    ExternRef,
+}
+
+/// The element type of a table or segment: the two reference types of 2.0.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RefType {
+    FuncRef,
+    ExternRef,
+}
+
+impl From<RefType> for ValType {
+    fn from(r: RefType) -> ValType {
+        match r {
+            RefType::FuncRef => ValType::FuncRef,
+            RefType::ExternRef => ValType::ExternRef,
+        }
+    }
+}
+
+/// A function signature.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FuncType {
+    pub params: Vec<ValType>,
+    pub results: Vec<ValType>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableType {
+    pub elem: RefType,
+    pub min: u32,
+    pub max: Option<u32>,
+}
+
+/// Limits are in 64 KiB pages.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryType {
+    pub min: u64,
+    pub max: Option<u64>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GlobalType {
+    pub ty: ValType,
+    pub mutable: bool,
+}
+
+/// One instruction of a constant expression (the `end` is implicit).
+#[derive(Copy, Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ConstOp {
+    I32Const(i32),
+    I64Const(i64),
+    /// Raw IEEE bits, so NaN payloads survive.
+    F32Const(u32),
+    F64Const(u64),
+    V128Const(u128),
+    RefNull(RefType),
+    RefFunc(u32),
+    GlobalGet(u32),
+}
+
+/// A constant expression: a short sequence of [`ConstOp`]s leaving one value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConstExpr {
+    pub ops: Vec<ConstOp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImportKind {
+    /// Type index.
+    Func(u32),
+    Table(TableType),
+    Memory(MemoryType),
+    Global(GlobalType),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Import {
+    pub module: String,
+    pub name: String,
+    pub kind: ImportKind,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ExternKind {
+    Func,
+    Table,
+    Memory,
+    Global,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Export {
+    pub name: String,
+    pub kind: ExternKind,
+    pub index: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ElementMode {
+    Passive,
+    Active { table: u32, offset: ConstExpr },
+    Declared,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ElementSegment {
+    pub mode: ElementMode,
+    pub ty: RefType,
+    /// One constant expression per element; function-index lists are
+    /// expressed as `RefFunc` so later stages see a single form.
+    pub items: Vec<ConstExpr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum DataMode {
+    Passive,
+    Active { memory: u32, offset: ConstExpr },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataSegment {
+    pub mode: DataMode,
+    pub bytes: Vec<u8>,
+}
+
+/// Where a defined function's body sits in the original wasm bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionBody {
+    /// Byte range of the body (locals + code, without the size prefix).
+    pub range: Range<usize>,
+}
+
+/// Everything about a module except compiled code.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModuleInfo {
+    pub types: Vec<FuncType>,
+    pub imports: Vec<Import>,
+    /// Type index of every function, imported ones first.
+    pub functions: Vec<u32>,
+    pub tables: Vec<TableType>,
+    pub memories: Vec<MemoryType>,
+    pub globals: Vec<GlobalType>,
+    /// Initialisers of the defined (non-imported) globals, in order.
+    pub global_inits: Vec<ConstExpr>,
+    pub exports: Vec<Export>,
+    pub start: Option<u32>,
+    pub elements: Vec<ElementSegment>,
+    pub data: Vec<DataSegment>,
+    pub data_count: Option<u32>,
+    /// Bodies of the defined functions, in order (index = func index - num_imported_funcs).
+    pub bodies: Vec<FunctionBody>,
+    pub num_imported_funcs: u32,
+    pub num_imported_tables: u32,
+    pub num_imported_memories: u32,
+    pub num_imported_globals: u32,
+    /// Function names from the `name` custom section, sorted by index (for backtraces).
+    pub func_names: Vec<(u32, String)>,
+    /// Module name from the `name` section, if any.
+    pub name: Option<String>,
+}
+
+impl ModuleInfo {
+    /// The signature of function `index`.
+    pub fn func_type(&self, index: u32) -> &FuncType {
+        &self.types[self.functions[index as usize] as usize]
+    }
+
+    pub fn is_imported_func(&self, index: u32) -> bool {
+        index < self.num_imported_funcs
+    }
+
+    pub fn num_defined_funcs(&self) -> u32 {
+        self.functions.len() as u32 - self.num_imported_funcs
+    }
+
+    /// Name from the `name` section, for backtraces and error messages.
+    pub fn func_name(&self, index: u32) -> Option<&str> {
+        self.func_names
+            .binary_search_by_key(&index, |(i, _)| *i)
+            .ok()
+            .map(|i| self.func_names[i].1.as_str())
+    }
+}

@@ -1,0 +1,1 @@
+//! Stage 6: calling into compiled code, traps and signal handling.

@@ -1,0 +1,1 @@
+//! Stage 3: wasm function bodies -> Cranelift IR (`cranelift-frontend`).

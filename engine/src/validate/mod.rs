@@ -1,0 +1,1 @@
+//! Stage 2: our own validator (module-level rules and function bodies).

@@ -1,0 +1,149 @@
+//! Memory layout of the structures compiled code reads and writes.
+//!
+//! All structs are `#[repr(C)]`; the `*_OFFSET` constants are what the
+//! translator uses, derived with `offset_of!` so they cannot drift.
+//!
+//! ## Calling convention of compiled wasm functions
+//! Every wasm function (defined or imported) is called with the platform's
+//! default convention (`CallConv::triple_default`, System V on x86-64) and the
+//! signature `(callee_vmctx: i64, caller_vmctx: i64, wasm params...) -> wasm results`,
+//! with Cranelift's `enable_multi_ret_implicit_sret` for results that do not
+//! fit in registers. `callee_vmctx` is the `VMContext` of the instance that
+//! owns the callee (for a host function: its `VMFuncRef::vmctx`, a host
+//! context); `caller_vmctx` lets host functions find the caller's memory.
+//!
+//! ## References
+//! A `funcref` value is a `*const VMFuncRef` (0 = null). An `externref` value
+//! is an opaque non-zero 64-bit handle chosen by the host (0 = null).
+//! Both are `i64` in Cranelift IR.
+//!
+//! ## Values crossing the host boundary
+//! Trampolines pass parameters and results through arrays of [`ValRaw`]
+//! (16 bytes each, little-endian, lower bytes first): i32 is stored
+//! zero-extended in the low 4 bytes, f32/f64 as raw bits, references as
+//! their 64-bit value.
+
+use std::mem::offset_of;
+
+/// One value in a host <-> wasm array call.
+#[repr(C, align(16))]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct ValRaw(pub u128);
+
+impl ValRaw {
+    pub fn i32(v: i32) -> ValRaw { ValRaw(v as u32 as u128) }
+    pub fn i64(v: i64) -> ValRaw { ValRaw(v as u64 as u128) }
+    pub fn f32_bits(v: u32) -> ValRaw { ValRaw(v as u128) }
+    pub fn f64_bits(v: u64) -> ValRaw { ValRaw(v as u128) }
+    pub fn v128(v: u128) -> ValRaw { ValRaw(v) }
+    pub fn reference(v: u64) -> ValRaw { ValRaw(v as u128) }
+    pub fn get_i32(self) -> i32 { self.0 as u32 as i32 }
+    pub fn get_u32(self) -> u32 { self.0 as u32 }
+    pub fn get_i64(self) -> i64 { self.0 as u64 as i64 }
+    pub fn get_u64(self) -> u64 { self.0 as u64 }
+    pub fn get_f32_bits(self) -> u32 { self.0 as u32 }
+    pub fn get_f64_bits(self) -> u64 { self.0 as u64 }
+    pub fn get_v128(self) -> u128 { self.0 }
+    pub fn get_ref(self) -> u64 { self.0 as u64 }
+}
+
+/// Per-thread execution limits shared by every instance of a store.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct VMLimits {
+    /// Lowest stack pointer compiled code may use; the prologue of every
+    /// wasm function compares against it (Cranelift `stack_limit`) and traps
+    /// with `STACK_OVERFLOW` below it.
+    pub stack_limit: usize,
+}
+pub const LIMITS_STACK_LIMIT_OFFSET: i32 = offset_of!(VMLimits, stack_limit) as i32;
+
+/// A linear memory as compiled code sees it. The base never moves: memories
+/// are reserved at their full 32-bit reach plus guard (see `instantiate`), so
+/// the translator may load `base` once per function. `length` changes on
+/// `memory.grow` and must be reloaded.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMMemory {
+    pub base: *mut u8,
+    /// Current size in bytes.
+    pub length: usize,
+}
+pub const MEMORY_BASE_OFFSET: i32 = offset_of!(VMMemory, base) as i32;
+pub const MEMORY_LENGTH_OFFSET: i32 = offset_of!(VMMemory, length) as i32;
+
+/// Bytes reserved for every 32-bit memory: any `u32` address plus any `u32`
+/// offset plus a 16-byte access stays inside, so loads and stores need no
+/// bounds check — an out-of-bounds access hits an inaccessible page.
+pub const MEMORY_RESERVATION: usize = (8 << 30) + (64 << 10);
+pub const WASM_PAGE_SIZE: usize = 65536;
+
+/// A table as compiled code sees it: `length` pointer-sized elements at
+/// `base` (funcref: `*const VMFuncRef`, externref: handle). Both fields may
+/// change on `table.grow`, so compiled code reloads them on each access.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMTable {
+    pub base: *mut usize,
+    pub length: u32,
+}
+pub const TABLE_BASE_OFFSET: i32 = offset_of!(VMTable, base) as i32;
+pub const TABLE_LENGTH_OFFSET: i32 = offset_of!(VMTable, length) as i32;
+
+/// Storage of one global: 16 bytes, value in the low bytes as in [`ValRaw`].
+#[repr(C, align(16))]
+#[derive(Debug, Default)]
+pub struct VMGlobal {
+    pub value: ValRaw,
+}
+
+/// What a `funcref` points to, and how every call is made.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMFuncRef {
+    /// Entry of the function with the wasm calling convention above.
+    pub code: *const u8,
+    /// Passed as `callee_vmctx`.
+    pub vmctx: *mut VMContext,
+    /// Engine-wide signature id (see `Engine`'s signature registry); equal
+    /// ids mean equal function types, so `call_indirect` compares one word.
+    pub type_id: u32,
+}
+pub const FUNCREF_CODE_OFFSET: i32 = offset_of!(VMFuncRef, code) as i32;
+pub const FUNCREF_VMCTX_OFFSET: i32 = offset_of!(VMFuncRef, vmctx) as i32;
+pub const FUNCREF_TYPE_ID_OFFSET: i32 = offset_of!(VMFuncRef, type_id) as i32;
+pub const FUNCREF_SIZE: i32 = std::mem::size_of::<VMFuncRef>() as i32;
+
+/// The per-instance context. Compiled code holds a pointer to it in its
+/// first parameter. Every array is indexed by the module's own index space
+/// (imports first) and owned by the runtime; imported entities are pointers
+/// into their owners, so sharing needs no copying.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMContext {
+    /// Shared with every instance of the store.
+    pub limits: *const VMLimits,
+    /// `memories[i]` points to memory `i`.
+    pub memories: *const *mut VMMemory,
+    /// `globals[i]` points to global `i`'s storage.
+    pub globals: *const *mut VMGlobal,
+    /// `tables[i]` points to table `i`.
+    pub tables: *const *mut VMTable,
+    /// One `VMFuncRef` per function, imported first; `ref.func i` yields
+    /// `&funcs[i]`, and a direct call to `i` goes through it.
+    pub funcs: *const VMFuncRef,
+    /// Engine-wide signature id for each entry of the module's type section.
+    pub type_ids: *const u32,
+    /// Runtime functions, indexed by [`crate::vm::libcalls::Libcall`].
+    pub libcalls: *const usize,
+    /// Opaque pointer for the runtime's own use (its instance record).
+    pub runtime: *mut u8,
+}
+pub const VMCTX_LIMITS_OFFSET: i32 = offset_of!(VMContext, limits) as i32;
+pub const VMCTX_MEMORIES_OFFSET: i32 = offset_of!(VMContext, memories) as i32;
+pub const VMCTX_GLOBALS_OFFSET: i32 = offset_of!(VMContext, globals) as i32;
+pub const VMCTX_TABLES_OFFSET: i32 = offset_of!(VMContext, tables) as i32;
+pub const VMCTX_FUNCS_OFFSET: i32 = offset_of!(VMContext, funcs) as i32;
+pub const VMCTX_TYPE_IDS_OFFSET: i32 = offset_of!(VMContext, type_ids) as i32;
+pub const VMCTX_LIBCALLS_OFFSET: i32 = offset_of!(VMContext, libcalls) as i32;
+pub const VMCTX_RUNTIME_OFFSET: i32 = offset_of!(VMContext, runtime) as i32;

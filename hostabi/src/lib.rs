@@ -1,0 +1,1 @@
+//! hostabi (to be written)

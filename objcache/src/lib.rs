@@ -1,0 +1,1 @@
+//! objcache (to be written)

@@ -1,0 +1,2 @@
+//! The `faasm-engine` command line.
+fn main() {}
