@@ -11,3 +11,11 @@ pub mod run;
 pub mod translate;
 pub mod validate;
 pub mod vm;
+
+mod error;
+pub use error::{Error, Frame, Trap, TrapReason};
+pub use parse::types::{
+    ExternKind, FuncType, GlobalType, MemoryType, ModuleInfo, RefType, TableType, ValType,
+};
+pub use vm::layout::ValRaw;
+pub use vm::trap::TrapKind;
