@@ -2,9 +2,11 @@
 //! module, functions compiled in parallel.
 //!
 //! `isa` builds the host target; `trampolines` generates the host<->wasm
-//! adapters; `module` compiles everything and links it into one blob.
+//! adapters; `module` compiles everything and links it into one blob;
+//! `code_memory` (owned by the runtime) maps it executable.
 
 pub mod artifact;
+pub mod code_memory;
 pub mod isa;
 pub mod module;
 pub mod trampolines;

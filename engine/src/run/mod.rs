@@ -1,1 +1,9 @@
 //! Stage 6: calling into compiled code, traps and signal handling.
+//!
+//! `entry` calls compiled code inside a sigsetjmp catch (catch.c),
+//! `signals` turns faults in compiled code into traps, and `backtrace`
+//! walks the frame-pointer chain of a trap.
+
+pub mod backtrace;
+pub mod entry;
+pub mod signals;
