@@ -7,3 +7,6 @@
 pub mod backtrace;
 pub mod entry;
 pub mod signals;
+
+#[cfg(all(test, target_arch = "x86_64", target_os = "linux"))]
+mod tests;
