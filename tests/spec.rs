@@ -30,6 +30,8 @@
 mod backend;
 #[path = "spec/driver.rs"]
 mod driver;
+#[path = "spec/engine_backend.rs"]
+mod engine_backend;
 #[path = "spec/report.rs"]
 mod report;
 #[path = "spec/runner.rs"]

@@ -3,6 +3,7 @@
 //! stable order.
 
 use crate::driver::{self, Sink};
+use crate::engine_backend::FaasmEngine;
 use crate::report::{self, FileResult, ProtocolSink};
 use crate::wasmtime_backend::Wasmtime;
 use std::collections::BTreeMap;
@@ -84,12 +85,7 @@ fn all_scripts() -> Vec<(String, &'static str)> {
 
 fn run_in_process(kind: BackendKind, text: &str, sink: &mut dyn Sink) {
     match kind {
-        BackendKind::Engine => {
-            // Wired to engine_backend.rs once the runtime API (Store, Linker,
-            // Instance, Func::call) exists on this branch.
-            eprintln!("spec: the faasm-engine backend needs the runtime API, not merged yet");
-            std::process::exit(3);
-        }
+        BackendKind::Engine => driver::run_script::<FaasmEngine>(text, sink),
         BackendKind::Wasmtime => driver::run_script::<Wasmtime>(text, sink),
     }
 }
