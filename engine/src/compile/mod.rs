@@ -1,17 +1,15 @@
 //! Stage 4: Cranelift IR -> position-independent machine code for the whole
 //! module, functions compiled in parallel.
+//!
+//! `isa` builds the host target; `trampolines` generates the host<->wasm
+//! adapters; `module` compiles everything and links it into one blob;
+//! `code_memory` (owned by the runtime) maps it executable.
 
 pub mod artifact;
-pub use artifact::*;
 pub mod code_memory;
 pub mod isa;
-
-/// Temporary until branch `translate` lands (replaced by its compile_module).
-pub fn compile_module(
-    _isa: &dyn cranelift_codegen::isa::TargetIsa,
-    _info: &crate::parse::types::ModuleInfo,
-    _wasm: &[u8],
-    _parallel: bool,
-) -> Result<CompiledCode, crate::Error> {
-    Err(crate::Error::Compile { func: None, message: "the compiler has not been merged yet".into() })
-}
+pub mod module;
+pub mod trampolines;
+pub use artifact::*;
+pub use isa::{host_isa, settings_fingerprint, OptLevel};
+pub use module::compile_module;

@@ -18,6 +18,8 @@ mod names;
 pub mod types;
 
 pub use module::parse;
+pub(crate) use const_expr::heap_type as convert_heap_type;
+pub(crate) use convert::val_type as convert_val_type;
 pub use types::*;
 
 /// The feature set the reader decodes with: WebAssembly 2.0, which in
