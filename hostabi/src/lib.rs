@@ -16,4 +16,4 @@ pub mod table;
 pub mod wasi;
 
 pub use memory::GuestMemory;
-pub use table::{HostFn, HostFunc};
+pub use table::{link, HostFn, HostFunc};

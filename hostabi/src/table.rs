@@ -183,3 +183,23 @@ macro_rules! host_functions {
         Err($imp($ctx, $mem, $($arg),*))
     }};
 }
+
+/// Defines every row of `funcs` in `linker`, all acting on the one shared
+/// `state`. Each call locks the state for its duration (the guest is
+/// single-threaded, so the lock is never contended; it is what lets host
+/// functions be `Send + Sync` as the engine requires).
+pub fn link<S: Send + 'static>(linker: &mut engine::Linker, funcs: &[HostFunc<S>], state: &std::sync::Arc<std::sync::Mutex<S>>) {
+    for f in funcs {
+        let f = *f;
+        let st = std::sync::Arc::clone(state);
+        linker.func_raw(f.module, f.name, f.ty(), move |caller, args| {
+            let mut guard = st
+                .lock()
+                .map_err(|_| Trap::host(format!("{}.{}: host state poisoned by an earlier panic", f.module, f.name)))?;
+            // A caller without memory sees an empty one: every pointer it
+            // passes is then EFAULT.
+            let memory: &mut [u8] = caller.memory().unwrap_or_default();
+            f.invoke(&mut guard, memory, args)
+        });
+    }
+}

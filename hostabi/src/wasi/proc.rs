@@ -75,11 +75,6 @@ pub fn raise(sig: u32) -> Result<Raise, Errno> {
     }
 }
 
-/// Name of a WASI signal, for messages.
-pub fn signal_name(sig: u32) -> Option<&'static str> {
-    SIGNALS.iter().find(|s| s.0 == sig).map(|s| s.1)
-}
-
 pub fn sched_yield(_ctx: &mut WasiCtx, _mem: &mut GuestMemory<'_>) -> Result<(), Errno> {
     std::thread::yield_now();
     Ok(())

@@ -77,9 +77,6 @@ impl Resolved<'_> {
     pub fn name(&self) -> &OsStr {
         OsStr::from_bytes(&self.name)
     }
-    pub fn is_self(&self) -> bool {
-        self.name == b"."
-    }
 }
 
 fn components(path: &[u8]) -> impl Iterator<Item = &[u8]> {
