@@ -30,6 +30,20 @@ pub(crate) fn const_expr(expr: &wp::ConstExpr<'_>) -> Result<ConstExpr, Error> {
             wp::Operator::RefNull { hty } => ConstOp::RefNull(heap_type(hty, offset)?),
             wp::Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             wp::Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            wp::Operator::I32Add
+            | wp::Operator::I32Sub
+            | wp::Operator::I32Mul
+            | wp::Operator::I64Add
+            | wp::Operator::I64Sub
+            | wp::Operator::I64Mul => {
+                return Err(Error::Invalid {
+                    func: None,
+                    offset,
+                    message: "constant expression required: arithmetic in constant expressions \
+                              (extended-const proposal) is not supported"
+                        .into(),
+                })
+            }
             _ => {
                 return Err(Error::Invalid {
                     func: None,
@@ -58,6 +72,6 @@ pub(crate) fn heap_type(hty: wp::HeapType, offset: usize) -> Result<RefType, Err
         wp::HeapType::Abstract { shared: false, ty: wp::AbstractHeapType::Extern } => {
             Ok(RefType::ExternRef)
         }
-        other => Err(unsupported(offset, &format!("heap type {other:?}"))),
+        other => Err(unsupported(offset, &format!("heap type {other:?} is"))),
     }
 }

@@ -14,7 +14,7 @@ pub(crate) fn ref_type(t: wp::RefType, offset: usize) -> Result<RefType, Error> 
     } else if t == wp::RefType::EXTERNREF {
         Ok(RefType::ExternRef)
     } else {
-        Err(unsupported(offset, &format!("reference type {t}")))
+        Err(unsupported(offset, &format!("reference type {t} is")))
     }
 }
 

@@ -195,9 +195,11 @@ impl<'a> FuncValidator<'a> {
         {
             return Ok(());
         }
+        let tag = super::proposal::proposal_of(&op);
         Err(self.err(format!(
-            "unsupported instruction {} (not part of WebAssembly 2.0 + SIMD)",
-            op_name(&op)
+            "unsupported instruction {}: the {} proposal is not supported (only WebAssembly 2.0 + SIMD is)",
+            op_name(&op),
+            super::proposal::describe(tag)
         )))
     }
 

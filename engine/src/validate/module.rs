@@ -133,7 +133,19 @@ fn tables(info: &ModuleInfo) -> Result<(), Fail> {
 fn memories(info: &ModuleInfo) -> Result<(), Fail> {
     let imported = info.num_imported_memories as usize;
     if info.memories.len() > 1 {
-        let item = if imported > 1 { Item::Import(0) } else { Item::Memory(0) };
+        // Point at the second memory, imported or defined.
+        let item = if imported > 1 {
+            let second = info
+                .imports
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| matches!(i.kind, ImportKind::Memory(_)))
+                .nth(1)
+                .map_or(0, |(k, _)| k);
+            Item::Import(second as u32)
+        } else {
+            Item::Memory((1 - imported) as u32)
+        };
         return Err(fail(item, "multiple memories are not allowed (multi-memory is not supported)"));
     }
     for (j, m) in info.memories.iter().enumerate().skip(imported) {
