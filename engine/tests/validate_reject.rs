@@ -44,14 +44,20 @@ fn proposals_beyond_2_0_are_rejected_clearly() {
     ];
     for (text, needle) in cases {
         let bytes = wat(text);
-        assert!(validate_support::oracle(&bytes).is_err(), "wasmparser (2.0) accepts {text}");
+        assert!(
+            validate_support::oracle(&bytes).is_err(),
+            "wasmparser (2.0) accepts {text}"
+        );
         match run(&bytes) {
             Ok(()) => panic!("accepted: {text}"),
             Err(e) => {
                 let msg = e.to_string();
                 println!("{text}\n  -> {msg}");
                 assert!(msg.contains("not supported"), "{text}: {msg}");
-                assert!(msg.contains(needle), "{text}: `{msg}` does not mention {needle}");
+                assert!(
+                    msg.contains(needle),
+                    "{text}: `{msg}` does not mention {needle}"
+                );
             }
         }
     }
@@ -69,7 +75,9 @@ fn invalid_modules_use_spec_wording() {
         ("(module (func (call 7)))", "unknown function", Some(0)),
         ("(module (global i32 (i32.const 0)) (func (global.set 0 (i32.const 1))))", "global is immutable", Some(0)),
         ("(module (func (drop (i8x16.extract_lane_s 16 (v128.const i64x2 0 0)))))", "invalid lane index", Some(0)),
-        ("(module (global i32 (i32.const 0)) (global i32 (global.get 0)))", "constant expression required", None),
+        ("(module (global i32 (i32.const 0)) (global i32 (global.get 0)))", "unknown global", None),
+        ("(module (global (import \"m\" \"g\") (mut i32)) (global i32 (global.get 0)))", "constant expression required", None),
+        ("(module (global i32 (i32.const 0)) (memory 1) (data (global.get 0) \"\"))", "constant expression required", None),
         ("(module (memory 65537))", "memory size must be at most 65536 pages", None),
         ("(module (table 2 1 funcref))", "size minimum must not be greater than maximum", None),
         ("(module (func (param i32)) (start 0))", "start function", None),
@@ -85,13 +93,26 @@ fn invalid_modules_use_spec_wording() {
         } else {
             wat(text)
         };
-        assert!(validate_support::oracle(&bytes).is_err(), "wasmparser accepts {text}");
+        assert!(
+            validate_support::oracle(&bytes).is_err(),
+            "wasmparser accepts {text}"
+        );
         match run(&bytes) {
             Ok(()) => panic!("accepted: {text}"),
-            Err(Error::Invalid { func: f, offset, message }) => {
-                assert!(message.contains(needle), "{text}: `{message}` lacks `{needle}`");
+            Err(Error::Invalid {
+                func: f,
+                offset,
+                message,
+            }) => {
+                assert!(
+                    message.contains(needle),
+                    "{text}: `{message}` lacks `{needle}`"
+                );
                 assert_eq!(f, *func, "{text}: wrong function index ({message})");
-                assert!(offset >= 8 && offset < bytes.len(), "{text}: offset {offset}");
+                assert!(
+                    offset >= 8 && offset < bytes.len(),
+                    "{text}: offset {offset}"
+                );
             }
             Err(e) => panic!("{text}: expected Invalid, got {e}"),
         }
@@ -128,9 +149,16 @@ fn body_error_offsets_are_inside_the_body() {
     let bytes = wat("(module (func (nop)) (func (result i32) (nop) (f32.const 1)))");
     let info = engine::parse::parse(&bytes).expect("parses");
     match engine::validate::validate(&info, &bytes) {
-        Err(Error::Invalid { func: Some(1), offset, .. }) => {
+        Err(Error::Invalid {
+            func: Some(1),
+            offset,
+            ..
+        }) => {
             let range = info.bodies[1].range.clone();
-            assert!(range.contains(&offset), "offset {offset} outside body {range:?}");
+            assert!(
+                range.contains(&offset),
+                "offset {offset} outside body {range:?}"
+            );
         }
         other => panic!("expected an error in function 1, got {other:?}"),
     }

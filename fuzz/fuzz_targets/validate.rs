@@ -58,7 +58,9 @@ fn smith_config(mode: u8) -> wasm_smith::Config {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let bytes = if mode & 1 == 0 {
         rest.to_vec()
     } else {
@@ -69,7 +71,8 @@ fuzz_target!(|data: &[u8]| {
         }
     };
 
-    let ours = engine::parse::parse(&bytes).and_then(|info| engine::validate::validate(&info, &bytes));
+    let ours =
+        engine::parse::parse(&bytes).and_then(|info| engine::validate::validate(&info, &bytes));
     let theirs = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::WASM2)
         .validate_all(&bytes)
         .map(|_| ());
@@ -81,7 +84,8 @@ fuzz_target!(|data: &[u8]| {
 
     // Parallel body validation must be deterministic.
     if let Err(first) = &ours {
-        let again = engine::parse::parse(&bytes).and_then(|info| engine::validate::validate(&info, &bytes));
+        let again =
+            engine::parse::parse(&bytes).and_then(|info| engine::validate::validate(&info, &bytes));
         assert_eq!(Some(first.to_string()), again.err().map(|e| e.to_string()));
     }
 });

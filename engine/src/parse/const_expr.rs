@@ -66,12 +66,14 @@ pub(crate) fn const_expr(expr: &wp::ConstExpr<'_>) -> Result<ConstExpr, Error> {
 /// The heap type of `ref.null`: only the two abstract 2.0 types.
 pub(crate) fn heap_type(hty: wp::HeapType, offset: usize) -> Result<RefType, Error> {
     match hty {
-        wp::HeapType::Abstract { shared: false, ty: wp::AbstractHeapType::Func } => {
-            Ok(RefType::FuncRef)
-        }
-        wp::HeapType::Abstract { shared: false, ty: wp::AbstractHeapType::Extern } => {
-            Ok(RefType::ExternRef)
-        }
+        wp::HeapType::Abstract {
+            shared: false,
+            ty: wp::AbstractHeapType::Func,
+        } => Ok(RefType::FuncRef),
+        wp::HeapType::Abstract {
+            shared: false,
+            ty: wp::AbstractHeapType::Extern,
+        } => Ok(RefType::ExternRef),
         other => Err(unsupported(offset, &format!("heap type {other:?} is"))),
     }
 }
