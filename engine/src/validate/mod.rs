@@ -20,6 +20,7 @@ mod limits;
 mod locate;
 mod module;
 mod ops;
+mod proposal;
 
 pub use context::Context;
 
