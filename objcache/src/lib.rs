@@ -11,7 +11,8 @@
 //!   target, CPU features, compiler settings) and the cache key built from it;
 //! - [`format`]: the file format below, written and verified;
 //! - [`file`]: atomic publication and verified, private mapping of files;
-//! - [`cache`]: the cache directory, lookup with recovery, `stats`, `clear`.
+//! - [`cache`]: the cache directory, lookup with recovery, `stats`, `clear`;
+//! - [`progress`]: the progress bar shown during long compilations.
 //!
 //! # The artifact format (version 1)
 //!
@@ -69,6 +70,7 @@ pub mod cache;
 pub mod file;
 pub mod format;
 pub mod key;
+pub mod progress;
 
 pub use cache::{default_dir, Artifact, Cache, Cleared, Outcome, Stats, EXTENSION};
 pub use file::Mapped;
