@@ -8,16 +8,18 @@
 
 use crate::format::{self, ArtifactRef, Decoded, Rejection};
 use crate::key::Fingerprint;
-use memmap2::{Mmap, MmapOptions};
+use memmap2::{MmapMut, MmapOptions};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A verified artifact and the private mapping of its file that holds the
-/// code (at `decoded.code_range`).
+/// code (at `decoded.code_range`). The mapping is copy-on-write and
+/// writable, as the engine's code memory takes it (it turns the code pages
+/// read+exec); nothing writes to it, so no page is ever copied.
 pub struct Mapped {
-    pub mmap: Mmap,
+    pub mmap: MmapMut,
     pub decoded: Decoded,
     pub path: PathBuf,
 }
@@ -52,13 +54,14 @@ pub fn open_verified(
         // mmap refuses empty mappings; an empty file is just corrupt.
         return Err(Rejection::Empty);
     }
-    // SAFETY: a private, read-only mapping of a file we opened. Its contents
-    // could still change under us if another process wrote to the file in
-    // place (or truncated it: SIGBUS). Our writers never do (they publish by
-    // rename, which leaves this inode alone), the file is owned by the current
-    // user (checked above), and everything that follows reads the mapping
-    // through bounds-checked slices and verifies the checksum first.
-    let mmap = unsafe { MmapOptions::new().map_copy_read_only(&file) }
+    // SAFETY: a private (copy-on-write) mapping of a file we opened. Its
+    // contents could still change under us if another process wrote to the
+    // file in place (or truncated it: SIGBUS). Our writers never do (they
+    // publish by rename, which leaves this inode alone), the file is owned by
+    // the current user (checked above), and everything that follows reads
+    // the mapping through bounds-checked slices and verifies the checksum
+    // before any of it can be made executable.
+    let mmap = unsafe { MmapOptions::new().map_copy(&file) }
         .map_err(|e| Rejection::Io(format!("mmap: {e}")))?;
     let decoded = format::decode(&mmap, current, wasm_sha256)?;
     Ok(Some(Mapped {
