@@ -12,10 +12,23 @@ pub mod translate;
 pub mod validate;
 pub mod vm;
 
+mod engine;
 mod error;
+mod module;
+pub use engine::{Config, Engine, OptLevel};
 pub use error::{Error, Frame, Trap, TrapReason};
+pub use instantiate::func::{Caller, Func};
+pub use instantiate::global::Global;
+pub use instantiate::instance::Instance;
+pub use instantiate::linker::Linker;
+pub use instantiate::memory::Memory;
+pub use instantiate::store::Store;
+pub use instantiate::table::Table;
+pub use instantiate::values::{Extern, Val};
+pub use module::Module;
 pub use parse::types::{
-    ExternKind, FuncType, GlobalType, MemoryType, ModuleInfo, RefType, TableType, ValType,
+    Export, ExternKind, FuncType, GlobalType, Import, ImportKind, MemoryType, ModuleInfo, RefType,
+    TableType, ValType,
 };
 pub use vm::layout::ValRaw;
 pub use vm::trap::TrapKind;

@@ -1,5 +1,15 @@
 //! Stage 4: Cranelift IR -> position-independent machine code for the whole
 //! module, functions compiled in parallel.
+//!
+//! `isa` builds the host target; `trampolines` generates the host<->wasm
+//! adapters; `module` compiles everything and links it into one blob;
+//! `code_memory` (owned by the runtime) maps it executable.
 
 pub mod artifact;
+pub mod code_memory;
+pub mod isa;
+pub mod module;
+pub mod trampolines;
 pub use artifact::*;
+pub use isa::{host_isa, settings_fingerprint, OptLevel};
+pub use module::compile_module;

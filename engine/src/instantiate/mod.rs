@@ -1,1 +1,17 @@
 //! Stage 5: stores, instances, linear memories, tables, globals, imports.
+//!
+//! `store` owns every runtime object; `instance` builds VMContexts and runs
+//! segment initialisation; `linker` resolves imports by name and checks
+//! their types; `memory`, `table` and `global` are the objects themselves;
+//! `func` is host functions and calls from the host; `libcalls` are the
+//! runtime functions compiled code calls.
+
+pub mod func;
+pub mod global;
+pub mod instance;
+pub mod libcalls;
+pub mod linker;
+pub mod memory;
+pub mod store;
+pub mod table;
+pub mod values;

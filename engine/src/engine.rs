@@ -1,0 +1,153 @@
+//! The engine: configuration, the compilation target, and the engine-wide
+//! registry of function signatures.
+//!
+//! Signature ids are engine-wide so that `call_indirect` can compare one
+//! word even when the callee came from another module (imports, shared
+//! tables). An `Engine` is cheap to clone (an `Arc`).
+
+use crate::compile::code_memory::{CodeMemory, CodeMeta};
+use crate::error::Error;
+use crate::parse::types::{FuncType, ModuleInfo};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+pub use crate::compile::isa::OptLevel;
+use cranelift_codegen::isa::OwnedTargetIsa;
+
+/// Engine settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub opt_level: OptLevel,
+    /// Stack that wasm code may use per call from the host, in bytes.
+    pub max_wasm_stack: usize,
+    /// Compile a module's functions on several threads.
+    pub parallel_compilation: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config { opt_level: OptLevel::Speed, max_wasm_stack: 1 << 20, parallel_compilation: true }
+    }
+}
+
+#[derive(Default)]
+struct Signatures {
+    ids: HashMap<FuncType, u32>,
+}
+
+/// A wasm-to-host trampoline compiled by the engine for one signature (for
+/// host functions used as funcref values outside any importing module).
+struct HostTrampoline {
+    /// Keeps the code mapped (and registered) for the engine's lifetime.
+    _code: CodeMemory,
+    entry: usize,
+}
+
+struct EngineInner {
+    config: Config,
+    /// Built on first use, so that `Engine::default()` cannot fail.
+    isa: OnceLock<Result<OwnedTargetIsa, String>>,
+    signatures: Mutex<Signatures>,
+    host_trampolines: Mutex<HashMap<u32, HostTrampoline>>,
+}
+
+/// Compilation settings, target and signature registry. Clone is cheap.
+#[derive(Clone)]
+pub struct Engine(Arc<EngineInner>);
+
+impl Default for Engine {
+    fn default() -> Engine {
+        Engine::with_config(Config::default())
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("config", &self.0.config).finish()
+    }
+}
+
+impl Engine {
+    /// An engine for the host CPU; fails if Cranelift cannot target it.
+    pub fn new(config: Config) -> Result<Engine, Error> {
+        let engine = Engine::with_config(config);
+        engine.isa()?;
+        Ok(engine)
+    }
+
+    fn with_config(config: Config) -> Engine {
+        Engine(Arc::new(EngineInner {
+            config,
+            isa: OnceLock::new(),
+            signatures: Mutex::new(Signatures::default()),
+            host_trampolines: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// The Cranelift target for this host.
+    pub fn isa(&self) -> Result<&dyn cranelift_codegen::isa::TargetIsa, Error> {
+        let r = self
+            .0
+            .isa
+            .get_or_init(|| crate::compile::isa::host_isa(self.0.config.opt_level).map_err(|e| e.to_string()));
+        match r {
+            Ok(isa) => Ok(&**isa),
+            Err(e) => Err(Error::Compile { func: None, message: e.clone() }),
+        }
+    }
+
+    /// Everything about this engine that changes generated code (target,
+    /// CPU features, Cranelift settings, engine version), for cache keys.
+    pub fn fingerprint(&self) -> Result<String, Error> {
+        Ok(format!(
+            "faasm-engine {}\n{}",
+            env!("CARGO_PKG_VERSION"),
+            crate::compile::isa::settings_fingerprint(self.isa()?)
+        ))
+    }
+
+    /// Whether two handles are the same engine.
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+
+    /// The engine-wide id of a signature (registered on first use).
+    pub fn signature_id(&self, ty: &FuncType) -> u32 {
+        let mut sigs = self.0.signatures.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(&id) = sigs.ids.get(ty) {
+            return id;
+        }
+        let id = sigs.ids.len() as u32;
+        sigs.ids.insert(ty.clone(), id);
+        id
+    }
+
+    /// A wasm-to-host trampoline for `ty` that lives as long as the engine.
+    pub(crate) fn host_trampoline(&self, ty: &FuncType) -> Result<*const u8, Error> {
+        let id = self.signature_id(ty);
+        let mut map = self.0.host_trampolines.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = map.get(&id) {
+            return Ok(t.entry as *const u8);
+        }
+        // A module with this one type and no functions: compiling it yields
+        // exactly the trampolines for the type.
+        let info = ModuleInfo { types: vec![ty.clone()], ..ModuleInfo::default() };
+        let compiled = crate::compile::compile_module(self.isa()?, &info, &[], false)?;
+        let range = *compiled.host_trampolines.first().ok_or_else(|| Error::Compile {
+            func: None,
+            message: "the compiler produced no host trampoline".into(),
+        })?;
+        let mut code = CodeMemory::new(&compiled.code)?;
+        let entry = code.ptr_of(range).ok_or_else(|| Error::Compile {
+            func: None,
+            message: "host trampoline outside the code".into(),
+        })? as usize;
+        code.register(Arc::new(CodeMeta { traps: compiled.traps.clone(), ..CodeMeta::default() }));
+        map.insert(id, HostTrampoline { _code: code, entry });
+        Ok(entry as *const u8)
+    }
+}

@@ -1,0 +1,276 @@
+//! Functions as the host sees them: handles to wasm functions of an
+//! instance or to host functions, calling them from the host, and the
+//! `Caller` context given to host functions.
+
+use crate::error::{Error, Trap};
+use crate::instantiate::instance::Instance;
+use crate::instantiate::memory::foreign;
+use crate::instantiate::store::Store;
+use crate::instantiate::values::{Extern, Val};
+use crate::parse::types::FuncType;
+use crate::run::entry;
+use crate::vm::layout::{VMContext, VMFuncRef, VMLimits, ValRaw};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+/// A host function taking and returning typed values.
+pub type TypedHostFn = dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync;
+/// A host function working on the raw value array: params in
+/// `args[..n_params]`, results written to `args[..n_results]`.
+pub type RawHostFn = dyn Fn(&mut Caller<'_>, &mut [ValRaw]) -> Result<(), Trap> + Send + Sync;
+
+#[derive(Clone)]
+pub(crate) enum HostFn {
+    Typed(Arc<TypedHostFn>),
+    Raw(Arc<RawHostFn>),
+}
+
+/// A host function owned by a store. Its address is the `vmctx` of every
+/// VMFuncRef that calls it (the "host context" HostCall receives).
+pub(crate) struct HostFuncData {
+    /// Shared so a call can hold it without copying the type.
+    pub ty: Arc<FuncType>,
+    pub type_id: u32,
+    pub func: HostFn,
+    /// This function's own funcref, for when it is used as a value; `code`
+    /// stays null until then (see `StoreInner::funcref_of`).
+    pub funcref: VMFuncRef,
+}
+
+impl HostFuncData {
+    pub fn ctx_ptr(&self) -> *mut VMContext {
+        self as *const HostFuncData as *mut VMContext
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum FuncKind {
+    /// A function defined (not imported) by instance `instance`.
+    Wasm { instance: u32, index: u32 },
+    /// `StoreInner::host_funcs[i]`.
+    Host(u32),
+}
+
+/// A handle to a function in a [`Store`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Func {
+    pub(crate) store: u64,
+    pub(crate) kind: FuncKind,
+}
+
+/// Context given to a host function.
+pub struct Caller<'a> {
+    pub(crate) store: &'a mut Store,
+    /// The calling instance, if called from wasm.
+    pub(crate) instance: Option<u32>,
+}
+
+impl Caller<'_> {
+    /// Linear memory of the calling instance: its export named "memory",
+    /// else its memory 0. None when called directly from the host or when
+    /// the instance has no memory.
+    pub fn memory(&mut self) -> Option<&mut [u8]> {
+        let inst = self.instance?;
+        let inner = &mut *self.store.inner;
+        let data = inner.instances.get(inst as usize)?;
+        let mem = match data.export(inner.id, inst, "memory") {
+            Some(Extern::Memory(m)) => m,
+            _ => *data.memory_handles.first()?,
+        };
+        Some(mem.get_mut(inner)?.data_mut())
+    }
+
+    /// An export of the calling instance.
+    pub fn get_export(&mut self, name: &str) -> Option<Extern> {
+        let inst = self.instance?;
+        let inner = &self.store.inner;
+        inner.instances.get(inst as usize)?.export(inner.id, inst, name)
+    }
+
+    /// The calling instance, if called from wasm.
+    pub fn instance(&self) -> Option<Instance> {
+        self.instance.map(|index| Instance { store: self.store.inner.id, index })
+    }
+
+    pub fn store(&mut self) -> &mut Store {
+        self.store
+    }
+}
+
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
+/// Runs a host function on a raw value array, turning a panic into a trap
+/// so it never unwinds into compiled code.
+pub(crate) fn invoke_host(
+    caller: &mut Caller<'_>,
+    ty: &FuncType,
+    func: &HostFn,
+    values: &mut [ValRaw],
+) -> Result<(), Trap> {
+    let outcome = catch_unwind(AssertUnwindSafe(|| match func {
+        HostFn::Raw(f) => f(caller, values),
+        HostFn::Typed(f) => {
+            let inner = &caller.store.inner;
+            let params: Vec<Val> = ty
+                .params
+                .iter()
+                .zip(values.iter())
+                .map(|(&t, &raw)| inner.raw_to_val(raw, t))
+                .collect();
+            let mut results: Vec<Val> = ty.results.iter().map(|&t| Val::default_for(t)).collect();
+            f(caller, &params, &mut results)?;
+            for (i, (r, &t)) in results.iter().zip(ty.results.iter()).enumerate() {
+                if r.ty() != t {
+                    return Err(Trap::host(format!(
+                        "host function returned a {:?} for result {i} of type {t:?}",
+                        r.ty()
+                    )));
+                }
+                let raw = caller.store.inner.val_to_raw(r).map_err(|e| Trap::host(e.to_string()))?;
+                match values.get_mut(i) {
+                    Some(slot) => *slot = raw,
+                    None => return Err(Trap::host("result array too short")),
+                }
+            }
+            Ok(())
+        }
+    }));
+    match outcome {
+        Ok(r) => r,
+        Err(p) => Err(Trap::host(format!("host function panicked: {}", panic_message(p)))),
+    }
+}
+
+impl Func {
+    /// A host function with typed values.
+    pub fn new(
+        store: &mut Store,
+        ty: FuncType,
+        f: impl Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
+    ) -> Func {
+        Func::from_host_fn(store, Arc::new(ty), HostFn::Typed(Arc::new(f)))
+    }
+
+    /// A host function on the raw value array (the fast path used by
+    /// hostabi): params in `args[..n_params]`, results to `args[..n_results]`.
+    pub fn new_raw(
+        store: &mut Store,
+        ty: FuncType,
+        f: impl Fn(&mut Caller<'_>, &mut [ValRaw]) -> Result<(), Trap> + Send + Sync + 'static,
+    ) -> Func {
+        Func::from_host_fn(store, Arc::new(ty), HostFn::Raw(Arc::new(f)))
+    }
+
+    pub(crate) fn from_host_fn(store: &mut Store, ty: Arc<FuncType>, func: HostFn) -> Func {
+        let type_id = store.inner.engine.signature_id(&ty);
+        let f = store.inner.push_host_func(HostFuncData {
+            ty,
+            type_id,
+            func,
+            funcref: VMFuncRef { code: std::ptr::null(), vmctx: std::ptr::null_mut(), type_id },
+        });
+        if let FuncKind::Host(h) = f.kind {
+            if let Some(data) = store.inner.host_funcs.get_mut(h as usize) {
+                data.funcref.vmctx = data.ctx_ptr();
+            }
+        }
+        f
+    }
+
+    /// The function's type (empty for a handle of another store).
+    pub fn ty(&self, store: &Store) -> FuncType {
+        self.try_ty(store).unwrap_or_default()
+    }
+
+    fn try_ty(&self, store: &Store) -> Result<FuncType, Error> {
+        let inner = &store.inner;
+        if self.store != inner.id {
+            return Err(foreign());
+        }
+        match self.kind {
+            FuncKind::Host(h) => Ok(inner.host_funcs.get(h as usize).ok_or_else(foreign)?.ty.as_ref().clone()),
+            FuncKind::Wasm { instance, index } => {
+                let inst = inner.instances.get(instance as usize).ok_or_else(foreign)?;
+                let info = inst.module.info();
+                let t = info.functions.get(index as usize).ok_or_else(foreign)?;
+                Ok(info.types.get(*t as usize).ok_or_else(foreign)?.clone())
+            }
+        }
+    }
+
+    /// Calls the function. Params are type-checked; a trap comes back as
+    /// `Err(Error::Trap(..))` with a backtrace.
+    pub fn call(&self, store: &mut Store, params: &[Val]) -> Result<Vec<Val>, Error> {
+        let ty = self.try_ty(store)?;
+        if params.len() != ty.params.len() {
+            return Err(Error::Instantiation(format!(
+                "function expects {} arguments, got {}",
+                ty.params.len(),
+                params.len()
+            )));
+        }
+        for (i, (p, &t)) in params.iter().zip(ty.params.iter()).enumerate() {
+            if p.ty() != t {
+                return Err(Error::Instantiation(format!(
+                    "argument {i} has type {:?}, the function expects {t:?}",
+                    p.ty()
+                )));
+            }
+        }
+        let mut values = vec![ValRaw::default(); ty.params.len().max(ty.results.len()).max(1)];
+        for (slot, p) in values.iter_mut().zip(params) {
+            *slot = store.inner.val_to_raw(p)?;
+        }
+        self.call_raw(store, &ty, &mut values)?;
+        Ok(ty
+            .results
+            .iter()
+            .zip(values.iter())
+            .map(|(&t, &raw)| store.inner.raw_to_val(raw, t))
+            .collect())
+    }
+
+    /// Calls with an already converted value array of at least
+    /// max(params, results) slots (unchecked values, checked length).
+    pub(crate) fn call_raw(&self, store: &mut Store, ty: &FuncType, values: &mut [ValRaw]) -> Result<(), Error> {
+        if values.len() < ty.params.len().max(ty.results.len()) {
+            return Err(Error::Instantiation("value array too short".into()));
+        }
+        store.enter();
+        match self.kind {
+            FuncKind::Host(h) => {
+                let func = store.inner.host_funcs.get(h as usize).ok_or_else(foreign)?.func.clone();
+                let mut caller = Caller { store, instance: None };
+                invoke_host(&mut caller, ty, &func, values).map_err(Error::Trap)
+            }
+            FuncKind::Wasm { instance, index } => {
+                let inner = &mut *store.inner;
+                let inst = inner.instances.get(instance as usize).ok_or_else(foreign)?;
+                let funcref = inst.funcs.get(index as usize).ok_or_else(foreign)?;
+                let type_index = *inst.module.info().functions.get(index as usize).ok_or_else(foreign)?;
+                let trampoline = inst.module.entry_trampoline(type_index).ok_or_else(|| {
+                    Error::Instantiation(format!("no entry trampoline for type {type_index}"))
+                })?;
+                let (code, vmctx) = (funcref.code, funcref.vmctx);
+                let max_stack = inner.engine.config().max_wasm_stack;
+                let limits: *mut VMLimits = &mut inner.limits;
+                // SAFETY: the trampoline is the module's entry trampoline for
+                // the callee's type; `code`/`vmctx` come from the callee's
+                // VMFuncRef in an instance this store keeps alive; `values`
+                // has max(params, results) slots with the params converted
+                // by type; `limits` is the store's, which its instances read.
+                unsafe {
+                    entry::call(limits, max_stack, trampoline, code, vmctx, vmctx, values.as_mut_ptr())
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Globals: a 16-byte cell compiled code reads and writes in place, plus its
+//! type for import checks and host access.
+
+use crate::error::Error;
+use crate::instantiate::memory::foreign;
+use crate::instantiate::store::{Store, StoreInner};
+use crate::instantiate::values::Val;
+use crate::parse::types::{GlobalType, ValType};
+use crate::vm::layout::VMGlobal;
+
+#[derive(Debug)]
+pub struct GlobalData {
+    pub vm: VMGlobal,
+    pub ty: GlobalType,
+}
+
+/// A handle to a global in a [`Store`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Global {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+impl Global {
+    /// A new global of type `ty` holding `init` (which must be of `ty.ty`).
+    pub fn new(store: &mut Store, ty: GlobalType, init: Val) -> Result<Global, Error> {
+        if init.ty() != ty.ty {
+            return Err(Error::Instantiation(format!(
+                "global of type {:?} cannot hold a {:?} value",
+                ty.ty,
+                init.ty()
+            )));
+        }
+        let raw = store.inner.val_to_raw(&init)?;
+        Ok(store.inner.push_global(GlobalData { vm: VMGlobal { value: raw }, ty }))
+    }
+
+    pub(crate) fn data<'a>(&self, store: &'a StoreInner) -> Option<&'a GlobalData> {
+        if self.store != store.id {
+            return None;
+        }
+        store.globals.get(self.index as usize).map(|g| &**g)
+    }
+
+    /// The current value. A handle of another store reads as `I32(0)`.
+    pub fn get(&self, store: &Store) -> Val {
+        match self.data(&store.inner) {
+            Some(g) => store.inner.raw_to_val(g.vm.value, g.ty.ty),
+            None => Val::I32(0),
+        }
+    }
+
+    /// Sets a mutable global; the value must have the global's type.
+    pub fn set(&self, store: &mut Store, value: Val) -> Result<(), Error> {
+        let ty = self.data(&store.inner).ok_or_else(foreign)?.ty;
+        if !ty.mutable {
+            return Err(Error::Instantiation("cannot set an immutable global".into()));
+        }
+        if value.ty() != ty.ty {
+            return Err(Error::Instantiation(format!(
+                "global of type {:?} cannot hold a {:?} value",
+                ty.ty,
+                value.ty()
+            )));
+        }
+        let raw = store.inner.val_to_raw(&value)?;
+        let g = store.inner.globals.get_mut(self.index as usize).ok_or_else(foreign)?;
+        g.vm.value = raw;
+        Ok(())
+    }
+
+    /// The type. A handle of another store reports an immutable i32.
+    pub fn ty(&self, store: &Store) -> GlobalType {
+        self.data(&store.inner)
+            .map(|g| g.ty)
+            .unwrap_or(GlobalType { ty: ValType::I32, mutable: false })
+    }
+}

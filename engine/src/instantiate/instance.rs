@@ -1,0 +1,388 @@
+//! Instances: building a module's `VMContext` from its imports and its own
+//! definitions, initialising tables and memories from segments, running the
+//! start function, and looking up exports.
+//!
+//! Instantiation follows the spec (2.0): imports are type-checked first (a
+//! failure changes nothing visible); then the instance is allocated and
+//! stays in the store even if initialisation traps, because active segments
+//! applied before the trap may already have put its functions into shared
+//! tables. Element segments are applied in order, then data segments, each
+//! one bounds-checked as a whole before any of it is written.
+
+use crate::engine::Engine;
+use crate::error::{Error, Trap};
+use crate::instantiate::func::{Func, FuncKind};
+use crate::instantiate::global::{Global, GlobalData};
+use crate::instantiate::libcalls;
+use crate::instantiate::linker::check_import;
+use crate::instantiate::memory::{foreign, LinearMemory, Memory};
+use crate::instantiate::store::{FuncRefOwner, Store, StoreInner};
+use crate::instantiate::table::{Table, TableData};
+use crate::instantiate::values::Extern;
+use crate::module::Module;
+use crate::parse::types::{ConstExpr, ConstOp, DataMode, ElementMode, ExternKind, ImportKind};
+use crate::vm::layout::{VMContext, VMFuncRef, VMGlobal, VMMemory, VMTable, ValRaw};
+use crate::vm::trap::TrapKind;
+
+/// A handle to an instance in a [`Store`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Instance {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+/// An instance's runtime state. Boxed in the store: `vmctx` and `funcs`
+/// must not move, compiled code holds pointers to them.
+pub(crate) struct InstanceData {
+    pub vmctx: VMContext,
+    pub index: u32,
+    /// The store this instance lives in (for libcalls and host calls).
+    pub store: *mut StoreInner,
+    pub module: Module,
+    pub funcs: Box<[VMFuncRef]>,
+    pub memories: Box<[*mut VMMemory]>,
+    pub tables: Box<[*mut VMTable]>,
+    pub globals: Box<[*mut VMGlobal]>,
+    /// The same memories and tables as owned objects (for grow etc.).
+    pub memory_objs: Box<[*mut LinearMemory]>,
+    pub table_objs: Box<[*mut TableData]>,
+    /// Handles for exports; imported functions keep the exporter's handle.
+    pub func_imports: Vec<Func>,
+    pub memory_handles: Vec<Memory>,
+    pub table_handles: Vec<Table>,
+    pub global_handles: Vec<Global>,
+    /// Evaluated element segments; None once dropped.
+    pub elements: Vec<Option<Box<[usize]>>>,
+    pub data_dropped: Vec<bool>,
+}
+
+impl InstanceData {
+    /// The handle of function `index` of this instance.
+    pub fn func_handle(&self, store_id: u64, me: u32, index: u32) -> Option<Func> {
+        if index < self.module.info().num_imported_funcs {
+            return self.func_imports.get(index as usize).copied();
+        }
+        ((index as usize) < self.funcs.len())
+            .then_some(Func { store: store_id, kind: FuncKind::Wasm { instance: me, index } })
+    }
+
+    pub fn export(&self, store_id: u64, me: u32, name: &str) -> Option<Extern> {
+        let e = self.module.info().exports.iter().find(|e| e.name == name)?;
+        Some(match e.kind {
+            ExternKind::Func => Extern::Func(self.func_handle(store_id, me, e.index)?),
+            ExternKind::Memory => Extern::Memory(*self.memory_handles.get(e.index as usize)?),
+            ExternKind::Table => Extern::Table(*self.table_handles.get(e.index as usize)?),
+            ExternKind::Global => Extern::Global(*self.global_handles.get(e.index as usize)?),
+        })
+    }
+
+    /// Data segment bytes, empty once dropped.
+    pub fn data_bytes(&self, index: u32) -> Option<&[u8]> {
+        let seg = self.module.info().data.get(index as usize)?;
+        if *self.data_dropped.get(index as usize)? {
+            Some(&[])
+        } else {
+            Some(&seg.bytes)
+        }
+    }
+}
+
+impl Instance {
+    fn data<'a>(&self, store: &'a Store) -> Option<&'a InstanceData> {
+        if self.store != store.inner.id {
+            return None;
+        }
+        store.inner.instances.get(self.index as usize).map(|d| &**d)
+    }
+
+    pub fn get_export(&self, store: &Store, name: &str) -> Option<Extern> {
+        self.data(store)?.export(self.store, self.index, name)
+    }
+
+    pub fn get_func(&self, store: &Store, name: &str) -> Option<Func> {
+        self.get_export(store, name)?.into_func()
+    }
+
+    pub fn get_memory(&self, store: &Store, name: &str) -> Option<Memory> {
+        self.get_export(store, name)?.into_memory()
+    }
+
+    pub fn get_global(&self, store: &Store, name: &str) -> Option<Global> {
+        self.get_export(store, name)?.into_global()
+    }
+
+    pub fn get_table(&self, store: &Store, name: &str) -> Option<Table> {
+        self.get_export(store, name)?.into_table()
+    }
+
+    /// Every export, in the module's order.
+    pub fn exports(&self, store: &Store) -> Vec<(String, Extern)> {
+        let Some(data) = self.data(store) else { return Vec::new() };
+        data.module
+            .info()
+            .exports
+            .iter()
+            .filter_map(|e| Some((e.name.clone(), data.export(self.store, self.index, &e.name)?)))
+            .collect()
+    }
+
+    /// The module this instance was made from.
+    pub fn module(&self, store: &Store) -> Option<Module> {
+        self.data(store).map(|d| d.module.clone())
+    }
+}
+
+/// Evaluates a constant expression.
+fn eval_const(expr: &ConstExpr, globals: &[*mut VMGlobal], funcs: &[VMFuncRef]) -> Result<ValRaw, Error> {
+    let bad = |m: &str| Error::Instantiation(format!("bad constant expression: {m}"));
+    let mut stack: Vec<ValRaw> = Vec::with_capacity(2);
+    for op in &expr.ops {
+        let v = match *op {
+            ConstOp::I32Const(v) => ValRaw::i32(v),
+            ConstOp::I64Const(v) => ValRaw::i64(v),
+            ConstOp::F32Const(v) => ValRaw::f32_bits(v),
+            ConstOp::F64Const(v) => ValRaw::f64_bits(v),
+            ConstOp::V128Const(v) => ValRaw::v128(v),
+            ConstOp::RefNull(_) => ValRaw::reference(0),
+            ConstOp::RefFunc(i) => {
+                let f = funcs.get(i as usize).ok_or_else(|| bad("function index out of range"))?;
+                ValRaw::reference(f as *const VMFuncRef as u64)
+            }
+            ConstOp::GlobalGet(i) => {
+                let g = *globals.get(i as usize).ok_or_else(|| bad("global index out of range"))?;
+                // SAFETY: every entry of `globals` points to a live global of
+                // the store (imported or defined earlier).
+                unsafe { (*g).value }
+            }
+        };
+        stack.push(v);
+    }
+    match stack.as_slice() {
+        [v] => Ok(*v),
+        _ => Err(bad("must leave exactly one value")),
+    }
+}
+
+fn oob(kind: TrapKind) -> Error {
+    Error::Trap(Trap::new(kind))
+}
+
+/// Instantiates `module` in `store` with `imports` in the module's import order.
+pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+    let inner: &mut StoreInner = &mut store.inner;
+    if !Engine::same(module.engine(), &inner.engine) {
+        return Err(Error::Instantiation("the module was compiled by a different engine than the store's".into()));
+    }
+    let info = module.info();
+    if imports.len() != info.imports.len() {
+        return Err(Error::Link(format!(
+            "module needs {} imports, {} were given",
+            info.imports.len(),
+            imports.len()
+        )));
+    }
+    for (imp, ext) in info.imports.iter().zip(imports) {
+        check_import(inner, module, imp, ext)?;
+    }
+
+    let index = inner.instances.len() as u32;
+    let store_id = inner.id;
+    let nfuncs = info.functions.len();
+    let null_ref = VMFuncRef { code: std::ptr::null(), vmctx: std::ptr::null_mut(), type_id: u32::MAX };
+    let mut data = Box::new(InstanceData {
+        vmctx: VMContext {
+            limits: &inner.limits,
+            memories: std::ptr::null(),
+            globals: std::ptr::null(),
+            tables: std::ptr::null(),
+            funcs: std::ptr::null(),
+            type_ids: module.type_ids().as_ptr(),
+            libcalls: libcalls::libcall_table(),
+            runtime: std::ptr::null_mut(),
+        },
+        index,
+        store: inner as *mut StoreInner,
+        module: module.clone(),
+        funcs: (0..nfuncs).map(|_| VMFuncRef { ..null_ref }).collect(),
+        memories: Box::new([]),
+        tables: Box::new([]),
+        globals: Box::new([]),
+        memory_objs: Box::new([]),
+        table_objs: Box::new([]),
+        func_imports: Vec::new(),
+        memory_handles: Vec::new(),
+        table_handles: Vec::new(),
+        global_handles: Vec::new(),
+        elements: Vec::new(),
+        data_dropped: vec![false; info.data.len()],
+    });
+    let vmctx_ptr: *mut VMContext = &mut data.vmctx;
+    data.vmctx.runtime = &mut *data as *mut InstanceData as *mut u8;
+
+    // Imports.
+    let mut globals: Vec<*mut VMGlobal> = Vec::with_capacity(info.globals.len());
+    let mut memories: Vec<*mut LinearMemory> = Vec::with_capacity(info.memories.len());
+    let mut tables: Vec<*mut TableData> = Vec::with_capacity(info.tables.len());
+    for (imp, ext) in info.imports.iter().zip(imports) {
+        match (&imp.kind, *ext) {
+            (ImportKind::Func(t), Extern::Func(f)) => {
+                let i = data.func_imports.len();
+                let fr = match f.kind {
+                    FuncKind::Wasm { instance, index } => {
+                        let exporter = inner.instances.get(instance as usize).ok_or_else(foreign)?;
+                        let r = exporter.funcs.get(index as usize).ok_or_else(foreign)?;
+                        VMFuncRef { code: r.code, vmctx: r.vmctx, type_id: r.type_id }
+                    }
+                    FuncKind::Host(h) => {
+                        let host = inner.host_funcs.get(h as usize).ok_or_else(foreign)?;
+                        let code = module.host_trampoline(*t).ok_or_else(|| {
+                            Error::Instantiation(format!("no host trampoline for type {t}"))
+                        })?;
+                        VMFuncRef { code, vmctx: host.ctx_ptr(), type_id: host.type_id }
+                    }
+                };
+                if let Some(slot) = data.funcs.get_mut(i) {
+                    *slot = fr;
+                }
+                data.func_imports.push(f);
+            }
+            (ImportKind::Memory(_), Extern::Memory(m)) => {
+                let obj = m.get_mut(inner).ok_or_else(foreign)?;
+                memories.push(obj);
+                data.memory_handles.push(m);
+            }
+            (ImportKind::Table(_), Extern::Table(t)) => {
+                let obj = t.get_data_mut(inner).ok_or_else(foreign)?;
+                tables.push(obj);
+                data.table_handles.push(t);
+            }
+            (ImportKind::Global(_), Extern::Global(g)) => {
+                let obj = inner.globals.get_mut(g.index as usize).ok_or_else(foreign)?;
+                globals.push(&mut obj.vm);
+                data.global_handles.push(g);
+            }
+            _ => return Err(Error::Link(format!("import {}.{} has the wrong kind", imp.module, imp.name))),
+        }
+    }
+
+    // Defined functions.
+    let nimp = info.num_imported_funcs as usize;
+    for def in 0..info.num_defined_funcs() as usize {
+        let func_index = nimp + def;
+        let type_index = *info.functions.get(func_index).ok_or_else(foreign)?;
+        let code = module
+            .func_code(def as u32)
+            .ok_or_else(|| Error::Instantiation(format!("no code for function {func_index}")))?;
+        let type_id = *module.type_ids().get(type_index as usize).ok_or_else(foreign)?;
+        if let Some(slot) = data.funcs.get_mut(func_index) {
+            *slot = VMFuncRef { code, vmctx: vmctx_ptr, type_id };
+        }
+    }
+
+    // Defined memories and tables.
+    for ty in info.memories.iter().skip(info.num_imported_memories as usize) {
+        let m = inner.push_memory(LinearMemory::new(ty)?);
+        memories.push(m.get_mut(inner).ok_or_else(foreign)?);
+        data.memory_handles.push(m);
+    }
+    for ty in info.tables.iter().skip(info.num_imported_tables as usize) {
+        let t = inner.push_table(TableData::new(*ty, 0)?);
+        tables.push(t.get_data_mut(inner).ok_or_else(foreign)?);
+        data.table_handles.push(t);
+    }
+
+    // Defined globals, in order (an initialiser may read earlier globals).
+    let defined_globals = info.globals.iter().skip(info.num_imported_globals as usize);
+    for (ty, init) in defined_globals.zip(&info.global_inits) {
+        let value = eval_const(init, &globals, &data.funcs)?;
+        let g = inner.push_global(GlobalData { vm: VMGlobal { value }, ty: *ty });
+        let obj = inner.globals.get_mut(g.index as usize).ok_or_else(foreign)?;
+        globals.push(&mut obj.vm);
+        data.global_handles.push(g);
+    }
+
+    // SAFETY (for the derefs below): every pointer in `memories`/`tables`
+    // points into a Box owned by the store, alive as long as the store.
+    data.memories = memories.iter().map(|&m| unsafe { &mut (*m).vm as *mut VMMemory }).collect();
+    data.tables = tables.iter().map(|&t| unsafe { &mut (*t).vm as *mut VMTable }).collect();
+    data.memory_objs = memories.into_boxed_slice();
+    data.table_objs = tables.into_boxed_slice();
+    data.globals = globals.into_boxed_slice();
+    data.vmctx.memories = data.memories.as_ptr();
+    data.vmctx.tables = data.tables.as_ptr();
+    data.vmctx.globals = data.globals.as_ptr();
+    data.vmctx.funcs = data.funcs.as_ptr();
+
+    // Element segments are evaluated once, at instantiation (spec 2.0).
+    let mut elements = Vec::with_capacity(info.elements.len());
+    for seg in &info.elements {
+        let items = seg
+            .items
+            .iter()
+            .map(|e| eval_const(e, &data.globals, &data.funcs).map(|v| v.get_ref() as usize))
+            .collect::<Result<Box<[usize]>, Error>>()?;
+        elements.push(Some(items));
+    }
+    data.elements = elements;
+
+    // From here on the instance exists, whatever happens next.
+    let funcs_start = data.funcs.as_ptr() as usize;
+    let funcs_end = funcs_start + data.funcs.len() * std::mem::size_of::<VMFuncRef>();
+    if funcs_end > funcs_start {
+        inner.funcref_owners.insert(funcs_start, (funcs_end, FuncRefOwner::Instance(index)));
+    }
+    inner.instances.push(data);
+    let instance = Instance { store: store_id, index };
+
+    initialise_segments(inner, index)?;
+
+    if let Some(start) = info.start {
+        let data = inner.instances.get(index as usize).ok_or_else(foreign)?;
+        let f = data.func_handle(store_id, index, start).ok_or_else(foreign)?;
+        f.call(store, &[])?;
+    }
+    Ok(instance)
+}
+
+/// Applies active element then data segments in order; drops active and
+/// declarative segments. Stops at the first segment that does not fit,
+/// leaving earlier segments' writes in place.
+fn initialise_segments(inner: &mut StoreInner, index: u32) -> Result<(), Error> {
+    let data = inner.instances.get_mut(index as usize).ok_or_else(foreign)?;
+    let module = data.module.clone();
+    let info = module.info();
+    for (i, seg) in info.elements.iter().enumerate() {
+        match &seg.mode {
+            ElementMode::Passive => continue,
+            ElementMode::Declared => {}
+            ElementMode::Active { table, offset } => {
+                let dst = eval_const(offset, &data.globals, &data.funcs)?.get_u32();
+                let items = data.elements.get(i).and_then(|e| e.as_deref()).unwrap_or(&[]);
+                let t = *data.table_objs.get(*table as usize).ok_or_else(foreign)?;
+                // SAFETY: table objects are boxed in the store and alive; no
+                // other reference to this table exists during instantiation.
+                let t = unsafe { &mut *t };
+                let end = dst as usize + items.len();
+                let dst_slice = t.elements.get_mut(dst as usize..end).ok_or_else(|| oob(TrapKind::TableOutOfBounds))?;
+                dst_slice.copy_from_slice(items);
+            }
+        }
+        if let Some(e) = data.elements.get_mut(i) {
+            *e = None;
+        }
+    }
+    for (i, seg) in info.data.iter().enumerate() {
+        let DataMode::Active { memory, offset } = &seg.mode else { continue };
+        let dst = eval_const(offset, &data.globals, &data.funcs)?.get_u32();
+        let m = *data.memory_objs.get(*memory as usize).ok_or_else(foreign)?;
+        // SAFETY: as for tables above.
+        let m = unsafe { &mut *m };
+        let end = dst as usize + seg.bytes.len();
+        let dst_slice = m.data_mut().get_mut(dst as usize..end).ok_or_else(|| oob(TrapKind::MemoryOutOfBounds))?;
+        dst_slice.copy_from_slice(&seg.bytes);
+        if let Some(d) = data.data_dropped.get_mut(i) {
+            *d = true;
+        }
+    }
+    Ok(())
+}

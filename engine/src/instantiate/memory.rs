@@ -1,0 +1,228 @@
+//! Linear memories.
+//!
+//! Every memory reserves [`MEMORY_RESERVATION`] bytes of address space up
+//! front, inaccessible, and makes the first `size` bytes read+write. Because
+//! any 32-bit address plus any 32-bit offset stays inside the reservation,
+//! compiled code needs no bounds checks: an out-of-bounds access faults on an
+//! inaccessible page and becomes a trap. Growing only changes protections,
+//! so the base never moves and compiled code may keep it in a register.
+
+use crate::error::Error;
+use crate::instantiate::store::{Store, StoreInner};
+use crate::parse::types::MemoryType;
+use crate::vm::layout::{VMMemory, MEMORY_RESERVATION, WASM_PAGE_SIZE};
+
+/// The most pages a 32-bit memory can have (4 GiB).
+pub const MAX_PAGES: u64 = 1 << 16;
+
+/// One linear memory and the record compiled code reads.
+#[derive(Debug)]
+pub struct LinearMemory {
+    /// What compiled code sees; its address is stable (the memory is boxed).
+    pub vm: VMMemory,
+    /// Declared maximum, in pages (None: up to [`MAX_PAGES`]).
+    max: Option<u64>,
+}
+
+// SAFETY: the reservation is owned exclusively by this value; the raw base
+// pointer is only dereferenced through `&self`/`&mut self` or by compiled
+// code running on the thread that currently owns the store.
+unsafe impl Send for LinearMemory {}
+
+impl LinearMemory {
+    /// Reserves the address space and makes `ty.min` pages accessible.
+    pub fn new(ty: &MemoryType) -> Result<LinearMemory, Error> {
+        if ty.min > MAX_PAGES || ty.max.is_some_and(|m| m > MAX_PAGES || m < ty.min) {
+            return Err(Error::Resource(format!(
+                "memory type {{min {}, max {:?}}} exceeds the 4 GiB limit of a 32-bit memory",
+                ty.min, ty.max
+            )));
+        }
+        // SAFETY: an anonymous PROT_NONE reservation; MAP_NORESERVE so that
+        // untouched address space costs no commit charge.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                MEMORY_RESERVATION,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(Error::Resource(format!(
+                "cannot reserve {MEMORY_RESERVATION} bytes for a linear memory: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        let mut mem = LinearMemory { vm: VMMemory { base: base as *mut u8, length: 0 }, max: ty.max };
+        if ty.min > 0 {
+            mem.grow(ty.min).ok_or_else(|| {
+                Error::Resource(format!("cannot commit {} pages of linear memory", ty.min))
+            })?;
+        }
+        Ok(mem)
+    }
+
+    pub fn size_pages(&self) -> u64 {
+        (self.vm.length / WASM_PAGE_SIZE) as u64
+    }
+
+    pub fn max_pages(&self) -> Option<u64> {
+        self.max
+    }
+
+    /// Current type: the minimum is the current size, as the spec's import
+    /// matching requires.
+    pub fn ty(&self) -> MemoryType {
+        MemoryType { min: self.size_pages(), max: self.max }
+    }
+
+    /// Grows by `delta` pages; returns the old size in pages, or `None` if
+    /// that would pass the maximum or the OS refuses. The base never moves.
+    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+        let old = self.size_pages();
+        let new = old.checked_add(delta)?;
+        if new > self.max.unwrap_or(MAX_PAGES).min(MAX_PAGES) {
+            return None;
+        }
+        if delta == 0 {
+            return Some(old);
+        }
+        let old_len = self.vm.length;
+        let new_len = new as usize * WASM_PAGE_SIZE;
+        // SAFETY: `old_len..new_len` lies inside our reservation (new_len <=
+        // 4 GiB < MEMORY_RESERVATION); making it read+write exposes fresh
+        // zero pages and touches nothing else.
+        let rc = unsafe {
+            libc::mprotect(
+                self.vm.base.add(old_len) as *mut libc::c_void,
+                new_len - old_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+            )
+        };
+        if rc != 0 {
+            return None;
+        }
+        self.vm.length = new_len;
+        Some(old)
+    }
+
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: the first `length` bytes are mapped read+write and owned by us.
+        unsafe { std::slice::from_raw_parts(self.vm.base, self.vm.length) }
+    }
+
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `data`, and `&mut self` makes the borrow exclusive.
+        unsafe { std::slice::from_raw_parts_mut(self.vm.base, self.vm.length) }
+    }
+}
+
+impl Drop for LinearMemory {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly the reservation we mapped; no compiled
+        // code can run on it any more (the store that owned it is dropping).
+        unsafe {
+            libc::munmap(self.vm.base as *mut libc::c_void, MEMORY_RESERVATION);
+        }
+    }
+}
+
+/// A handle to a linear memory in a [`Store`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Memory {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+impl Memory {
+    /// A new memory owned by `store`.
+    pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory, Error> {
+        let mem = LinearMemory::new(&ty)?;
+        Ok(store.inner.push_memory(mem))
+    }
+
+    pub(crate) fn get<'a>(&self, store: &'a StoreInner) -> Option<&'a LinearMemory> {
+        if self.store != store.id {
+            return None;
+        }
+        store.memories.get(self.index as usize).map(|m| &**m)
+    }
+
+    pub(crate) fn get_mut<'a>(&self, store: &'a mut StoreInner) -> Option<&'a mut LinearMemory> {
+        if self.store != store.id {
+            return None;
+        }
+        store.memories.get_mut(self.index as usize).map(|m| &mut **m)
+    }
+
+    /// The memory's bytes (empty for a handle of another store).
+    pub fn data<'a>(&self, store: &'a Store) -> &'a [u8] {
+        self.get(&store.inner).map(|m| m.data()).unwrap_or(&[])
+    }
+
+    /// The memory's bytes, writable (empty for a handle of another store).
+    pub fn data_mut<'a>(&self, store: &'a mut Store) -> &'a mut [u8] {
+        match self.get_mut(&mut store.inner) {
+            Some(m) => m.data_mut(),
+            None => &mut [],
+        }
+    }
+
+    /// Current size in pages (0 for a handle of another store).
+    pub fn size_pages(&self, store: &Store) -> u64 {
+        self.get(&store.inner).map(|m| m.size_pages()).unwrap_or(0)
+    }
+
+    /// Grows by `delta_pages`, returning the old size.
+    pub fn grow(&self, store: &mut Store, delta_pages: u64) -> Result<u64, Error> {
+        let m = self.get_mut(&mut store.inner).ok_or_else(foreign)?;
+        m.grow(delta_pages)
+            .ok_or_else(|| Error::Resource(format!("cannot grow memory by {delta_pages} pages")))
+    }
+
+    /// Current type (min = current size). For a handle of another store: {0, Some(0)}.
+    pub fn ty(&self, store: &Store) -> MemoryType {
+        self.get(&store.inner).map(|m| m.ty()).unwrap_or(MemoryType { min: 0, max: Some(0) })
+    }
+}
+
+pub(crate) fn foreign() -> Error {
+    Error::Instantiation("handle belongs to a different store".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserve_grow_and_limits() {
+        let mut m = LinearMemory::new(&MemoryType { min: 1, max: Some(3) }).unwrap();
+        let base = m.vm.base;
+        assert_eq!(m.size_pages(), 1);
+        assert!(m.data().iter().all(|&b| b == 0));
+        m.data_mut()[WASM_PAGE_SIZE - 1] = 7;
+        assert_eq!(m.grow(1), Some(1));
+        assert_eq!(m.vm.base, base, "grow must not move the base");
+        assert_eq!(m.data()[WASM_PAGE_SIZE - 1], 7);
+        m.data_mut()[2 * WASM_PAGE_SIZE - 1] = 9;
+        assert_eq!(m.grow(2), None, "past the maximum");
+        assert_eq!(m.grow(0), Some(2));
+        assert_eq!(m.grow(1), Some(2));
+        assert_eq!(m.size_pages(), 3);
+        assert_eq!(m.grow(1), None);
+        assert_eq!(m.ty(), MemoryType { min: 3, max: Some(3) });
+    }
+
+    #[test]
+    fn four_gib_limit() {
+        assert!(LinearMemory::new(&MemoryType { min: MAX_PAGES + 1, max: None }).is_err());
+        assert!(LinearMemory::new(&MemoryType { min: 0, max: Some(MAX_PAGES + 1) }).is_err());
+        let mut m = LinearMemory::new(&MemoryType { min: 0, max: None }).unwrap();
+        assert_eq!(m.grow(MAX_PAGES + 1), None);
+        assert_eq!(m.grow(u64::MAX), None);
+        assert_eq!(m.size_pages(), 0);
+    }
+}

@@ -1,0 +1,56 @@
+//! Typing of constant expressions (global initialisers, segment offsets,
+//! element items).
+//!
+//! `parse` already refused every non-constant operator. What is left to
+//! check: the operators leave exactly one value of the expected type,
+//! `global.get` names an *imported immutable* global (2.0 lets constant
+//! expressions read nothing else), and `ref.func` names a function.
+
+use super::display;
+use crate::parse::{ConstExpr, ConstOp, ModuleInfo, ValType};
+
+/// Why a constant expression is invalid (the caller adds the offset).
+pub type ConstError = String;
+
+/// Checks that `expr` is a constant expression of type `expected`.
+pub fn check(info: &ModuleInfo, expr: &ConstExpr, expected: ValType) -> Result<(), ConstError> {
+    let mut stack: Vec<ValType> = Vec::new();
+    for op in &expr.ops {
+        let ty = match *op {
+            ConstOp::I32Const(_) => ValType::I32,
+            ConstOp::I64Const(_) => ValType::I64,
+            ConstOp::F32Const(_) => ValType::F32,
+            ConstOp::F64Const(_) => ValType::F64,
+            ConstOp::V128Const(_) => ValType::V128,
+            ConstOp::RefNull(r) => r.into(),
+            ConstOp::RefFunc(f) => {
+                if f as usize >= info.functions.len() {
+                    return Err(format!("unknown function {f}"));
+                }
+                ValType::FuncRef
+            }
+            ConstOp::GlobalGet(g) => {
+                let Some(global) = info.globals.get(g as usize) else {
+                    return Err(format!("unknown global {g}"));
+                };
+                if g >= info.num_imported_globals {
+                    return Err(
+                        "constant expression required: global.get of a global defined in this module"
+                            .into(),
+                    );
+                }
+                if global.mutable {
+                    return Err("constant expression required: global.get of a mutable global".into());
+                }
+                global.ty
+            }
+        };
+        stack.push(ty);
+    }
+    match stack.as_slice() {
+        [t] if *t == expected => Ok(()),
+        [t] => Err(format!("type mismatch: expected {}, found {}", display::ty(expected), display::ty(*t))),
+        [] => Err(format!("type mismatch: expected {}, found nothing", display::ty(expected))),
+        _ => Err(format!("type mismatch: constant expression leaves {} values", stack.len())),
+    }
+}

@@ -1,0 +1,46 @@
+//! Module-level facts every function body is checked against, computed
+//! once before the bodies are validated in parallel.
+
+use crate::parse::{ConstOp, ExternKind, ModuleInfo};
+
+/// What function bodies need to know about their module.
+pub struct Context<'a> {
+    pub info: &'a ModuleInfo,
+    /// `declared[f]`: function `f` may be named by `ref.func` in a body
+    /// because it occurs in an element segment, an export or a global
+    /// initialiser (the spec's C.refs).
+    declared: Vec<bool>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(info: &'a ModuleInfo) -> Context<'a> {
+        let mut declared = vec![false; info.functions.len()];
+        let mut mark = |f: u32| {
+            if let Some(d) = declared.get_mut(f as usize) {
+                *d = true;
+            }
+        };
+        let exprs = info
+            .global_inits
+            .iter()
+            .chain(info.elements.iter().flat_map(|e| e.items.iter()));
+        for expr in exprs {
+            for op in &expr.ops {
+                if let ConstOp::RefFunc(f) = op {
+                    mark(*f);
+                }
+            }
+        }
+        for e in &info.exports {
+            if e.kind == ExternKind::Func {
+                mark(e.index);
+            }
+        }
+        Context { info, declared }
+    }
+
+    /// Whether `ref.func f` is allowed in a function body.
+    pub fn is_declared(&self, f: u32) -> bool {
+        self.declared.get(f as usize).copied().unwrap_or(false)
+    }
+}

@@ -1,0 +1,240 @@
+//! Module-level rules of WebAssembly 2.0: index spaces, limits, constant
+//! expressions, exports, the start function and segments. Function
+//! bodies are `func`'s job.
+
+use super::const_expr;
+use super::limits::*;
+use super::locate::{locate, Item};
+use crate::parse::*;
+use crate::Error;
+use std::collections::HashSet;
+
+/// A module-level failure: where (found lazily) and why.
+struct Fail {
+    item: Item,
+    message: String,
+}
+
+fn fail(item: Item, message: impl Into<String>) -> Fail {
+    Fail { item, message: message.into() }
+}
+
+pub fn validate_module(info: &ModuleInfo, wasm: &[u8]) -> Result<(), Error> {
+    check(info, wasm).map_err(|f| Error::Invalid {
+        func: None,
+        offset: locate(wasm, f.item),
+        message: f.message,
+    })
+}
+
+fn check(info: &ModuleInfo, wasm: &[u8]) -> Result<(), Fail> {
+    counts(info)?;
+    imports(info)?;
+    functions(info)?;
+    tables(info)?;
+    memories(info)?;
+    globals(info)?;
+    exports(info)?;
+    start(info)?;
+    elements(info)?;
+    data(info)?;
+    bodies(info, wasm)
+}
+
+/// Our implementation limits, and the consistency of the counts that
+/// `parse` derived (guarding against a `ModuleInfo` from elsewhere).
+fn counts(info: &ModuleInfo) -> Result<(), Fail> {
+    let over = |what: &str, n: usize, max: usize, item: Item| {
+        if n > max {
+            Err(fail(item, format!("{what} count of {n} exceeds the limit of {max}")))
+        } else {
+            Ok(())
+        }
+    };
+    over("type", info.types.len(), MAX_TYPES, Item::Type(0))?;
+    over("import", info.imports.len(), MAX_IMPORTS, Item::Import(0))?;
+    over("function", info.functions.len(), MAX_FUNCTIONS, Item::Func(0))?;
+    over("global", info.globals.len(), MAX_GLOBALS, Item::Global(0))?;
+    over("export", info.exports.len(), MAX_EXPORTS, Item::Export(0))?;
+    over("element segment", info.elements.len(), MAX_ELEMENT_SEGMENTS, Item::Element(0))?;
+    over("data segment", info.data.len(), MAX_DATA_SEGMENTS, Item::Data(0))?;
+    over("table", info.tables.len(), MAX_TABLES, Item::Table(0))?;
+    let imported = |pred: fn(&ImportKind) -> bool| info.imports.iter().filter(|i| pred(&i.kind)).count();
+    let consistent = imported(|k| matches!(k, ImportKind::Func(_))) == info.num_imported_funcs as usize
+        && imported(|k| matches!(k, ImportKind::Table(_))) == info.num_imported_tables as usize
+        && imported(|k| matches!(k, ImportKind::Memory(_))) == info.num_imported_memories as usize
+        && imported(|k| matches!(k, ImportKind::Global(_))) == info.num_imported_globals as usize
+        && info.functions.len() >= info.num_imported_funcs as usize
+        && info.tables.len() >= info.num_imported_tables as usize
+        && info.memories.len() >= info.num_imported_memories as usize
+        && info.globals.len() == info.num_imported_globals as usize + info.global_inits.len();
+    if !consistent {
+        return Err(fail(Item::Import(0), "inconsistent module description (import counts)"));
+    }
+    Ok(())
+}
+
+fn type_exists(info: &ModuleInfo, t: u32, item: Item) -> Result<(), Fail> {
+    if (t as usize) < info.types.len() {
+        Ok(())
+    } else {
+        Err(fail(item, format!("unknown type {t}")))
+    }
+}
+
+fn table_type(t: &TableType, item: Item) -> Result<(), Fail> {
+    match t.max {
+        Some(max) if t.min > max => Err(fail(item, "size minimum must not be greater than maximum")),
+        _ => Ok(()),
+    }
+}
+
+fn memory_type(m: &MemoryType, item: Item) -> Result<(), Fail> {
+    if let Some(max) = m.max {
+        if m.min > max {
+            return Err(fail(item, "size minimum must not be greater than maximum"));
+        }
+    }
+    if m.min > MAX_MEMORY_PAGES || m.max.is_some_and(|max| max > MAX_MEMORY_PAGES) {
+        return Err(fail(item, "memory size must be at most 65536 pages (4GiB)"));
+    }
+    Ok(())
+}
+
+fn imports(info: &ModuleInfo) -> Result<(), Fail> {
+    for (i, import) in info.imports.iter().enumerate() {
+        let item = Item::Import(i as u32);
+        match &import.kind {
+            ImportKind::Func(t) => type_exists(info, *t, item)?,
+            ImportKind::Table(t) => table_type(t, item)?,
+            ImportKind::Memory(m) => memory_type(m, item)?,
+            ImportKind::Global(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn functions(info: &ModuleInfo) -> Result<(), Fail> {
+    let defined = info.functions.get(info.num_imported_funcs as usize..).unwrap_or(&[]);
+    for (j, t) in defined.iter().enumerate() {
+        type_exists(info, *t, Item::Func(j as u32))?;
+    }
+    Ok(())
+}
+
+fn tables(info: &ModuleInfo) -> Result<(), Fail> {
+    let defined = info.tables.get(info.num_imported_tables as usize..).unwrap_or(&[]);
+    for (j, t) in defined.iter().enumerate() {
+        table_type(t, Item::Table(j as u32))?;
+    }
+    Ok(())
+}
+
+fn memories(info: &ModuleInfo) -> Result<(), Fail> {
+    let imported = info.num_imported_memories as usize;
+    if info.memories.len() > 1 {
+        let item = if imported > 1 { Item::Import(0) } else { Item::Memory(0) };
+        return Err(fail(item, "multiple memories are not allowed (multi-memory is not supported)"));
+    }
+    for (j, m) in info.memories.iter().enumerate().skip(imported) {
+        memory_type(m, Item::Memory((j - imported) as u32))?;
+    }
+    Ok(())
+}
+
+fn globals(info: &ModuleInfo) -> Result<(), Fail> {
+    let defined = info.globals.get(info.num_imported_globals as usize..).unwrap_or(&[]);
+    for (j, (g, init)) in defined.iter().zip(&info.global_inits).enumerate() {
+        const_expr::check(info, init, g.ty).map_err(|m| fail(Item::Global(j as u32), m))?;
+    }
+    Ok(())
+}
+
+fn exports(info: &ModuleInfo) -> Result<(), Fail> {
+    let mut names = HashSet::new();
+    for (i, e) in info.exports.iter().enumerate() {
+        let item = Item::Export(i as u32);
+        if !names.insert(e.name.as_str()) {
+            return Err(fail(item, format!("duplicate export name \"{}\"", e.name)));
+        }
+        let (what, len) = match e.kind {
+            ExternKind::Func => ("function", info.functions.len()),
+            ExternKind::Table => ("table", info.tables.len()),
+            ExternKind::Memory => ("memory", info.memories.len()),
+            ExternKind::Global => ("global", info.globals.len()),
+        };
+        if e.index as usize >= len {
+            return Err(fail(item, format!("unknown {what} {}", e.index)));
+        }
+    }
+    Ok(())
+}
+
+fn start(info: &ModuleInfo) -> Result<(), Fail> {
+    let Some(f) = info.start else { return Ok(()) };
+    let ty = info.functions.get(f as usize).and_then(|t| info.types.get(*t as usize));
+    match ty {
+        None => Err(fail(Item::Start, format!("unknown function {f}"))),
+        Some(ty) if !ty.params.is_empty() || !ty.results.is_empty() => {
+            Err(fail(Item::Start, "start function must have type [] -> []"))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+fn elements(info: &ModuleInfo) -> Result<(), Fail> {
+    for (i, seg) in info.elements.iter().enumerate() {
+        let item = Item::Element(i as u32);
+        if seg.items.len() > MAX_SEGMENT_ELEMENTS {
+            return Err(fail(item, "number of elements is out of bounds"));
+        }
+        if let ElementMode::Active { table, offset } = &seg.mode {
+            let Some(t) = info.tables.get(*table as usize) else {
+                return Err(fail(item, format!("unknown table {table}")));
+            };
+            if t.elem != seg.ty {
+                return Err(fail(item, "type mismatch: element segment does not match the table's element type"));
+            }
+            const_expr::check(info, offset, ValType::I32).map_err(|m| fail(item, m))?;
+        }
+        for expr in &seg.items {
+            const_expr::check(info, expr, seg.ty.into()).map_err(|m| fail(item, m))?;
+        }
+    }
+    Ok(())
+}
+
+fn data(info: &ModuleInfo) -> Result<(), Fail> {
+    if let Some(n) = info.data_count {
+        if n as usize != info.data.len() {
+            return Err(fail(Item::DataCount, "data count and data section have inconsistent lengths"));
+        }
+    }
+    for (i, seg) in info.data.iter().enumerate() {
+        if let DataMode::Active { memory, offset } = &seg.mode {
+            let item = Item::Data(i as u32);
+            if *memory as usize >= info.memories.len() {
+                return Err(fail(item, format!("unknown memory {memory}")));
+            }
+            const_expr::check(info, offset, ValType::I32).map_err(|m| fail(item, m))?;
+        }
+    }
+    Ok(())
+}
+
+fn bodies(info: &ModuleInfo, wasm: &[u8]) -> Result<(), Fail> {
+    let defined = info.functions.len() - info.num_imported_funcs as usize;
+    if info.bodies.len() != defined {
+        return Err(fail(Item::CodeSection, "function and code section have inconsistent lengths"));
+    }
+    for (j, body) in info.bodies.iter().enumerate() {
+        let item = Item::Body(j as u32);
+        if body.range.start > body.range.end || body.range.end > wasm.len() {
+            return Err(fail(item, "function body lies outside the module bytes"));
+        }
+        if body.range.len() > MAX_FUNCTION_SIZE {
+            return Err(fail(item, "function body is too large"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need on a fresh Debian machine, then runs all
+# tests of the workspace: `cargo test --workspace` (unit and integration
+# tests of every crate, including the WebAssembly spec suite driver,
+# tests/spec.rs). Prints the spec suite's closing line
+# (`N passed, N failed, N skipped`) last and exits non-zero if anything
+# failed.
+#
+# Idempotent: system packages and the Rust toolchain are installed only when
+# missing; the other setup scripts (scripts/setup-clang.sh for the C-to-wasm
+# toolchain, scripts/fetch-python.sh for the python3.wasm workload) are run
+# when present and are idempotent themselves.
+#
+# Environment: CARGO_TARGET_DIR is honoured; extra arguments are passed to
+# `cargo test` (e.g. `scripts/test.sh --release`).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+RUST_VERSION=1.95.0   # the workspace's rust-version
+
+say() { echo "test.sh: $*"; }
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+    sudo=(sudo)
+fi
+
+# --- system packages --------------------------------------------------------
+# A C compiler (the engine's build script compiles a small C file), curl and
+# certificates (rustup, crates.io), python3 with pip (fetch-python.sh).
+packages=(build-essential ca-certificates curl git python3 python3-pip)
+if command -v dpkg-query >/dev/null 2>&1; then
+    missing=()
+    for p in "${packages[@]}"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+            missing+=("$p")
+        fi
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "installing ${missing[*]}"
+        "${sudo[@]}" apt-get update
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+    fi
+else
+    say "not a Debian system (no dpkg-query): assuming ${packages[*]} are available"
+fi
+
+# --- Rust -------------------------------------------------------------------
+if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+    say "installing Rust $RUST_VERSION with rustup"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
+        sh -s -- -y --profile minimal --default-toolchain "$RUST_VERSION"
+    export PATH="$HOME/.cargo/bin:$PATH"
+fi
+have=$(rustc --version | awk '{print $2}')
+if [ "$(printf '%s\n%s\n' "$RUST_VERSION" "$have" | sort -V | head -n1)" != "$RUST_VERSION" ]; then
+    if command -v rustup >/dev/null 2>&1; then
+        say "rustc $have is older than $RUST_VERSION: installing $RUST_VERSION"
+        rustup toolchain install --profile minimal "$RUST_VERSION"
+        export RUSTUP_TOOLCHAIN=$RUST_VERSION
+    else
+        say "rustc $have is older than $RUST_VERSION and rustup is not available" >&2
+        exit 1
+    fi
+fi
+
+# --- other setup scripts (present once their owners have added them) -------
+for s in setup-clang.sh fetch-python.sh; do
+    if [ -f "scripts/$s" ]; then
+        say "running scripts/$s"
+        bash "scripts/$s"
+    fi
+done
+
+# --- tests ------------------------------------------------------------------
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+say "cargo test --workspace --no-fail-fast $*"
+set +e
+cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+echo
+if [ "$status" -eq 0 ]; then
+    say "cargo test --workspace: all test binaries passed"
+else
+    say "cargo test --workspace: FAILED (exit status $status)"
+    # Which test binaries failed, to save scrolling (cargo's own list; a
+    # build failure has none, its errors are above).
+    sed -n '/^error: [0-9]* targets* failed/,/^[^ e]/p' "$log" || true
+fi
+
+# The spec driver's closing line, last. Its format cannot be confused with
+# libtest's summaries ("test result: ok. N passed; N failed; ...").
+spec_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -n1 || true)
+if [ -z "$spec_line" ]; then
+    echo "spec suite did not run (build failure?)"
+    exit 1
+fi
+echo "$spec_line"
+if [ "$status" -ne 0 ]; then
+    exit "$status"
+fi
