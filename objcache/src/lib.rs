@@ -12,6 +12,8 @@
 //! - [`format`]: the file format below, written and verified;
 //! - [`file`]: atomic publication and verified, private mapping of files;
 //! - [`cache`]: the cache directory, lookup with recovery, `stats`, `clear`;
+//! - [`module`]: the same for `engine::Module`: `Cache::load_or_compile`,
+//!   and stand-alone artifacts (`write_artifact`, `read_artifact`);
 //! - [`progress`]: the progress bar shown during long compilations.
 //!
 //! # The artifact format (version 1)
@@ -70,9 +72,12 @@ pub mod cache;
 pub mod file;
 pub mod format;
 pub mod key;
+pub mod module;
 pub mod progress;
 
 pub use cache::{default_dir, Artifact, Cache, Cleared, Outcome, Stats, EXTENSION};
 pub use file::Mapped;
 pub use format::{is_artifact, ArtifactRef, Rejection};
 pub use key::{wasm_sha256, CacheKey, Fingerprint, ENGINE_VERSION};
+pub use module::{compile_artifact, fingerprint, read_artifact, write_artifact, Error};
+pub use progress::CompileProgress;
