@@ -1,2 +1,8 @@
 //! The `faasm-engine` command line.
-fn main() {}
+
+mod cli;
+
+fn main() {
+    let code = cli::main();
+    std::process::exit(code);
+}

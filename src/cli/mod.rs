@@ -1,0 +1,34 @@
+//! Command-line parsing (clap) and dispatch. Each subcommand lives in its
+//! own file; errors are `anyhow` here at the edge and become a message on
+//! stderr plus a non-zero exit code.
+
+mod run;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "faasm-engine", version, about = "A Cranelift-based WebAssembly runtime for Python serverless functions")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    Run(run::RunArgs),
+}
+
+/// Parses the command line, runs it and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("Error: {err:?}");
+            1
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! `faasm-engine run`: compile a module, give it WASI, run it.
+//!
+//! The guest runs on its own thread with a large native stack
+//! ([`GUEST_THREAD_STACK`]) and the engine's wasm stack limit well below it
+//! ([`WASM_STACK_LIMIT`]), so runaway recursion in the guest hits the
+//! engine's "call stack exhausted" trap, never the thread's guard page.
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args;
+use engine::{Config, Engine, Error, Extern, Linker, Module, Store, Val, ValType};
+use hostabi::wasi::{Access, WasiCtx};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// Native stack of the thread that runs the guest.
+pub const GUEST_THREAD_STACK: usize = 64 << 20;
+/// Stack the guest's wasm code may use (the engine traps beyond it).
+pub const WASM_STACK_LIMIT: usize = 16 << 20;
+
+/// Exit status after a trap: what a native process killed by SIGABRT
+/// reports (128 + 6), as wasmtime does.
+pub const TRAP_EXIT_CODE: i32 = 134;
+
+const AFTER_HELP: &str = "\
+Directories: the guest sees only the directories granted with --dir (read-write)
+or --dir-ro (read-only). With neither, the current directory is granted
+read-only under the guest name `.`, so that `faasm-engine run python3.wasm hello.py`
+works as typed from the directory that holds hello.py.
+
+Exit status: the guest's own exit code (proc_exit, or 0 when _start returns);
+134 after a trap (the trap message and wasm backtrace go to stderr); 1 if the
+module cannot be read, compiled or linked.";
+
+#[derive(Args, Debug)]
+#[command(after_help = AFTER_HELP)]
+pub struct RunArgs {
+    /// Grant a host directory read-write, as GUEST (default: the HOST string itself).
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+
+    /// Grant a host directory read-only, as GUEST (default: the HOST string itself).
+    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
+    dirs_ro: Vec<String>,
+
+    /// Set an environment variable for the guest; a bare NAME passes the host's value.
+    #[arg(long = "env", value_name = "NAME[=VAL]")]
+    envs: Vec<String>,
+
+    /// Call this export instead of `_start`; ARGS are then its parameters.
+    #[arg(long, value_name = "NAME")]
+    invoke: Option<String>,
+
+    /// The WebAssembly module (.wasm) to run.
+    module: PathBuf,
+
+    /// Arguments for the guest (argv[1..]; argv[0] is MODULE as given).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+/// Splits `HOST[::GUEST]`.
+fn parse_dir(spec: &str) -> (PathBuf, String) {
+    match spec.split_once("::") {
+        Some((host, guest)) => (PathBuf::from(host), guest.to_owned()),
+        None => (PathBuf::from(spec), spec.to_owned()),
+    }
+}
+
+fn parse_env(spec: &str) -> Result<(String, String)> {
+    match spec.split_once('=') {
+        Some((k, v)) => Ok((k.to_owned(), v.to_owned())),
+        None => {
+            let v = std::env::var(spec).with_context(|| format!("--env {spec}: not set in the host environment"))?;
+            Ok((spec.to_owned(), v))
+        }
+    }
+}
+
+fn build_wasi(a: &RunArgs) -> Result<WasiCtx> {
+    let mut b = WasiCtx::builder().inherit_stdio().arg(a.module.to_string_lossy()).args(a.args.iter().cloned());
+    for e in &a.envs {
+        let (k, v) = parse_env(e)?;
+        b = b.env(k, v);
+    }
+    if a.dirs.is_empty() && a.dirs_ro.is_empty() {
+        b = b.preopened_dir(".", ".", Access::ReadOnly);
+    }
+    for d in &a.dirs {
+        let (host, guest) = parse_dir(d);
+        b = b.preopened_dir(host, guest, Access::ReadWrite);
+    }
+    for d in &a.dirs_ro {
+        let (host, guest) = parse_dir(d);
+        b = b.preopened_dir(host, guest, Access::ReadOnly);
+    }
+    Ok(b.build()?)
+}
+
+fn parse_param(ty: ValType, s: &str) -> Result<Val> {
+    Ok(match ty {
+        ValType::I32 => Val::I32(s.parse::<i64>().ok().and_then(|v| i32::try_from(v).ok().or(u32::try_from(v).ok().map(|u| u as i32))).ok_or_else(|| anyhow!("{s:?} is not an i32"))?),
+        ValType::I64 => Val::I64(s.parse::<i64>().or_else(|_| s.parse::<u64>().map(|u| u as i64)).map_err(|_| anyhow!("{s:?} is not an i64"))?),
+        ValType::F32 => Val::F32(s.parse::<f32>().map_err(|_| anyhow!("{s:?} is not an f32"))?.to_bits()),
+        ValType::F64 => Val::F64(s.parse::<f64>().map_err(|_| anyhow!("{s:?} is not an f64"))?.to_bits()),
+        other => bail!("cannot pass a {other:?} parameter from the command line"),
+    })
+}
+
+fn show(v: &Val) -> String {
+    match v {
+        Val::I32(x) => x.to_string(),
+        Val::I64(x) => x.to_string(),
+        Val::F32(b) => f32::from_bits(*b).to_string(),
+        Val::F64(b) => f64::from_bits(*b).to_string(),
+        Val::V128(x) => format!("{x:#034x}"),
+        Val::FuncRef(f) => if f.is_some() { "funcref" } else { "null" }.to_owned(),
+        Val::ExternRef(r) => r.map_or("null".to_owned(), |r| format!("externref({r})")),
+    }
+}
+
+/// Runs the module and returns the exit code.
+pub fn run(a: RunArgs) -> Result<i32> {
+    let bytes = std::fs::read(&a.module).with_context(|| format!("cannot read {}", a.module.display()))?;
+    let wasi = build_wasi(&a)?;
+    let worker = std::thread::Builder::new()
+        .name("guest".into())
+        .stack_size(GUEST_THREAD_STACK)
+        .spawn(move || execute(&a, &bytes, wasi))
+        .context("cannot start the guest thread")?;
+    worker.join().map_err(|_| anyhow!("the guest thread panicked"))?
+}
+
+fn execute(a: &RunArgs, bytes: &[u8], wasi: WasiCtx) -> Result<i32> {
+    let config = Config { max_wasm_stack: WASM_STACK_LIMIT, ..Config::default() };
+    let engine = Engine::new(config).context("cannot set up the compiler for this CPU")?;
+    let module = Module::new(&engine, bytes).with_context(|| format!("cannot compile {}", a.module.display()))?;
+    let mut store = Store::new(&engine);
+    let mut linker = Linker::new();
+    let state = Arc::new(Mutex::new(wasi));
+    hostabi::link(&mut linker, &hostabi::wasi::functions::<WasiCtx>(), &state);
+
+    let instance = match linker.instantiate(&mut store, &module) {
+        Ok(i) => i,
+        Err(Error::Trap(t)) => return Ok(trapped(a, &t)),
+        Err(e) => return Err(e).with_context(|| format!("cannot instantiate {}", a.module.display())),
+    };
+
+    let (name, params): (&str, Vec<Val>) = match &a.invoke {
+        Some(name) => {
+            let f = instance
+                .get_func(&store, name)
+                .ok_or_else(|| anyhow!("{} has no exported function `{name}`", a.module.display()))?;
+            let ty = f.ty(&store);
+            if ty.params.len() != a.args.len() {
+                bail!("`{name}` takes {} parameters, {} given", ty.params.len(), a.args.len());
+            }
+            let params = ty.params.iter().zip(&a.args).map(|(t, s)| parse_param(*t, s)).collect::<Result<_>>()?;
+            (name.as_str(), params)
+        }
+        None => ("_start", Vec::new()),
+    };
+    let func = match instance.get_export(&store, name) {
+        Some(Extern::Func(f)) => f,
+        _ if a.invoke.is_none() => bail!("{} exports no `_start` (use --invoke NAME to call another export)", a.module.display()),
+        _ => bail!("{} has no exported function `{name}`", a.module.display()),
+    };
+    match func.call(&mut store, &params) {
+        Ok(results) => {
+            if a.invoke.is_some() {
+                for r in &results {
+                    println!("{}", show(r));
+                }
+            }
+            Ok(0)
+        }
+        Err(Error::Trap(t)) => Ok(trapped(a, &t)),
+        Err(e) => Err(e).with_context(|| format!("cannot run `{name}`")),
+    }
+}
+
+/// Exit code for a trap: the guest's own code for `proc_exit`, otherwise
+/// the trap is reported on stderr.
+fn trapped(a: &RunArgs, t: &engine::Trap) -> i32 {
+    if let Some(code) = t.exit_code() {
+        return code;
+    }
+    eprintln!("Error: failed to run {}\n\nCaused by:\n    {}", a.module.display(), t.to_string().replace('\n', "\n    "));
+    TRAP_EXIT_CODE
+}
