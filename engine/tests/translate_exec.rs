@@ -549,3 +549,42 @@ fn host_function_traps_and_sees_caller_memory() {
     // The instance is still usable after a host trap.
     assert_eq!(env.ok(i, "peek", &[Val::I32(0)]), vec![Val::I32(1)]);
 }
+
+/// Tables with `max == min` are compiled with a constant length and a base
+/// loaded once per function; their contents still change.
+#[test]
+fn fixed_size_tables() {
+    let mut env = Env::new();
+    let a = env.instantiate(
+        r#"(module
+          (table $t (export "t") 3 3 funcref)
+          (func $one (result i32) (i32.const 1))
+          (func $two (result i32) (i32.const 2))
+          (elem (i32.const 0) $one)
+          (func (export "set2") (param i32) (table.set $t (local.get 0) (ref.func $two)))
+          (func (export "grow0") (result i32) (table.grow $t (ref.null func) (i32.const 0)))
+          (func (export "grow1") (result i32) (table.grow $t (ref.null func) (i32.const 1)))
+          (func (export "call") (param i32) (result i32)
+            (call_indirect $t (result i32) (local.get 0))))"#,
+    );
+    env.linker.instance(&env.store, "a", a);
+    let b = env.instantiate(
+        r#"(module
+          (import "a" "t" (table 3 3 funcref))
+          (import "a" "set2" (func $set2 (param i32)))
+          (func (export "set_then_call") (param i32) (result i32)
+            (call $set2 (local.get 0))
+            (call_indirect (result i32) (local.get 0))))"#,
+    );
+    use Val::*;
+    assert_eq!(env.ok(a, "call", &[I32(0)]), vec![I32(1)]);
+    assert_eq!(env.trap(a, "call", &[I32(1)]), TrapKind::IndirectCallToNull);
+    assert_eq!(env.trap(a, "call", &[I32(3)]), TrapKind::IndirectCallOutOfBounds);
+    assert_eq!(env.trap(a, "call", &[I32(-1)]), TrapKind::IndirectCallOutOfBounds);
+    // The import sees a change made by the owner during the same call.
+    assert_eq!(env.ok(b, "set_then_call", &[I32(2)]), vec![I32(2)]);
+    assert_eq!(env.ok(a, "grow0", &[]), vec![I32(3)]);
+    assert_eq!(env.ok(a, "grow1", &[]), vec![I32(-1)]);
+    assert_eq!(env.ok(a, "call", &[I32(2)]), vec![I32(2)]);
+    assert_eq!(env.trap(b, "set_then_call", &[I32(3)]), TrapKind::TableOutOfBounds);
+}

@@ -40,6 +40,8 @@ enum Cached {
     GlobalValue(u32),
     /// `*mut VMTable` of table i.
     TablePtr(u32),
+    /// Element array of table i, which has `max == min`.
+    FixedTableBase(u32),
     /// Engine-wide signature id of type i.
     TypeId(u32),
     /// Address of a libcall.
@@ -254,6 +256,13 @@ impl<'a> Env<'a> {
         let array = self.vmctx_field(b, VMCTX_TABLES_OFFSET)?;
         let off = self.array_offset(t, self.ptr.bytes() as i32)?;
         self.entry_load(b, Cached::TablePtr(t), self.ptr, Self::readonly_flags(), array, off)
+    }
+
+    /// Element array of a table that can never grow (`max == min`).
+    pub fn fixed_table_base(&mut self, b: &mut FunctionBuilder, t: u32) -> Result<Value, Error> {
+        let table = self.table_ptr(b, t)?;
+        let flags = Self::readonly_flags();
+        self.entry_load(b, Cached::FixedTableBase(t), self.ptr, flags, table, TABLE_BASE_OFFSET)
     }
 
     /// `&vmctx.funcs[i]`: the `VMFuncRef` of function `i` (also `ref.func i`).
