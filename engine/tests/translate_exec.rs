@@ -561,6 +561,7 @@ fn fixed_size_tables() {
           (func $one (result i32) (i32.const 1))
           (func $two (result i32) (i32.const 2))
           (elem (i32.const 0) $one)
+          (elem declare func $two)
           (func (export "set2") (param i32) (table.set $t (local.get 0) (ref.func $two)))
           (func (export "grow0") (result i32) (table.grow $t (ref.null func) (i32.const 0)))
           (func (export "grow1") (result i32) (table.grow $t (ref.null func) (i32.const 1)))
