@@ -156,7 +156,15 @@ fn wasm_smith_2_0_simd_modules_agree() {
     let mut t = Tally::default();
     for i in 0..1500 * scale() {
         // One in three with invalid function bodies, to exercise rejection.
-        let Some(bytes) = smith(&mut rng, config_2_0(i % 3 == 2)) else {
+        let mut config = config_2_0(i % 3 == 2);
+        // Vary the shape: some larger bodies, some custom sections (names).
+        if i % 4 == 1 {
+            config.max_instructions = 1000;
+            config.min_funcs = 1;
+        }
+        config.generate_custom_sections = i % 5 == 0;
+        config.export_everything = i % 7 == 0;
+        let Some(bytes) = smith(&mut rng, config) else {
             continue;
         };
         t.check(&format!("wasm-smith 2.0 #{i}"), &bytes);

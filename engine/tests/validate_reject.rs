@@ -167,3 +167,20 @@ fn body_error_offsets_are_inside_the_body() {
     assert!(engine::validate::validate_function(&info, 1, &bytes).is_err());
     assert!(engine::validate::validate_function(&info, 2, &bytes).is_err());
 }
+
+/// Import kind 0x20 ("exact" function import, custom-descriptors
+/// proposal) is a malformed import kind in 2.0. wasmparser 0.254 accepts
+/// it even without that feature, so the oracle of the differential tests
+/// corrects for it (`oracle_gap`); we must reject it.
+#[test]
+fn exact_function_import_is_rejected() {
+    let mut bytes = wat(r#"(module (type (func)) (import "m" "f" (func (type 0))))"#);
+    // The import entry ends with kind 0x00 and type index 0x00.
+    let tail = bytes.len() - 2;
+    assert_eq!(&bytes[tail..], &[0x00, 0x00]);
+    bytes[tail] = 0x20;
+    let err = run(&bytes).expect_err("exact import must be rejected");
+    assert!(err.to_string().contains("not supported"), "{err}");
+    assert!(validate_support::oracle_gap(&bytes).is_some());
+    assert!(validate_support::oracle(&bytes).is_err());
+}
