@@ -17,11 +17,12 @@ static void try_open(const char *label, const char *path) {
 }
 
 /* path_open straight on the preopen descriptor, bypassing wasi-libc's own
- * path handling. */
+ * path handling. "opened" is an escape unless the label says the path
+ * stays inside. */
 static void raw_open(const char *label, int dir, const char *path, int follow) {
     uint32_t fd;
     int e = raw_path_open(dir, follow, PTR(path), strlen(path), 0, 2 /* FD_READ */, 0, 0, PTR(&fd));
-    printf("%s: %s\n", label, e ? ename(e) : "ESCAPED");
+    printf("%s: %s\n", label, e ? ename(e) : "opened");
 }
 
 int main(void) {
@@ -38,7 +39,7 @@ int main(void) {
     int sub = open("/sandbox/sub", O_RDONLY | O_DIRECTORY);
     int fd = openat(sub, "../hello.txt", O_RDONLY);
     printf("openat sub ../hello.txt: %s\n", fd >= 0 ? "ESCAPED" : ename(errno));
-    raw_open("raw dotdot stays inside", sb, "sub/../hello.txt", 0);
+    raw_open("raw dotdot staying inside (allowed)", sb, "sub/../hello.txt", 0);
 
     // Absolute paths.
     try_open("libc absolute outside", "/outside/secret.txt");
