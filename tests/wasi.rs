@@ -53,20 +53,31 @@ fn clang() -> PathBuf {
 
 /// Compiles `tests/wasi/<name>.c` once per source version.
 fn compile(name: &str) -> PathBuf {
+    compile_with(name, name, &[])
+}
+
+/// Compiles `tests/wasi/<src>.c` with extra clang flags into `<out>.wasm`.
+fn compile_with(out_name: &str, name: &str, flags: &[&str]) -> PathBuf {
     let dir = src_dir();
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let mut h = fnv(flags.join(" ").as_bytes(), 0xcbf2_9ce4_8422_2325u64);
     for f in [format!("{name}.c"), "common.h".into(), "raw.h".into()] {
         h = fnv(&std::fs::read(dir.join(&f)).unwrap_or_else(|e| panic!("{f}: {e}")), h);
     }
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasi-c");
     std::fs::create_dir_all(&cache).unwrap();
-    let out = cache.join(format!("{name}-{h:016x}.wasm"));
+    let out = cache.join(format!("{out_name}-{h:016x}.wasm"));
     if out.is_file() {
         return out;
     }
-    let tmp = cache.join(format!("{name}-{h:016x}.{}.tmp", std::process::id()));
+    // Unique per process and thread: tests compiling the same program in
+    // parallel each write their own file, and the rename is atomic.
+    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = cache.join(format!("{out_name}-{h:016x}.{}-{seq}.tmp", std::process::id()));
     let status = Command::new(clang())
-        .args(["--target=wasm32-wasi", "-O2", "-o"])
+        .args(["--target=wasm32-wasi", "-O2"])
+        .args(flags)
+        .arg("-o")
         .arg(&tmp)
         .arg(dir.join(format!("{name}.c")))
         .status()
@@ -491,4 +502,140 @@ fn errno() {
         }],
         &runs,
     );
+}
+
+// ---- the command line itself ------------------------------------------------
+
+/// Runs `faasm-engine run <args>` in `cwd` with empty stdin.
+fn cli(cwd: &Path, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
+        .current_dir(cwd)
+        .arg("run")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("starting faasm-engine")
+}
+
+fn os(s: &str) -> &std::ffi::OsStr {
+    s.as_ref()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn cli_trap_prints_message_and_named_backtrace() {
+    let wasm = compile("cli_trap");
+    let t = TempDir::new("cli-trap");
+    let o = cli(&t.0, &[wasm.as_os_str(), os("unreachable")]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(TRAP_EXIT), "{err}");
+    assert_eq!(text(&o.stdout), "before unreachable\n");
+    assert!(err.contains("wasm trap: unreachable"), "{err}");
+    // With the function's name from the name section. (The callers should
+    // follow; the engine currently loses them for shallow traps, reported.)
+    assert!(err.contains("wasm backtrace:") && err.contains("!innermost_function"), "{err}");
+    let o = cli(&t.0, &[wasm.as_os_str(), os("oob")]);
+    assert_eq!(o.status.code(), Some(TRAP_EXIT));
+    assert!(text(&o.stderr).contains("wasm trap: out of bounds memory access"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn cli_unbounded_recursion_is_the_engines_stack_trap() {
+    // The guest thread's native stack is far larger than the engine's wasm
+    // stack limit, so the engine's check fires first: a clean trap, not a
+    // crash of the process on the guard page.
+    let wasm = compile("cli_trap");
+    let t = TempDir::new("cli-stack");
+    let o = cli(&t.0, &[wasm.as_os_str(), os("recursion")]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(TRAP_EXIT), "killed by a signal? {:?}\n{err}", o.status);
+    assert!(err.contains("wasm trap: call stack exhausted"), "{err}");
+    assert!(err.contains("recurse_forever"), "{err}");
+    assert!(err.contains("more frames of the same function"), "{err}");
+    assert!(err.lines().count() < 40, "the backtrace is collapsed: {err}");
+}
+
+#[test]
+fn cli_invoke_calls_an_export_with_typed_arguments() {
+    let wasm = compile_with("cli_add", "cli_add", &["-nostdlib", "-Wl,--no-entry"]);
+    let t = TempDir::new("cli-invoke");
+    let run = |args: &[&str]| {
+        let mut a: Vec<&std::ffi::OsStr> = vec![os("--invoke"), os(args[0]), wasm.as_os_str()];
+        a.extend(args[1..].iter().map(|s| os(s)));
+        cli(&t.0, &a)
+    };
+    let o = run(&["add", "40", "2"]);
+    assert_eq!((o.status.code(), text(&o.stdout)), (Some(0), "42\n".into()), "{}", text(&o.stderr));
+    let o = run(&["add", "-5", "2"]);
+    assert_eq!(text(&o.stdout), "-3\n");
+    let o = run(&["mul64", "4294967296", "3"]);
+    assert_eq!(text(&o.stdout), "12884901888\n");
+    let o = run(&["scale", "2.5", "4"]);
+    assert_eq!(text(&o.stdout), "10\n");
+    // Wrong arity, bad number, unknown export: errors, exit 1.
+    for bad in [&["add", "1"][..], &["add", "x", "1"], &["nope"]] {
+        let o = run(bad);
+        assert_eq!(o.status.code(), Some(1), "{bad:?}: {}", text(&o.stderr));
+        assert!(text(&o.stderr).starts_with("Error: "), "{}", text(&o.stderr));
+    }
+    // No _start and no --invoke.
+    let o = cli(&t.0, &[wasm.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("_start"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn cli_link_errors_name_the_import_and_both_types() {
+    let t = TempDir::new("cli-link");
+    let wasm = compile_with("cli_bad_import_type", "cli_bad_import", &["-nostdlib", "-Wl,--no-entry", "-Wl,--allow-undefined"]);
+    let o = cli(&t.0, &[os("--invoke"), os("go"), wasm.as_os_str()]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("wasi_snapshot_preview1.fd_write"), "{err}");
+    assert!(err.contains("[i32 i32 i32 i32] -> [i32]") && err.contains("[i32] -> [i64]"), "expected and found types: {err}");
+    let wasm = compile_with("cli_bad_import_missing", "cli_bad_import", &["-DMISSING", "-nostdlib", "-Wl,--no-entry", "-Wl,--allow-undefined"]);
+    let o = cli(&t.0, &[os("--invoke"), os("go"), wasm.as_os_str()]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("env.no_such_function"), "{err}");
+}
+
+#[test]
+fn cli_bad_input_is_a_clear_error() {
+    let t = TempDir::new("cli-bad");
+    let o = cli(&t.0, &[os("missing.wasm")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("cannot read missing.wasm"), "{}", text(&o.stderr));
+    std::fs::write(t.0.join("garbage.wasm"), b"this is not wasm").unwrap();
+    let o = cli(&t.0, &[os("garbage.wasm")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("cannot compile garbage.wasm"), "{}", text(&o.stderr));
+    let o = cli(&t.0, &[os("--dir"), os("/nonexistent/dir"), os("garbage.wasm")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("/nonexistent/dir"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn cli_without_dir_grants_the_current_directory_read_only() {
+    let wasm = compile("cli_cwd");
+    let t = TempDir::new("cli-cwd");
+    let inner = t.0.join("work");
+    std::fs::create_dir(&inner).unwrap();
+    std::fs::write(inner.join("input.txt"), "from cwd\n").unwrap();
+    std::fs::write(t.0.join("input.txt"), "parent\n").unwrap();
+    let o = cli(&inner, &[wasm.as_os_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(
+        text(&o.stdout),
+        "read input.txt: \"from cwd|\"\n\
+         read ./input.txt: \"from cwd|\"\n\
+         create out.txt: EPERM\n\
+         open input.txt for writing: EPERM\n\
+         mkdir: EPERM\n\
+         parent: ENOTCAPABLE\n"
+    );
+    assert!(!inner.join("out.txt").exists() && !inner.join("newdir").exists());
 }

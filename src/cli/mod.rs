@@ -27,7 +27,16 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("Error: {err:?}");
+            // The cause chain, without anyhow's Rust backtrace (which says
+            // nothing useful to a user running a module).
+            eprintln!("Error: {err}");
+            let mut causes = err.chain().skip(1).peekable();
+            if causes.peek().is_some() {
+                eprintln!("\nCaused by:");
+                for c in causes {
+                    eprintln!("    {}", c.to_string().replace('\n', "\n    "));
+                }
+            }
             1
         }
     }

@@ -7,7 +7,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use engine::{Config, Engine, Error, Extern, Linker, Module, Store, Val, ValType};
+use engine::{Config, Engine, Error, Extern, Linker, Module, Store, TrapReason, Val, ValType};
 use hostabi::wasi::{Access, WasiCtx};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -184,6 +184,49 @@ fn trapped(a: &RunArgs, t: &engine::Trap) -> i32 {
     if let Some(code) = t.exit_code() {
         return code;
     }
-    eprintln!("Error: failed to run {}\n\nCaused by:\n    {}", a.module.display(), t.to_string().replace('\n', "\n    "));
+    eprint!("{}", trap_report(&a.module.display().to_string(), t));
     TRAP_EXIT_CODE
+}
+
+/// The trap message and its wasm backtrace, innermost frame first. Runs of
+/// one function calling itself (deep recursion) are collapsed to one line
+/// so that a stack overflow stays readable.
+pub fn trap_report(module: &str, t: &engine::Trap) -> String {
+    use std::fmt::Write;
+    let reason = match &t.reason {
+        TrapReason::Wasm(kind) => format!("wasm trap: {kind}"),
+        TrapReason::Host(msg) => format!("host function failed: {msg}"),
+        TrapReason::Exit(code) => format!("exited with code {code}"),
+    };
+    let mut out = format!("Error: failed to run {module}\n\nCaused by:\n    {reason}\n");
+    if t.backtrace.is_empty() {
+        return out;
+    }
+    out.push_str("    wasm backtrace:\n");
+    let name = |f: &engine::Frame| -> String {
+        let func = match &f.func_name {
+            Some(n) => n.clone(),
+            None => format!("<wasm function {}>", f.func_index),
+        };
+        match &f.module_name {
+            Some(m) => format!("{m}!{func}"),
+            None => func,
+        }
+    };
+    let mut i = 0;
+    while i < t.backtrace.len() {
+        let f = &t.backtrace[i];
+        let mut run = 1;
+        while t.backtrace.get(i + run).is_some_and(|g| g == f) {
+            run += 1;
+        }
+        let _ = writeln!(out, "      {i:>5}: {}", name(f));
+        if run > 2 {
+            let _ = writeln!(out, "             ... {} more frames of the same function", run - 1);
+            i += run;
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
