@@ -92,9 +92,9 @@ if [ "$status" -eq 0 ]; then
     say "cargo test --workspace: all test binaries passed"
 else
     say "cargo test --workspace: FAILED (exit status $status)"
-    # Which test binaries failed, to save scrolling (cargo's own list).
-    grep -E '^error: test failed, to rerun pass' "$log" || true
-    sed -n '/^error: [0-9]* targets* failed/,/^[^ ]/p' "$log" || true
+    # Which test binaries failed, to save scrolling (cargo's own list; a
+    # build failure has none, its errors are above).
+    sed -n '/^error: [0-9]* targets* failed/,/^[^ e]/p' "$log" || true
 fi
 
 # The spec driver's closing line, last. Its format cannot be confused with

@@ -72,10 +72,25 @@ fn check_compiled(info: &ModuleInfo, compiled: &CompiledCode, code_len: usize) -
 impl Module {
     /// Parses, validates and compiles `wasm`.
     pub fn new(engine: &Engine, wasm: &[u8]) -> Result<Module, Error> {
+        Module::new_with_progress(engine, wasm, None)
+    }
+
+    /// [`Module::new`] reporting compilation progress (see
+    /// [`crate::compile::module::Progress`]).
+    pub fn new_with_progress(
+        engine: &Engine,
+        wasm: &[u8],
+        progress: Option<crate::compile::module::Progress<'_>>,
+    ) -> Result<Module, Error> {
         let info = crate::parse::parse(wasm)?;
         crate::validate::validate(&info, wasm)?;
-        let compiled =
-            crate::compile::compile_module(engine.isa()?, &info, wasm, engine.config().parallel_compilation)?;
+        let compiled = crate::compile::compile_module_with_progress(
+            engine.isa()?,
+            &info,
+            wasm,
+            engine.config().parallel_compilation,
+            progress,
+        )?;
         Module::from_compiled(engine, info, compiled)
     }
 

@@ -129,3 +129,26 @@ fn traps_on_many_threads() {
         h.join().unwrap();
     }
 }
+
+#[test]
+fn max_wasm_stack_is_honoured() {
+    let wat = r#"(module
+      (func $down (export "down") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0))
+          (then (i32.const 0))
+          (else (i32.add (i32.const 1) (call $down (i32.sub (local.get 0) (i32.const 1))))))))"#;
+    let wasm = wat::parse_str(wat).unwrap();
+    for (stack, expect_overflow) in [(1usize << 20, false), (16 << 10, true)] {
+        let engine = Engine::new(engine::Config { max_wasm_stack: stack, ..Default::default() }).unwrap();
+        let module = Module::new(&engine, &wasm).unwrap();
+        let mut store = Store::new(&engine);
+        let inst = Linker::new().instantiate(&mut store, &module).unwrap();
+        let f = inst.get_func(&store, "down").unwrap();
+        let r = f.call(&mut store, &[Val::I32(2000)]);
+        if expect_overflow {
+            assert_eq!(kind(&trap_of(r)), TrapKind::StackOverflow, "stack {stack}");
+        } else {
+            assert_eq!(r.unwrap(), vec![Val::I32(2000)], "stack {stack}");
+        }
+    }
+}

@@ -12,4 +12,4 @@ pub mod module;
 pub mod trampolines;
 pub use artifact::*;
 pub use isa::{host_isa, settings_fingerprint, OptLevel};
-pub use module::compile_module;
+pub use module::{compile_module, compile_module_with_progress};

@@ -78,6 +78,21 @@ pub fn compile_module(
     wasm: &[u8],
     parallel: bool,
 ) -> Result<CompiledCode, Error> {
+    compile_module_with_progress(isa, info, wasm, parallel, None)
+}
+
+/// Reports `(jobs done, total jobs)` (functions and trampolines), from any
+/// worker thread, after each one is compiled.
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
+/// [`compile_module`] that also reports its progress (for a progress bar).
+pub fn compile_module_with_progress(
+    isa: &dyn TargetIsa,
+    info: &ModuleInfo,
+    wasm: &[u8],
+    parallel: bool,
+    progress: Option<Progress<'_>>,
+) -> Result<CompiledCode, Error> {
     if info.bodies.len() != info.num_defined_funcs() as usize {
         return Err(Error::Compile {
             func: None,
@@ -95,7 +110,14 @@ pub fn compile_module(
         .chain((0..n_types).map(Job::Entry))
         .chain((0..n_types).map(Job::Host))
         .collect();
-    let run = |w: &mut Worker, job: &Job| compile_job(w, isa, info, wasm, *job);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let run = |w: &mut Worker, job: &Job| {
+        let r = compile_job(w, isa, info, wasm, *job);
+        if let Some(report) = progress {
+            report(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, jobs.len());
+        }
+        r
+    };
     let results: Vec<Result<Compiled, Error>> = if parallel {
         jobs.par_iter().map_init(Worker::new, run).collect()
     } else {

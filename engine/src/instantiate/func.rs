@@ -28,7 +28,8 @@ pub(crate) enum HostFn {
 /// A host function owned by a store. Its address is the `vmctx` of every
 /// VMFuncRef that calls it (the "host context" HostCall receives).
 pub(crate) struct HostFuncData {
-    pub ty: FuncType,
+    /// Shared so a call can hold it without copying the type.
+    pub ty: Arc<FuncType>,
     pub type_id: u32,
     pub func: HostFn,
     /// This function's own funcref, for when it is used as a value; `code`
@@ -71,11 +72,7 @@ impl Caller<'_> {
     pub fn memory(&mut self) -> Option<&mut [u8]> {
         let inst = self.instance?;
         let inner = &mut *self.store.inner;
-        let data = inner.instances.get(inst as usize)?;
-        let mem = match data.export(inner.id, inst, "memory") {
-            Some(Extern::Memory(m)) => m,
-            _ => *data.memory_handles.first()?,
-        };
+        let mem = inner.instances.get(inst as usize)?.caller_memory?;
         Some(mem.get_mut(inner)?.data_mut())
     }
 
@@ -155,7 +152,7 @@ impl Func {
         ty: FuncType,
         f: impl Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
     ) -> Func {
-        Func::from_host_fn(store, ty, HostFn::Typed(Arc::new(f)))
+        Func::from_host_fn(store, Arc::new(ty), HostFn::Typed(Arc::new(f)))
     }
 
     /// A host function on the raw value array (the fast path used by
@@ -165,10 +162,10 @@ impl Func {
         ty: FuncType,
         f: impl Fn(&mut Caller<'_>, &mut [ValRaw]) -> Result<(), Trap> + Send + Sync + 'static,
     ) -> Func {
-        Func::from_host_fn(store, ty, HostFn::Raw(Arc::new(f)))
+        Func::from_host_fn(store, Arc::new(ty), HostFn::Raw(Arc::new(f)))
     }
 
-    pub(crate) fn from_host_fn(store: &mut Store, ty: FuncType, func: HostFn) -> Func {
+    pub(crate) fn from_host_fn(store: &mut Store, ty: Arc<FuncType>, func: HostFn) -> Func {
         let type_id = store.inner.engine.signature_id(&ty);
         let f = store.inner.push_host_func(HostFuncData {
             ty,
@@ -176,7 +173,7 @@ impl Func {
             func,
             funcref: VMFuncRef { code: std::ptr::null(), vmctx: std::ptr::null_mut(), type_id },
         });
-        if let super::func::FuncKind::Host(h) = f.kind {
+        if let FuncKind::Host(h) = f.kind {
             if let Some(data) = store.inner.host_funcs.get_mut(h as usize) {
                 data.funcref.vmctx = data.ctx_ptr();
             }
@@ -195,7 +192,7 @@ impl Func {
             return Err(foreign());
         }
         match self.kind {
-            FuncKind::Host(h) => Ok(inner.host_funcs.get(h as usize).ok_or_else(foreign)?.ty.clone()),
+            FuncKind::Host(h) => Ok(inner.host_funcs.get(h as usize).ok_or_else(foreign)?.ty.as_ref().clone()),
             FuncKind::Wasm { instance, index } => {
                 let inst = inner.instances.get(instance as usize).ok_or_else(foreign)?;
                 let info = inst.module.info();

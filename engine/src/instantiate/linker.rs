@@ -16,7 +16,7 @@ enum Definition {
     /// An item bound to one store.
     Extern(Extern),
     /// A host function materialised into each store at instantiation.
-    Host(FuncType, HostFn),
+    Host(Arc<FuncType>, HostFn),
 }
 
 /// Name -> definition map used to satisfy imports.
@@ -53,7 +53,7 @@ impl Linker {
         ty: FuncType,
         f: impl Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
     ) -> &mut Self {
-        self.defs.insert((module.to_owned(), name.to_owned()), Definition::Host(ty, HostFn::Typed(Arc::new(f))));
+        self.defs.insert((module.to_owned(), name.to_owned()), Definition::Host(Arc::new(ty), HostFn::Typed(Arc::new(f))));
         self
     }
 
@@ -65,7 +65,7 @@ impl Linker {
         ty: FuncType,
         f: impl Fn(&mut Caller<'_>, &mut [ValRaw]) -> Result<(), Trap> + Send + Sync + 'static,
     ) -> &mut Self {
-        self.defs.insert((module.to_owned(), name.to_owned()), Definition::Host(ty, HostFn::Raw(Arc::new(f))));
+        self.defs.insert((module.to_owned(), name.to_owned()), Definition::Host(Arc::new(ty), HostFn::Raw(Arc::new(f))));
         self
     }
 
@@ -106,7 +106,7 @@ impl Linker {
                     // Check before materialising, so a mismatch adds nothing to the store.
                     if let ImportKind::Func(t) = imp.kind {
                         let want = module.info().types.get(t as usize);
-                        if want != Some(ty) {
+                        if want != Some(&**ty) {
                             return Err(mismatch(imp, &describe_import(module, imp), &fmt_func(ty)));
                         }
                     }
@@ -200,7 +200,7 @@ pub(crate) fn check_import(inner: &StoreInner, module: &Module, imp: &Import, ex
             let (have_id, have_ty) = match f.kind {
                 FuncKind::Host(h) => {
                     let d = inner.host_funcs.get(h as usize).ok_or_else(foreign)?;
-                    (d.type_id, d.ty.clone())
+                    (d.type_id, d.ty.as_ref().clone())
                 }
                 FuncKind::Wasm { instance, index } => {
                     let d = inner.instances.get(instance as usize).ok_or_else(foreign)?;

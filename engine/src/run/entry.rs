@@ -119,9 +119,8 @@ pub(crate) unsafe fn call(
     if ok != 0 {
         return Ok(());
     }
-    let record = signals::LAST_TRAP.get();
-    let frames = backtrace::capture(record.pc, record.fp);
-    let kind = record.kind.unwrap_or(TrapKind::Deferred);
+    let frames = backtrace::frames();
+    let kind = signals::LAST_TRAP.replace(None).unwrap_or(TrapKind::Deferred);
     let mut trap = if kind == TrapKind::Deferred {
         take_pending_trap().unwrap_or_else(|| Trap::new(TrapKind::Deferred))
     } else {

@@ -13,6 +13,7 @@
 //! be caused by the thread's stack itself.
 
 use crate::compile::code_memory::with_code_at;
+
 use crate::error::Error;
 use crate::vm::trap::TrapKind;
 use std::cell::Cell;
@@ -23,23 +24,14 @@ extern "C" {
     fn faasm_engine_unwind(jmp_buf: *mut c_void) -> !;
 }
 
-/// What the handler learnt about a trap, for the entry point to report.
-#[derive(Copy, Clone, Debug, Default)]
-pub(crate) struct TrapRecord {
-    pub kind: Option<TrapKind>,
-    pub pc: usize,
-    pub fp: usize,
-}
-
 thread_local! {
     /// The innermost active jump buffer of this thread (set by `catch.c`),
     /// null when no wasm call is active. Const-initialised without Drop so
     /// the signal handler can read it without lazy initialisation.
     pub(crate) static JMP_BUF: Cell<*mut c_void> = const { Cell::new(std::ptr::null_mut()) };
-    /// Written by the handler just before unwinding.
-    pub(crate) static LAST_TRAP: Cell<TrapRecord> = const {
-        Cell::new(TrapRecord { kind: None, pc: 0, fp: 0 })
-    };
+    /// The kind of the latest trap, written by the handler just before
+    /// unwinding (its frames are in `backtrace`'s buffer).
+    pub(crate) static LAST_TRAP: Cell<Option<TrapKind>> = const { Cell::new(None) };
     /// This thread's alternate signal stack, if we installed one.
     static ALT_STACK: AltStack = const { AltStack { map: Cell::new(None) } };
 }
@@ -169,6 +161,9 @@ pub fn ensure_alt_stack() -> Result<(), Error> {
     Ok(())
 }
 
+#[cfg(not(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64"))))]
+compile_error!("trap handling supports Linux on x86-64 and aarch64 only (reading the signal context)");
+
 /// (pc, fp, sp) of the interrupted context.
 ///
 /// SAFETY: `uctx` must be the `ucontext_t` the kernel passed to the handler.
@@ -213,7 +208,10 @@ unsafe extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, uctx:
         })
         .flatten();
         if let Some(kind) = kind {
-            LAST_TRAP.set(TrapRecord { kind: Some(kind), pc, fp });
+            LAST_TRAP.set(Some(kind));
+            // SAFETY: `pc` is in registered code and `fp` is the
+            // interrupted frame pointer.
+            unsafe { crate::run::backtrace::record_in_handler(pc, fp) };
             // SAFETY: `jmp` is the live sigjmp_buf of the innermost
             // faasm_engine_catch on this thread; only C and compiled-wasm
             // frames lie between it and here.

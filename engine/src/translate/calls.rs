@@ -70,7 +70,7 @@ impl FuncTranslator<'_, '_> {
             .ok_or_else(|| self.env.err(format!("type {type_index} out of range")))?;
         let index = self.pop()?;
         let args = self.pop_n(n_params)?;
-        let funcref = self.table_element(table, index)?;
+        let funcref = self.table_element(table, index, TrapKind::IndirectCallOutOfBounds)?;
         self.b.ins().trapz(funcref, TrapKind::IndirectCallToNull.to_trap_code());
         let flags = Env::readonly_flags();
         let actual = self.b.ins().load(types::I32, flags, funcref, FUNCREF_TYPE_ID_OFFSET);

@@ -20,12 +20,12 @@ impl FuncTranslator<'_, '_> {
         match *op {
             Operator::TableGet { table } => {
                 let index = self.pop()?;
-                let v = self.table_element(table, index)?;
+                let v = self.table_element(table, index, TrapKind::TableOutOfBounds)?;
                 self.push(v);
             }
             Operator::TableSet { table } => {
                 let (index, value) = self.pop2()?;
-                let addr = self.table_element_addr(table, index)?;
+                let addr = self.table_element_addr(table, index, TrapKind::TableOutOfBounds)?;
                 let flags = self.env.table_flags();
                 self.b.ins().store(flags, value, addr, 0);
             }
@@ -68,13 +68,14 @@ impl FuncTranslator<'_, '_> {
         Ok(true)
     }
 
-    /// Address of element `index` of `table`, trapping if out of bounds.
-    fn table_element_addr(&mut self, table: u32, index: Value) -> Result<Value, Error> {
+    /// Address of element `index` of `table`, trapping with `oob` if out of
+    /// bounds.
+    fn table_element_addr(&mut self, table: u32, index: Value, oob: TrapKind) -> Result<Value, Error> {
         let t = self.env.table_ptr(&mut self.b, table)?;
         let flags = self.env.table_flags();
         let len = self.b.ins().load(types::I32, flags, t, TABLE_LENGTH_OFFSET);
-        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
-        self.b.ins().trapnz(oob, TrapKind::TableOutOfBounds.to_trap_code());
+        let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        self.b.ins().trapnz(out, oob.to_trap_code());
         let base = self.b.ins().load(self.env.ptr, flags, t, TABLE_BASE_OFFSET);
         let index = self.b.ins().uextend(self.env.ptr, index);
         let scale = self.env.ptr.bytes().trailing_zeros() as i64;
@@ -83,9 +84,9 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Loads element `index` of `table` (a funcref pointer or an externref
-    /// handle), trapping if out of bounds.
-    pub(crate) fn table_element(&mut self, table: u32, index: Value) -> Result<Value, Error> {
-        let addr = self.table_element_addr(table, index)?;
+    /// handle), trapping with `oob` if out of bounds.
+    pub(crate) fn table_element(&mut self, table: u32, index: Value, oob: TrapKind) -> Result<Value, Error> {
+        let addr = self.table_element_addr(table, index, oob)?;
         let flags = self.env.table_flags();
         Ok(self.b.ins().load(types::I64, flags, addr, 0))
     }

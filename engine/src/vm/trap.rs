@@ -20,6 +20,10 @@ pub enum TrapKind {
     MemoryOutOfBounds,
     #[error("out of bounds table access")]
     TableOutOfBounds,
+    /// `call_indirect` with an index beyond the table (the spec words this
+    /// differently from the table instructions' out-of-bounds access).
+    #[error("undefined element")]
+    IndirectCallOutOfBounds,
     #[error("uninitialized element")]
     IndirectCallToNull,
     #[error("indirect call type mismatch")]
@@ -41,10 +45,11 @@ pub enum TrapKind {
 }
 
 impl TrapKind {
-    pub const ALL: [TrapKind; 11] = [
+    pub const ALL: [TrapKind; 12] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
+        TrapKind::IndirectCallOutOfBounds,
         TrapKind::IndirectCallToNull,
         TrapKind::BadSignature,
         TrapKind::IntegerOverflow,
@@ -69,6 +74,7 @@ impl TrapKind {
             TrapKind::Unreachable => TrapCode::unwrap_user(4),
             TrapKind::NullReference => TrapCode::unwrap_user(5),
             TrapKind::Deferred => TrapCode::unwrap_user(6),
+            TrapKind::IndirectCallOutOfBounds => TrapCode::unwrap_user(7),
         }
     }
 

@@ -1,0 +1,774 @@
+//! The artifact file format: encoding, and decoding that trusts nothing.
+//!
+//! See the crate documentation for the layout. Decoding checks, in this
+//! order, each step cheap before the next: the fixed header and the file
+//! length, the identity fields against the current engine, the checksum over
+//! the whole file, then the metadata and its consistency with the code
+//! section. Only a file that passes all of it reaches the engine.
+
+use crate::key::Fingerprint;
+use engine::compile::CompiledCode;
+use engine::ModuleInfo;
+use std::io::{self, Write};
+use std::ops::Range;
+use xxhash_rust::xxh3::{xxh3_128, Xxh3};
+
+/// First bytes of every artifact. A wasm module starts with `\0asm`, so the
+/// two can be told apart from their first bytes.
+pub const MAGIC: [u8; 8] = *b"FAASMOBJ";
+/// Bumped on any change of the layout below or of its meaning.
+pub const FORMAT_VERSION: u32 = 1;
+/// Alignment of the code section in the file. 64 KiB is a multiple of every
+/// page size Linux uses (4 KiB, 16 KiB, 64 KiB), so the code can be mapped
+/// and made executable in place, and no other byte of the file shares a page
+/// with it.
+pub const CODE_ALIGN: u64 = 64 * 1024;
+
+/// Bytes the checksum does not cover: magic, version, header length, file
+/// length and the checksum itself.
+const CHECKSUMMED_FROM: usize = 40;
+/// Everything up to the first variable-length field.
+const FIXED_HEADER_LEN: usize = 136;
+/// The longest a header can be: the fixed part and three strings of at most
+/// 64 KiB, each with its 2-byte length.
+pub const MAX_HEADER_LEN: usize = FIXED_HEADER_LEN + 3 * (2 + u16::MAX as usize);
+
+/// Why a file was not accepted as an artifact for the current engine.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("the file is empty")]
+    Empty,
+    #[error("truncated: {len} bytes, shorter than the header")]
+    Truncated { len: u64 },
+    #[error("length mismatch (truncated or extended): the header says {expected} bytes, the file has {actual}")]
+    Length { expected: u64, actual: u64 },
+    #[error("not a faasm-engine artifact (bad magic)")]
+    BadMagic,
+    #[error("artifact format version {found}, this engine reads version {FORMAT_VERSION}")]
+    Version { found: u32 },
+    #[error("malformed header: {0}")]
+    Layout(&'static str),
+    #[error("compiled for another {field} ({found}; this engine: {expected})")]
+    Mismatch {
+        field: &'static str,
+        found: String,
+        expected: String,
+    },
+    #[error("checksum mismatch (corrupt file)")]
+    Checksum,
+    #[error("unreadable metadata: {0}")]
+    Metadata(String),
+    #[error("inconsistent metadata: {0}")]
+    Inconsistent(String),
+    #[error("not owned by the current user")]
+    Untrusted,
+    #[error("cannot read it: {0}")]
+    Io(String),
+}
+
+/// What a file's header says about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub format_version: u32,
+    pub file_len: u64,
+    pub checksum: u128,
+    pub wasm_sha256: [u8; 32],
+    pub fingerprint: Fingerprint,
+    pub metadata: Range<u64>,
+    pub code: Range<u64>,
+}
+
+/// Everything an artifact holds, borrowed, for writing.
+pub struct ArtifactRef<'a> {
+    pub fingerprint: &'a Fingerprint,
+    pub wasm_sha256: [u8; 32],
+    pub info: &'a ModuleInfo,
+    /// Its `code` field is ignored: the code is `code` below.
+    pub compiled: &'a CompiledCode,
+    pub code: &'a [u8],
+}
+
+/// A verified artifact: its header, metadata, and where the code sits in
+/// the file's bytes.
+#[derive(Clone, Debug)]
+pub struct Decoded {
+    pub header: Header,
+    pub info: ModuleInfo,
+    /// `code` is empty; the code is `bytes[code_range]` of the file.
+    pub compiled: CompiledCode,
+    pub code_range: Range<usize>,
+}
+
+/// Writes `a` to `w` in the artifact format. Returns the file length.
+pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
+    let metadata = postcard::to_stdvec(&(a.info, a.compiled))
+        .map_err(|e| io::Error::other(format!("serialising module metadata: {e}")))?;
+
+    let fp = a.fingerprint;
+    let strings: [&str; 3] = [&fp.engine_version, &fp.target, &fp.cpu_features];
+    let header_len = FIXED_HEADER_LEN + strings.iter().map(|s| 2 + s.len()).sum::<usize>();
+    let metadata_offset = header_len as u64;
+    let metadata_end = metadata_offset + metadata.len() as u64;
+    let code_offset = metadata_end.next_multiple_of(CODE_ALIGN);
+    let code_len = a.code.len() as u64;
+    let file_len = code_offset + code_len;
+
+    let mut header = Vec::with_capacity(header_len);
+    header.extend_from_slice(&MAGIC);
+    header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    header.extend_from_slice(&(header_len as u32).to_le_bytes());
+    header.extend_from_slice(&file_len.to_le_bytes());
+    header.extend_from_slice(&0u128.to_le_bytes()); // checksum, filled in below
+    header.extend_from_slice(&a.wasm_sha256);
+    header.extend_from_slice(&fp.settings_hash);
+    for v in [
+        metadata_offset,
+        metadata.len() as u64,
+        code_offset,
+        code_len,
+    ] {
+        header.extend_from_slice(&v.to_le_bytes());
+    }
+    debug_assert_eq!(header.len(), FIXED_HEADER_LEN);
+    for s in strings {
+        let len = u16::try_from(s.len()).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "fingerprint field longer than 64 KiB",
+            )
+        })?;
+        header.extend_from_slice(&len.to_le_bytes());
+        header.extend_from_slice(s.as_bytes());
+    }
+    debug_assert_eq!(header.len(), header_len);
+
+    let padding = (code_offset - metadata_end) as usize;
+    let mut sum = Xxh3::new();
+    sum.update(&header[CHECKSUMMED_FROM..]);
+    sum.update(&metadata);
+    for_zeros(padding, |z| sum.update(z));
+    sum.update(a.code);
+    header[24..40].copy_from_slice(&sum.digest128().to_le_bytes());
+
+    w.write_all(&header)?;
+    w.write_all(&metadata)?;
+    let mut res = Ok(());
+    for_zeros(padding, |z| {
+        if res.is_ok() {
+            res = w.write_all(z);
+        }
+    });
+    res?;
+    w.write_all(a.code)?;
+    Ok(file_len)
+}
+
+fn for_zeros(mut n: usize, mut f: impl FnMut(&[u8])) {
+    const ZEROS: [u8; 4096] = [0; 4096];
+    while n > 0 {
+        let k = n.min(ZEROS.len());
+        f(&ZEROS[..k]);
+        n -= k;
+    }
+}
+
+/// Whether `bytes` (the start of a file) look like an artifact rather than
+/// a wasm module.
+pub fn is_artifact(prefix: &[u8]) -> bool {
+    prefix.starts_with(&MAGIC)
+}
+
+/// A little-endian reader over the fixed header; every read is bounds-checked.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Rejection> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(Rejection::Layout("header field out of range"))?;
+        let s = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or(Rejection::Layout("header field out of range"))?;
+        self.pos = end;
+        Ok(s)
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], Rejection> {
+        let s = self.take(N)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+    fn u16(&mut self) -> Result<u16, Rejection> {
+        Ok(u16::from_le_bytes(self.array()?))
+    }
+    fn u32(&mut self) -> Result<u32, Rejection> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+    fn u64(&mut self) -> Result<u64, Rejection> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+    fn string(&mut self) -> Result<String, Rejection> {
+        let n = self.u16()? as usize;
+        let s = self.take(n)?;
+        String::from_utf8(s.to_vec()).map_err(|_| Rejection::Layout("header string is not UTF-8"))
+    }
+}
+
+/// Parses and sanity-checks the header of a whole file's `bytes`.
+pub fn read_header(bytes: &[u8]) -> Result<Header, Rejection> {
+    read_header_prefix(bytes, bytes.len() as u64)
+}
+
+/// Like [`read_header`] from the first bytes of a file of `actual_len`
+/// bytes; `prefix` must hold at least the whole header (a header never
+/// exceeds [`MAX_HEADER_LEN`]).
+pub fn read_header_prefix(bytes: &[u8], actual_len: u64) -> Result<Header, Rejection> {
+    if actual_len == 0 {
+        return Err(Rejection::Empty);
+    }
+    let magic_len = bytes.len().min(MAGIC.len());
+    if bytes[..magic_len] != MAGIC[..magic_len] {
+        return Err(Rejection::BadMagic);
+    }
+    if actual_len < FIXED_HEADER_LEN as u64 || bytes.len() < FIXED_HEADER_LEN {
+        return Err(Rejection::Truncated { len: actual_len });
+    }
+    let mut r = Reader {
+        bytes,
+        pos: MAGIC.len(),
+    };
+    let format_version = r.u32()?;
+    if format_version != FORMAT_VERSION {
+        return Err(Rejection::Version {
+            found: format_version,
+        });
+    }
+    let header_len = r.u32()? as u64;
+    let file_len = r.u64()?;
+    if file_len != actual_len {
+        return Err(Rejection::Length {
+            expected: file_len,
+            actual: actual_len,
+        });
+    }
+    let checksum = u128::from_le_bytes(r.array()?);
+    let wasm_sha256 = r.array()?;
+    let settings_hash = r.array()?;
+    let (metadata_offset, metadata_len) = (r.u64()?, r.u64()?);
+    let (code_offset, code_len) = (r.u64()?, r.u64()?);
+    // Strings are read from the header only, so a bad length cannot reach
+    // into the metadata.
+    let mut r = Reader {
+        bytes: bytes.get(..header_len as usize).ok_or(Rejection::Layout(
+            "header length beyond the file or the prefix read",
+        ))?,
+        pos: FIXED_HEADER_LEN,
+    };
+    let engine_version = r.string()?;
+    let target = r.string()?;
+    let cpu_features = r.string()?;
+    if r.pos as u64 != header_len {
+        return Err(Rejection::Layout("header length does not match its fields"));
+    }
+    let metadata_end = metadata_offset
+        .checked_add(metadata_len)
+        .ok_or(Rejection::Layout("metadata range overflows"))?;
+    if metadata_offset != header_len || metadata_end > code_offset {
+        return Err(Rejection::Layout("metadata section misplaced"));
+    }
+    if code_offset % CODE_ALIGN != 0 || code_offset.checked_add(code_len) != Some(file_len) {
+        return Err(Rejection::Layout("code section misplaced"));
+    }
+    Ok(Header {
+        format_version,
+        file_len,
+        checksum,
+        wasm_sha256,
+        fingerprint: Fingerprint {
+            engine_version,
+            target,
+            cpu_features,
+            settings_hash,
+        },
+        metadata: metadata_offset..metadata_end,
+        code: code_offset..file_len,
+    })
+}
+
+impl Header {
+    /// Checks that the artifact was made by the engine `current` describes
+    /// and, if `wasm_sha256` is given, from that wasm.
+    pub fn check_identity(
+        &self,
+        current: &Fingerprint,
+        wasm_sha256: Option<&[u8; 32]>,
+    ) -> Result<(), Rejection> {
+        let found = &self.fingerprint;
+        let mismatch = |field, found: &str, expected: &str| Rejection::Mismatch {
+            field,
+            found: found.to_string(),
+            expected: expected.to_string(),
+        };
+        if found.engine_version != current.engine_version {
+            return Err(mismatch(
+                "engine build",
+                &found.engine_version,
+                &current.engine_version,
+            ));
+        }
+        if found.target != current.target {
+            return Err(mismatch("target", &found.target, &current.target));
+        }
+        if found.cpu_features != current.cpu_features {
+            return Err(mismatch(
+                "set of CPU features",
+                &found.cpu_features,
+                &current.cpu_features,
+            ));
+        }
+        if found.settings_hash != current.settings_hash {
+            return Err(mismatch(
+                "compiler settings",
+                &crate::key::hex(&found.settings_hash),
+                &crate::key::hex(&current.settings_hash),
+            ));
+        }
+        if let Some(w) = wasm_sha256 {
+            if &self.wasm_sha256 != w {
+                return Err(mismatch(
+                    "wasm module",
+                    &crate::key::hex(&self.wasm_sha256),
+                    &crate::key::hex(w),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Verifies the checksum of a whole file whose header is `header`.
+pub fn verify_checksum(bytes: &[u8], header: &Header) -> Result<(), Rejection> {
+    let covered = bytes.get(CHECKSUMMED_FROM..).ok_or(Rejection::Truncated {
+        len: bytes.len() as u64,
+    })?;
+    if xxh3_128(covered) == header.checksum {
+        Ok(())
+    } else {
+        Err(Rejection::Checksum)
+    }
+}
+
+/// Decodes and verifies a whole artifact file. `current` is the engine that
+/// will run it; `wasm_sha256`, if known, the module it must be compiled from.
+pub fn decode(
+    bytes: &[u8],
+    current: &Fingerprint,
+    wasm_sha256: Option<&[u8; 32]>,
+) -> Result<Decoded, Rejection> {
+    let header = read_header(bytes)?;
+    header.check_identity(current, wasm_sha256)?;
+    verify_checksum(bytes, &header)?;
+    let meta = usize_range(&header.metadata)?;
+    let meta = bytes
+        .get(meta)
+        .ok_or(Rejection::Layout("metadata section beyond the file"))?;
+    let ((info, compiled), rest) = postcard::take_from_bytes::<(ModuleInfo, CompiledCode)>(meta)
+        .map_err(|e| Rejection::Metadata(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(Rejection::Metadata(format!(
+            "{} trailing bytes",
+            rest.len()
+        )));
+    }
+    let code_range = usize_range(&header.code)?;
+    check_consistency(&info, &compiled, code_range.len())?;
+    Ok(Decoded {
+        header,
+        info,
+        compiled,
+        code_range,
+    })
+}
+
+fn usize_range(r: &Range<u64>) -> Result<Range<usize>, Rejection> {
+    let conv = |v: u64| {
+        usize::try_from(v).map_err(|_| Rejection::Layout("offset beyond the address space"))
+    };
+    Ok(conv(r.start)?..conv(r.end)?)
+}
+
+/// The checks that keep a file the checksum accepted (but a buggy or
+/// foreign writer produced) from making the runtime index out of bounds:
+/// every code range and trap site inside the code, one function body per
+/// defined function, in address order, and every signature known.
+fn check_consistency(
+    info: &ModuleInfo,
+    compiled: &CompiledCode,
+    code_len: usize,
+) -> Result<(), Rejection> {
+    let bad = |m: String| Err(Rejection::Inconsistent(m));
+    let code_len = code_len as u64;
+    if code_len > u32::MAX as u64 {
+        return bad(format!("code section of {code_len} bytes exceeds 4 GiB"));
+    }
+    let defined = info
+        .functions
+        .len()
+        .checked_sub(info.num_imported_funcs as usize);
+    if defined != Some(compiled.functions.len()) {
+        return bad(format!(
+            "{} compiled functions for {} functions of which {} imported",
+            compiled.functions.len(),
+            info.functions.len(),
+            info.num_imported_funcs
+        ));
+    }
+    if let Some(t) = info
+        .functions
+        .iter()
+        .find(|&&t| t as usize >= info.types.len())
+    {
+        return bad(format!("function type index {t} out of range"));
+    }
+    let ranges = compiled
+        .functions
+        .iter()
+        .chain(&compiled.entry_trampolines)
+        .chain(&compiled.host_trampolines);
+    for r in ranges {
+        if r.offset as u64 + r.len as u64 > code_len {
+            return bad(format!(
+                "code range {}+{} beyond the code section",
+                r.offset, r.len
+            ));
+        }
+    }
+    if compiled
+        .functions
+        .windows(2)
+        .any(|w| w[1].offset < w[0].offset)
+    {
+        return bad("function bodies out of address order".into());
+    }
+    if compiled
+        .traps
+        .windows(2)
+        .any(|w| w[1].offset <= w[0].offset)
+    {
+        return bad("trap sites not sorted".into());
+    }
+    if let Some(t) = compiled.traps.iter().find(|t| t.offset as u64 >= code_len) {
+        return bad(format!("trap site {} beyond the code section", t.offset));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::key::ENGINE_VERSION;
+    use engine::compile::{CodeRange, TrapSite};
+    use engine::{FuncType, TrapKind, ValType};
+
+    pub(crate) fn fingerprint() -> Fingerprint {
+        Fingerprint {
+            engine_version: ENGINE_VERSION.to_string(),
+            target: "x86_64-unknown-linux-gnu".into(),
+            cpu_features: "has_avx2=true".into(),
+            settings_hash: Fingerprint::hash_settings("opt_level=speed"),
+        }
+    }
+
+    /// A module of three functions (one imported) with made-up code.
+    pub(crate) fn sample() -> (ModuleInfo, CompiledCode, Vec<u8>) {
+        let info = ModuleInfo {
+            types: vec![
+                FuncType {
+                    params: vec![ValType::I32],
+                    results: vec![ValType::I32],
+                },
+                FuncType {
+                    params: vec![],
+                    results: vec![],
+                },
+            ],
+            functions: vec![1, 0, 0],
+            num_imported_funcs: 1,
+            func_names: vec![(1, "f".into()), (2, "g".into())],
+            ..ModuleInfo::default()
+        };
+        let code: Vec<u8> = (0..5000u32).map(|i| (i * 7 + 3) as u8).collect();
+        let compiled = CompiledCode {
+            code: Vec::new(),
+            functions: vec![
+                CodeRange {
+                    offset: 0,
+                    len: 100,
+                },
+                CodeRange {
+                    offset: 128,
+                    len: 200,
+                },
+            ],
+            entry_trampolines: vec![
+                CodeRange {
+                    offset: 400,
+                    len: 32,
+                },
+                CodeRange {
+                    offset: 448,
+                    len: 32,
+                },
+            ],
+            host_trampolines: vec![
+                CodeRange {
+                    offset: 512,
+                    len: 64,
+                },
+                CodeRange {
+                    offset: 576,
+                    len: 64,
+                },
+            ],
+            traps: vec![
+                TrapSite {
+                    offset: 10,
+                    kind: TrapKind::Unreachable,
+                },
+                TrapSite {
+                    offset: 150,
+                    kind: TrapKind::MemoryOutOfBounds,
+                },
+            ],
+        };
+        (info, compiled, code)
+    }
+
+    pub(crate) fn encode_sample(wasm_sha: [u8; 32]) -> Vec<u8> {
+        let (info, compiled, code) = sample();
+        let fp = fingerprint();
+        let mut out = Vec::new();
+        let len = encode(
+            &mut out,
+            &ArtifactRef {
+                fingerprint: &fp,
+                wasm_sha256: wasm_sha,
+                info: &info,
+                compiled: &compiled,
+                code: &code,
+            },
+        )
+        .unwrap();
+        assert_eq!(len, out.len() as u64);
+        out
+    }
+
+    #[test]
+    fn round_trip() {
+        let bytes = encode_sample([7; 32]);
+        assert!(is_artifact(&bytes));
+        let d = decode(&bytes, &fingerprint(), Some(&[7; 32])).unwrap();
+        let (info, compiled, code) = sample();
+        assert_eq!(d.info, info);
+        assert_eq!(d.compiled, compiled);
+        assert_eq!(&bytes[d.code_range.clone()], &code[..]);
+        assert_eq!(d.code_range.start as u64 % CODE_ALIGN, 0);
+        assert_eq!(d.code_range.end, bytes.len());
+        assert_eq!(d.header.fingerprint, fingerprint());
+        // Without a wasm hash to compare (an artifact named on the command line).
+        assert!(decode(&bytes, &fingerprint(), None).is_ok());
+    }
+
+    #[test]
+    fn encoding_is_deterministic() {
+        assert_eq!(encode_sample([1; 32]), encode_sample([1; 32]));
+    }
+
+    #[test]
+    fn empty_code_section() {
+        let info = ModuleInfo::default();
+        let compiled = CompiledCode::default();
+        let fp = fingerprint();
+        let mut out = Vec::new();
+        encode(
+            &mut out,
+            &ArtifactRef {
+                fingerprint: &fp,
+                wasm_sha256: [0; 32],
+                info: &info,
+                compiled: &compiled,
+                code: &[],
+            },
+        )
+        .unwrap();
+        let d = decode(&out, &fp, Some(&[0; 32])).unwrap();
+        assert!(d.code_range.is_empty());
+        assert_eq!(d.info, info);
+    }
+
+    #[test]
+    fn every_truncation_is_rejected() {
+        let bytes = encode_sample([7; 32]);
+        // Every prefix length near the structure's boundaries, and a spread
+        // of the others.
+        let d = decode(&bytes, &fingerprint(), None).unwrap();
+        let mut lens: Vec<usize> = (0..FIXED_HEADER_LEN + 64).collect();
+        lens.extend((0..bytes.len()).step_by(97));
+        lens.extend([
+            d.code_range.start - 1,
+            d.code_range.start,
+            d.code_range.start + 1,
+            bytes.len() - 1,
+        ]);
+        for len in lens {
+            let r = decode(&bytes[..len], &fingerprint(), None);
+            assert!(r.is_err(), "prefix of {len} bytes accepted");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(matches!(
+            decode(&longer, &fingerprint(), None),
+            Err(Rejection::Length { .. })
+        ));
+        assert_eq!(
+            decode(&[], &fingerprint(), None).unwrap_err(),
+            Rejection::Empty
+        );
+    }
+
+    #[test]
+    fn every_flipped_bit_is_rejected() {
+        let bytes = encode_sample([7; 32]);
+        // Every bit of the header and metadata, and a spread over the code.
+        let code_start = decode(&bytes, &fingerprint(), None)
+            .unwrap()
+            .code_range
+            .start;
+        let metadata_end = read_header(&bytes).unwrap().metadata.end as usize;
+        let positions = (0..metadata_end)
+            .chain((metadata_end..bytes.len()).step_by(61))
+            .chain([code_start, bytes.len() - 1]);
+        for pos in positions {
+            for bit in 0..8 {
+                let mut b = bytes.clone();
+                b[pos] ^= 1 << bit;
+                assert!(
+                    decode(&b, &fingerprint(), Some(&[7; 32])).is_err(),
+                    "flipping bit {bit} of byte {pos} went unnoticed"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn code_corruption_is_a_checksum_failure() {
+        let mut bytes = encode_sample([7; 32]);
+        let start = decode(&bytes, &fingerprint(), None)
+            .unwrap()
+            .code_range
+            .start;
+        bytes[start + 123] ^= 0x10;
+        assert_eq!(
+            decode(&bytes, &fingerprint(), None).unwrap_err(),
+            Rejection::Checksum
+        );
+    }
+
+    #[test]
+    fn identity_mismatches_are_named() {
+        let bytes = encode_sample([7; 32]);
+        let field = |fp: &Fingerprint, w: Option<&[u8; 32]>| match decode(&bytes, fp, w) {
+            Err(Rejection::Mismatch { field, .. }) => field,
+            other => panic!("expected a mismatch, got {other:?}"),
+        };
+        assert_eq!(field(&fingerprint(), Some(&[8; 32])), "wasm module");
+        let mut fp = fingerprint();
+        fp.engine_version = "0.0.0+old".into();
+        assert_eq!(field(&fp, None), "engine build");
+        let mut fp = fingerprint();
+        fp.target = "aarch64-unknown-linux-gnu".into();
+        assert_eq!(field(&fp, None), "target");
+        let mut fp = fingerprint();
+        fp.cpu_features = "has_avx2=false".into();
+        assert_eq!(field(&fp, None), "set of CPU features");
+        let mut fp = fingerprint();
+        fp.settings_hash = Fingerprint::hash_settings("opt_level=none");
+        assert_eq!(field(&fp, None), "compiler settings");
+    }
+
+    #[test]
+    fn other_versions_and_wasm_are_recognised() {
+        let mut bytes = encode_sample([7; 32]);
+        assert!(!is_artifact(b"\0asm\x01\0\0\0"));
+        assert_eq!(
+            decode(b"\0asm\x01\0\0\0", &fingerprint(), None).unwrap_err(),
+            Rejection::BadMagic
+        );
+        bytes[8] = 99;
+        assert_eq!(
+            decode(&bytes, &fingerprint(), None).unwrap_err(),
+            Rejection::Version { found: 99 }
+        );
+    }
+
+    /// Re-encodes with a valid checksum, so only the consistency check stands
+    /// between bad metadata and the runtime.
+    fn encode_with(info: &ModuleInfo, compiled: &CompiledCode, code: &[u8]) -> Vec<u8> {
+        let fp = fingerprint();
+        let mut out = Vec::new();
+        encode(
+            &mut out,
+            &ArtifactRef {
+                fingerprint: &fp,
+                wasm_sha256: [0; 32],
+                info,
+                compiled,
+                code,
+            },
+        )
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn inconsistent_metadata_is_rejected_despite_a_good_checksum() {
+        let (info, compiled, code) = sample();
+        let inconsistent = |info: &ModuleInfo, compiled: &CompiledCode, code: &[u8]| {
+            matches!(
+                decode(&encode_with(info, compiled, code), &fingerprint(), None),
+                Err(Rejection::Inconsistent(_))
+            )
+        };
+        assert!(!inconsistent(&info, &compiled, &code));
+        assert!(inconsistent(&info, &compiled, &code[..300]));
+        let mut c = compiled.clone();
+        c.functions.pop();
+        assert!(inconsistent(&info, &c, &code));
+        let mut c = compiled.clone();
+        c.functions.swap(0, 1);
+        assert!(inconsistent(&info, &c, &code));
+        let mut c = compiled.clone();
+        c.traps.swap(0, 1);
+        assert!(inconsistent(&info, &c, &code));
+        let mut c = compiled.clone();
+        c.traps[1].offset = 6000;
+        assert!(inconsistent(&info, &c, &code));
+        let mut c = compiled.clone();
+        c.host_trampolines[0] = CodeRange {
+            offset: u32::MAX,
+            len: 2,
+        };
+        assert!(inconsistent(&info, &c, &code));
+        let mut i = info.clone();
+        i.functions[2] = 9;
+        assert!(inconsistent(&i, &compiled, &code));
+        let mut i = info.clone();
+        i.num_imported_funcs = 5;
+        assert!(inconsistent(&i, &compiled, &code));
+    }
+}
