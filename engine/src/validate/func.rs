@@ -152,6 +152,14 @@ impl<'a> FuncValidator<'a> {
         }
     }
 
+    /// A binary-format error at the current position: the spec treats a few
+    /// decoding limits (the local count, the data count section's presence)
+    /// as malformed rather than invalid, because they are rules of the
+    /// encoding, not of typing.
+    pub fn malformed_here(&self, message: impl Into<String>) -> Error {
+        Error::Malformed { offset: self.offset, message: message.into() }
+    }
+
     fn define_locals(
         &mut self,
         ty: &FuncType,
@@ -159,7 +167,7 @@ impl<'a> FuncValidator<'a> {
     ) -> Result<(), Error> {
         let mut total = u32::try_from(ty.params.len()).unwrap_or(u32::MAX);
         if total > MAX_LOCALS {
-            return Err(self.err("too many locals"));
+            return Err(self.malformed_here("too many locals"));
         }
         self.locals.extend_from_slice(&ty.params);
         for _ in 0..reader.get_count() {
@@ -167,7 +175,7 @@ impl<'a> FuncValidator<'a> {
             let (count, t) = reader.read().map_err(malformed)?;
             total = match total.checked_add(count) {
                 Some(n) if n <= MAX_LOCALS => n,
-                _ => return Err(self.err(format!("too many locals (at most {MAX_LOCALS})"))),
+                _ => return Err(self.malformed_here(format!("too many locals (at most {MAX_LOCALS})"))),
             };
             let t = crate::parse::convert_val_type(t, self.offset)?;
             // Bounded by MAX_LOCALS, checked just above.
