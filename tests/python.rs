@@ -34,11 +34,38 @@ impl Drop for TempDir {
     }
 }
 
+/// The compiled-code cache the tests share (under the target directory, so
+/// a test run never touches the user's own cache).
+fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-objcache")
+}
+
+/// Compiles python3.wasm into the cache once, before the first test runs
+/// it, so that parallel tests do not all compile it at the same time.
+fn warm_cache() {
+    static WARM: std::sync::Once = std::sync::Once::new();
+    WARM.call_once(|| {
+        let o = Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
+            .arg("run")
+            .arg("--cache-dir")
+            .arg(cache_dir())
+            .arg(python())
+            .args(["-c", "pass"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("starting faasm-engine");
+        assert_eq!(o.status.code(), Some(0), "warming the cache: {}", describe(&o));
+    });
+}
+
 /// Runs `faasm-engine run <flags> python3.wasm <args>` in `cwd`.
 fn run(cwd: &Path, flags: &[&str], args: &[&str], stdin: &str) -> Output {
+    warm_cache();
     let mut child = Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
         .current_dir(cwd)
         .arg("run")
+        .arg("--cache-dir")
+        .arg(cache_dir())
         .args(flags)
         .arg(python())
         .args(args)

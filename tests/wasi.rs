@@ -204,6 +204,7 @@ fn run_ours(name: &str, wasm: &Path, args: &[String]) -> Outcome {
     let t = fixture(&format!("{name}-ours"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
         .arg("run")
+        .arg("--no-cache")
         .arg("--dir")
         .arg(format!("{}::/sandbox", t.0.join("sandbox").display()))
         .arg("--dir-ro")
@@ -511,6 +512,7 @@ fn cli(cwd: &Path, args: &[&std::ffi::OsStr]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
         .current_dir(cwd)
         .arg("run")
+        .arg("--no-cache")
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -638,4 +640,31 @@ fn cli_without_dir_grants_the_current_directory_read_only() {
          parent: ENOTCAPABLE\n"
     );
     assert!(!inner.join("out.txt").exists() && !inner.join("newdir").exists());
+}
+
+#[test]
+fn cli_compile_writes_an_artifact_that_run_maps() {
+    let wasm = compile("args_env");
+    let t = TempDir::new("cli-compile");
+    let art = t.0.join("prog.fobj");
+    let o = Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
+        .arg("compile")
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&art)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = cli(&t.0, &[art.as_os_str(), os("x"), os("--env"), os("FOO=1")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("argv[1]: [x]") && out.contains("argv[2]: [--env]"), "arguments after MODULE belong to the guest: {out}");
+    // A damaged artifact is refused with a clear error, not run.
+    let mut bytes = std::fs::read(&art).unwrap();
+    let n = bytes.len();
+    bytes[n - 1] ^= 0xff;
+    std::fs::write(&art, &bytes).unwrap();
+    let o = cli(&t.0, &[art.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("cannot load artifact"), "{}", text(&o.stderr));
 }

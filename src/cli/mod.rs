@@ -2,6 +2,7 @@
 //! own file; errors are `anyhow` here at the edge and become a message on
 //! stderr plus a non-zero exit code.
 
+mod compile;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -15,7 +16,10 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run a WebAssembly module (WASI preview1).
     Run(run::RunArgs),
+    /// Compile a module ahead of time into an artifact file that `run` maps.
+    Compile(compile::CompileArgs),
 }
 
 /// Parses the command line, runs it and returns the process exit code.
@@ -23,6 +27,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Compile(args) => compile::compile(args).map(|()| 0),
     };
     match result {
         Ok(code) => code,
