@@ -242,9 +242,23 @@ sys.setrecursionlimit(5000)
 def depth(n):
     return 0 if n == 0 else 1 + depth(n - 1)
 print(depth(4000))
+# Recursion inside C code (repr, json, pickle of a deeply nested list).
+import json, pickle
+l = []
+for i in range(200000):
+    l = [l]
+for name, f in [('repr', repr), ('json', json.dumps), ('pickle', pickle.dumps)]:
+    try:
+        f(l)
+    except RecursionError:
+        print(name, 'RecursionError')
 "#;
     let out = ok(run(&t.0, &[], &["-c", script], ""));
-    assert_eq!(out, "RecursionError: maximum recursion depth exceeded\n4000\n");
+    assert_eq!(
+        out,
+        "RecursionError: maximum recursion depth exceeded\n4000\n\
+         repr RecursionError\njson RecursionError\npickle RecursionError\n"
+    );
 }
 
 #[test]
