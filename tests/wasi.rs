@@ -668,3 +668,8 @@ fn cli_compile_writes_an_artifact_that_run_maps() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("cannot load artifact"), "{}", text(&o.stderr));
 }
+
+#[test]
+fn misc() {
+    differential("misc", &[], &[]);
+}
