@@ -7,7 +7,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use engine::{Config, Engine, Error, Extern, Linker, Module, Store, Val, ValType};
+use engine::{Config, Engine, Error, Extern, Linker, Store, Val, ValType};
 use hostabi::wasi::{Access, WasiCtx};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -50,7 +50,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
-    /// The WebAssembly module (.wasm) to run.
+    #[command(flatten)]
+    cache: super::cache::CacheArgs,
+
+    /// The WebAssembly module (.wasm), or a module compiled by `faasm-engine compile`, to run.
     module: PathBuf,
 
     /// Arguments for the guest (argv[1..]; argv[0] is MODULE as given).
@@ -133,7 +136,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
 fn execute(a: &RunArgs, bytes: &[u8], wasi: WasiCtx) -> Result<i32> {
     let config = Config { max_wasm_stack: WASM_STACK_LIMIT, ..Config::default() };
     let engine = Engine::new(config).context("cannot set up the compiler for this CPU")?;
-    let module = Module::new(&engine, bytes).with_context(|| format!("cannot compile {}", a.module.display()))?;
+    let module = super::cache::load_module(&engine, &a.cache, &a.module, bytes)?;
     let mut store = Store::new(&engine);
     let mut linker = Linker::new();
     let state = Arc::new(Mutex::new(wasi));
