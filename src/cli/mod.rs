@@ -2,6 +2,7 @@
 //! own file; errors are `anyhow` here at the edge and become a message on
 //! stderr plus a non-zero exit code.
 
+mod cache;
 mod compile;
 mod run;
 
@@ -18,8 +19,10 @@ struct Cli {
 enum Command {
     /// Run a WebAssembly module (WASI preview1).
     Run(run::RunArgs),
-    /// Compile a module ahead of time into an artifact file that `run` maps.
+    /// Compile a module ahead of time into a file that `run` executes without compiling.
     Compile(compile::CompileArgs),
+    /// Inspect or empty the compiled-code cache.
+    Cache(cache::CacheCmd),
 }
 
 /// Parses the command line, runs it and returns the process exit code.
@@ -27,7 +30,8 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
-        Command::Compile(args) => compile::compile(args).map(|()| 0),
+        Command::Compile(args) => compile::compile(args),
+        Command::Cache(cmd) => cache::cache(cmd),
     };
     match result {
         Ok(code) => code,
