@@ -28,13 +28,19 @@
 //! | 16  | 8  | file length |
 //! | 24  | 16 | checksum: XXH3-128 of bytes `40..file length` |
 //! | 40  | 32 | SHA-256 of the wasm module |
-//! | 72  | 32 | compiler-settings hash (SHA-256 of the settings text) |
-//! | 104 | 8+8 | metadata offset (= `H`) and length |
-//! | 120 | 8+8 | code offset (a multiple of 64 KiB) and length (code runs to the end of the file) |
-//! | 136 | 2+n each | engine build, target triple, CPU features: UTF-8, length-prefixed |
-//! | `H` | | metadata: postcard encoding of `(engine::ModuleInfo, engine::compile::CompiledCode)` |
+//! | 72  | 32 | compiler-settings hash (SHA-256 of the engine's settings fingerprint) |
+//! | 104 | 4×(8+8) | offset and length of the metadata, data, trap and code sections |
+//! | 168 | 2+n each | engine build, target triple, CPU features: UTF-8, length-prefixed |
+//! | `H` | | metadata: postcard encoding of `engine::ModuleInfo` (data segments emptied), `engine::compile::CompiledCode` (no code, no trap sites) and the data segments' lengths |
+//! | | | data: the bytes of every data segment, in order |
+//! | | | traps: every trap site's code offset (`u32`), then every trap kind (`u8`, index in `TrapKind::ALL`) |
 //! | | | zero padding up to the code offset |
-//! | code offset | | machine code (`CompiledCode::code`, which the metadata omits) |
+//! | code offset | | machine code (`CompiledCode::code`), a multiple of 64 KiB from the start, running to the end of the file |
+//!
+//! The sections are contiguous, in this order. Data segments and trap sites
+//! have raw sections because they are the bulk of a large module's metadata
+//! (python3.wasm: 7 MB of data in 24,171 segments, 637,000 trap sites):
+//! decoding them through serde took 30 ms, copying them takes about 2.
 //!
 //! The metadata holds everything instantiation needs: the module's types
 //! (the engine interns them into signature ids at load, so ids are never

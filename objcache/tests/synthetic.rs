@@ -243,7 +243,7 @@ fn flipped_bit_in_header_is_recovered() {
     recovers(|b| b[30] ^= 0x01, |r| *r == Rejection::Checksum);
     // ... in the engine build string ...
     recovers(
-        |b| b[140] ^= 0x01,
+        |b| b[170] ^= 0x01,
         |r| {
             matches!(
                 r,

@@ -7,7 +7,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use engine::{Config, Engine, Error, Extern, Linker, Module, Store, Val, ValType};
+use engine::{Config, Engine, Error, Extern, Linker, Store, TrapReason, Val, ValType};
 use hostabi::wasi::{Access, WasiCtx};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -26,6 +26,10 @@ Directories: the guest sees only the directories granted with --dir (read-write)
 or --dir-ro (read-only). With neither, the current directory is granted
 read-only under the guest name `.`, so that `faasm-engine run python3.wasm hello.py`
 works as typed from the directory that holds hello.py.
+
+Compiled code is cached (see --cache-dir): the first run of a module compiles
+it, later runs map the cached machine code. MODULE may also be an artifact
+written by `faasm-engine compile`.
 
 Exit status: the guest's own exit code (proc_exit, or 0 when _start returns);
 134 after a trap (the trap message and wasm backtrace go to stderr); 1 if the
@@ -50,7 +54,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
-    /// The WebAssembly module (.wasm) to run.
+    #[command(flatten)]
+    cache: super::cache::CacheArgs,
+
+    /// The WebAssembly module (.wasm), or a module compiled by `faasm-engine compile`, to run.
     module: PathBuf,
 
     /// Arguments for the guest (argv[1..]; argv[0] is MODULE as given).
@@ -133,7 +140,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
 fn execute(a: &RunArgs, bytes: &[u8], wasi: WasiCtx) -> Result<i32> {
     let config = Config { max_wasm_stack: WASM_STACK_LIMIT, ..Config::default() };
     let engine = Engine::new(config).context("cannot set up the compiler for this CPU")?;
-    let module = Module::new(&engine, bytes).with_context(|| format!("cannot compile {}", a.module.display()))?;
+    let module = super::cache::load_module(&engine, &a.cache, &a.module, bytes)?;
     let mut store = Store::new(&engine);
     let mut linker = Linker::new();
     let state = Arc::new(Mutex::new(wasi));
@@ -184,6 +191,49 @@ fn trapped(a: &RunArgs, t: &engine::Trap) -> i32 {
     if let Some(code) = t.exit_code() {
         return code;
     }
-    eprintln!("Error: failed to run {}\n\nCaused by:\n    {}", a.module.display(), t.to_string().replace('\n', "\n    "));
+    eprint!("{}", trap_report(&a.module.display().to_string(), t));
     TRAP_EXIT_CODE
+}
+
+/// The trap message and its wasm backtrace, innermost frame first. Runs of
+/// one function calling itself (deep recursion) are collapsed to one line
+/// so that a stack overflow stays readable.
+pub fn trap_report(module: &str, t: &engine::Trap) -> String {
+    use std::fmt::Write;
+    let reason = match &t.reason {
+        TrapReason::Wasm(kind) => format!("wasm trap: {kind}"),
+        TrapReason::Host(msg) => format!("host function failed: {msg}"),
+        TrapReason::Exit(code) => format!("exited with code {code}"),
+    };
+    let mut out = format!("Error: failed to run {module}\n\nCaused by:\n    {reason}\n");
+    if t.backtrace.is_empty() {
+        return out;
+    }
+    out.push_str("    wasm backtrace:\n");
+    let name = |f: &engine::Frame| -> String {
+        let func = match &f.func_name {
+            Some(n) => n.clone(),
+            None => format!("<wasm function {}>", f.func_index),
+        };
+        match &f.module_name {
+            Some(m) => format!("{m}!{func}"),
+            None => func,
+        }
+    };
+    let mut i = 0;
+    while i < t.backtrace.len() {
+        let f = &t.backtrace[i];
+        let mut run = 1;
+        while t.backtrace.get(i + run).is_some_and(|g| g == f) {
+            run += 1;
+        }
+        let _ = writeln!(out, "      {i:>5}: {}", name(f));
+        if run > 2 {
+            let _ = writeln!(out, "             ... {} more frames of the same function", run - 1);
+            i += run;
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
