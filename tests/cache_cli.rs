@@ -157,7 +157,8 @@ fn damaged_entries_warn_once_and_are_replaced() {
     let entry = entries(&env.cache()).pop().unwrap();
     let good = fs::read(&entry).unwrap();
 
-    let damages: [(&str, Box<dyn Fn(&mut Vec<u8>)>); 4] = [
+    type Damage = Box<dyn Fn(&mut Vec<u8>)>;
+    let damages: [(&str, Damage); 4] = [
         ("truncated", Box::new(|b: &mut Vec<u8>| b.truncate(b.len() - 10))),
         ("bit in the code", Box::new(|b: &mut Vec<u8>| *b.last_mut().unwrap() ^= 0x08)),
         ("bit in the header", Box::new(|b: &mut Vec<u8>| b[50] ^= 0x01)),
