@@ -161,7 +161,7 @@ impl Cache {
             compiled: module.compiled(),
             code: module.code(),
         };
-        if let Err(e) = file::write_atomic(&path, &artifact) {
+        if let Err(e) = self.insert(&artifact) {
             self.warn(format_args!(
                 "cannot store the compiled module in the cache ({}): {e}",
                 path.display()

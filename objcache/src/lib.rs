@@ -65,9 +65,11 @@
 //! ## Verification
 //! Before anything is made executable: magic, version, lengths and layout;
 //! identity (engine build, target, CPU features, settings, and the wasm hash
-//! when known); the checksum; the metadata decodes exactly; every code range
-//! and trap site lies inside the code. A file failing any of this is never
-//! executed: the cache recompiles and replaces it with one warning line.
+//! when known); the checksum; the metadata decodes exactly and the data and
+//! trap sections match it; then the engine (`Module::from_cached`) checks
+//! every code range and trap site against the code. A file failing any of
+//! this is never executed: the cache recompiles and replaces it with one
+//! warning line.
 //!
 //! ## Trust
 //! Whoever can write an artifact can make the engine run arbitrary code, so
