@@ -160,3 +160,39 @@ fn host_function_as_funcref_in_a_table() {
     assert_eq!(rt.call(&mut store, &[Val::FuncRef(Some(h))]).unwrap(), vec![Val::FuncRef(Some(h))]);
     assert_eq!(rt.call(&mut store, &[Val::FuncRef(None)]).unwrap(), vec![Val::FuncRef(None)]);
 }
+
+#[test]
+fn trap_in_nested_wasm_call_propagates_through_the_host() {
+    // wasm "outer" -> host "reenter" -> wasm "inner" traps; the host passes
+    // the trap on, and the outer call reports it with both sets of frames.
+    let engine = Engine::default();
+    let m = module(
+        &engine,
+        r#"(module
+            (import "host" "reenter" (func $reenter))
+            (func $inner (export "inner") unreachable)
+            (func $outer (export "outer") (call $reenter))
+            (func (export "ok") (result i32) (i32.const 1)))"#,
+    );
+    let mut linker = Linker::new();
+    linker.func_new("host", "reenter", ft(&[], &[]), |caller, _, _| {
+        let inner = caller.get_export("inner").and_then(Extern::into_func).unwrap();
+        match inner.call(caller.store(), &[]) {
+            Err(Error::Trap(t)) => Err(t),
+            other => Err(Trap::host(format!("inner did not trap: {other:?}"))),
+        }
+    });
+    let mut store = Store::new(&engine);
+    let inst = linker.instantiate(&mut store, &m).unwrap();
+    let outer = inst.get_func(&store, "outer").unwrap();
+    match outer.call(&mut store, &[]) {
+        Err(Error::Trap(t)) => {
+            assert_eq!(t.reason, TrapReason::Wasm(TrapKind::Unreachable));
+            let names: Vec<_> = t.backtrace.iter().map(|f| f.func_name.clone().unwrap_or_default()).collect();
+            assert_eq!(names, ["inner", "outer"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let ok = inst.get_func(&store, "ok").unwrap();
+    assert_eq!(ok.call(&mut store, &[]).unwrap(), vec![Val::I32(1)]);
+}

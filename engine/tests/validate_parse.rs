@@ -9,7 +9,11 @@ use validate_support::{oracle, ours_parse, spec_modules};
 #[test]
 fn parse_spec_modules() {
     let modules = spec_modules();
-    assert!(modules.len() > 1000, "too few spec modules: {}", modules.len());
+    assert!(
+        modules.len() > 1000,
+        "too few spec modules: {}",
+        modules.len()
+    );
     let mut parsed = 0;
     for m in &modules {
         let result = match ours_parse(&m.bytes) {
@@ -24,18 +28,40 @@ fn parse_spec_modules() {
             Err(e) => panic!("{}: valid module failed to parse: {e}", m.origin),
         };
         parsed += 1;
-        let imported_funcs =
-            info.imports.iter().filter(|i| matches!(i.kind, ImportKind::Func(_))).count();
-        assert_eq!(info.num_imported_funcs as usize, imported_funcs, "{}", m.origin);
-        assert_eq!(info.bodies.len(), info.num_defined_funcs() as usize, "{}", m.origin);
-        assert_eq!(info.global_inits.len(), info.globals.len() - info.num_imported_globals as usize);
+        let imported_funcs = info
+            .imports
+            .iter()
+            .filter(|i| matches!(i.kind, ImportKind::Func(_)))
+            .count();
+        assert_eq!(
+            info.num_imported_funcs as usize, imported_funcs,
+            "{}",
+            m.origin
+        );
+        assert_eq!(
+            info.bodies.len(),
+            info.num_defined_funcs() as usize,
+            "{}",
+            m.origin
+        );
+        assert_eq!(
+            info.global_inits.len(),
+            info.globals.len() - info.num_imported_globals as usize
+        );
         for b in &info.bodies {
-            assert!(b.range.start < b.range.end && b.range.end <= m.bytes.len(), "{}", m.origin);
+            assert!(
+                b.range.start < b.range.end && b.range.end <= m.bytes.len(),
+                "{}",
+                m.origin
+            );
             // Every body ends with the `end` opcode.
             assert_eq!(m.bytes[b.range.end - 1], 0x0b, "{}", m.origin);
         }
     }
-    println!("parsed {parsed} valid spec modules ({} collected)", modules.len());
+    println!(
+        "parsed {parsed} valid spec modules ({} collected)",
+        modules.len()
+    );
 }
 
 /// A hand-assembled module checking the exact contents of `ModuleInfo`.
@@ -72,14 +98,20 @@ fn parse_fills_module_info() {
     assert_eq!(info.memories[0].min, 1);
     assert_eq!(info.start, Some(3));
     assert_eq!(info.elements.len(), 2);
-    assert!(matches!(info.elements[0].mode, ElementMode::Active { table: 0, .. }));
+    assert!(matches!(
+        info.elements[0].mode,
+        ElementMode::Active { table: 0, .. }
+    ));
     assert_eq!(info.elements[0].items[1].ops, vec![ConstOp::RefFunc(1)]);
     assert_eq!(info.elements[1].mode, ElementMode::Declared);
     assert_eq!(info.data[0].bytes, b"hi");
     assert_eq!(info.data[1].bytes, b"passive");
     assert_eq!(info.bodies.len(), 3);
     // Body of $id: 0 local decls, local.get 0, end.
-    assert_eq!(&wasm[info.bodies[0].range.clone()], &[0x00, 0x20, 0x00, 0x0b]);
+    assert_eq!(
+        &wasm[info.bodies[0].range.clone()],
+        &[0x00, 0x20, 0x00, 0x0b]
+    );
     assert_eq!(info.name.as_deref(), Some("m"));
     assert_eq!(info.func_name(1), Some("id"));
     assert_eq!(info.func_name(0), Some("imp"));
@@ -113,8 +145,13 @@ fn broken_name_section_is_ignored() {
 fn malformed_reports_offset() {
     let wasm = b"\0asm\x01\0\0\0\x01\x05\x01\x60\x00"; // type section cut short
     match parse(wasm) {
-        Err(engine::Error::Malformed { offset, .. }) => assert!(offset >= 8 && offset <= wasm.len()),
+        Err(engine::Error::Malformed { offset, .. }) => {
+            assert!(offset >= 8 && offset <= wasm.len())
+        }
         other => panic!("expected Malformed, got {other:?}"),
     }
-    assert!(matches!(parse(b"\0asm\x02\0\0\0"), Err(engine::Error::Malformed { .. })));
+    assert!(matches!(
+        parse(b"\0asm\x02\0\0\0"),
+        Err(engine::Error::Malformed { .. })
+    ));
 }

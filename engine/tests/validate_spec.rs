@@ -13,6 +13,10 @@ use validate_support::{oracle, ours, spec_modules, Expect};
 fn spec_modules_agree_with_oracle_and_expectations() {
     let modules = spec_modules();
     let (mut valid, mut invalid, mut agree) = (0usize, 0usize, 0usize);
+    // How often our message contains the spec's expected wording
+    // (informational: the spec driver checks verdicts, not text).
+    let (mut worded, mut wording_total) = (0usize, 0usize);
+    let show_wording = std::env::var_os("VALIDATE_SHOW_WORDING").is_some();
     let mut failures = Vec::new();
     for m in &modules {
         let our = match ours(&m.bytes) {
@@ -44,6 +48,14 @@ fn spec_modules_agree_with_oracle_and_expectations() {
                 ));
             }
         }
+        if let (Expect::Invalid | Expect::Malformed, Err(e)) = (m.expect, &our) {
+            wording_total += 1;
+            if e.to_string().contains(m.message.as_str()) {
+                worded += 1;
+            } else if show_wording {
+                println!("{}: expected \"{}\", got: {e}", m.origin, m.message);
+            }
+        }
         if our.is_ok() {
             valid += 1;
         } else {
@@ -55,6 +67,12 @@ fn spec_modules_agree_with_oracle_and_expectations() {
         modules.len(),
         failures.len()
     );
+    println!("spec wording: {worded} of {wording_total} rejections use the spec's message");
     assert!(modules.len() > 1000, "too few spec modules collected");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

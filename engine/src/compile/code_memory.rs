@@ -151,7 +151,7 @@ impl CodeMemory {
     /// the range must start on a page boundary; its pages become read+exec.
     pub fn from_mmap(mmap: memmap2::MmapMut, code_range: Range<usize>) -> Result<CodeMemory, Error> {
         let page = page_size();
-        if code_range.start % page != 0 || code_range.start > code_range.end || code_range.end > mmap.len() {
+        if !code_range.start.is_multiple_of(page) || code_range.start > code_range.end || code_range.end > mmap.len() {
             return Err(Error::Resource(format!(
                 "code range {code_range:?} is not page-aligned inside a {}-byte mapping",
                 mmap.len()

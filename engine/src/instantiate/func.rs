@@ -72,11 +72,7 @@ impl Caller<'_> {
     pub fn memory(&mut self) -> Option<&mut [u8]> {
         let inst = self.instance?;
         let inner = &mut *self.store.inner;
-        let data = inner.instances.get(inst as usize)?;
-        let mem = match data.export(inner.id, inst, "memory") {
-            Some(Extern::Memory(m)) => m,
-            _ => *data.memory_handles.first()?,
-        };
+        let mem = inner.instances.get(inst as usize)?.caller_memory?;
         Some(mem.get_mut(inner)?.data_mut())
     }
 

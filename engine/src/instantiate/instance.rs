@@ -54,6 +54,9 @@ pub(crate) struct InstanceData {
     /// Evaluated element segments; None once dropped.
     pub elements: Vec<Option<Box<[usize]>>>,
     pub data_dropped: Vec<bool>,
+    /// What `Caller::memory` returns: the export "memory", else memory 0
+    /// (computed once; host functions ask on every call).
+    pub caller_memory: Option<Memory>,
 }
 
 impl InstanceData {
@@ -215,6 +218,7 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
         global_handles: Vec::new(),
         elements: Vec::new(),
         data_dropped: vec![false; info.data.len()],
+        caller_memory: None,
     });
     let vmctx_ptr: *mut VMContext = &mut data.vmctx;
     data.vmctx.runtime = &mut *data as *mut InstanceData as *mut u8;
@@ -324,6 +328,11 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
         elements.push(Some(items));
     }
     data.elements = elements;
+
+    data.caller_memory = match data.export(store_id, index, "memory") {
+        Some(Extern::Memory(m)) => Some(m),
+        _ => data.memory_handles.first().copied(),
+    };
 
     // From here on the instance exists, whatever happens next.
     let funcs_start = data.funcs.as_ptr() as usize;

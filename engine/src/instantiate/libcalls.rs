@@ -119,10 +119,7 @@ unsafe extern "C" fn data_drop(vmctx: *mut VMContext, data: u32) {
 
 unsafe extern "C" fn table_grow(vmctx: *mut VMContext, table_index: u32, init: u64, delta: u32) -> u32 {
     let inst = unsafe { instance(vmctx) };
-    match unsafe { table(inst, table_index) }.and_then(|t| t.grow(delta, init as usize)) {
-        Some(old) => old,
-        None => u32::MAX,
-    }
+    unsafe { table(inst, table_index) }.and_then(|t| t.grow(delta, init as usize)).unwrap_or(u32::MAX)
 }
 
 unsafe extern "C" fn table_fill(vmctx: *mut VMContext, table_index: u32, dst: u32, val: u64, len: u32) -> u32 {

@@ -36,6 +36,9 @@ pub(crate) enum FuncRefOwner {
     Host(u32),
 }
 
+// Every object is boxed on its own: compiled code and other instances hold
+// pointers to them, which must survive the Vec growing.
+#[allow(clippy::vec_box)]
 pub(crate) struct StoreInner {
     pub id: u64,
     pub engine: Engine,

@@ -30,6 +30,20 @@ pub(crate) fn const_expr(expr: &wp::ConstExpr<'_>) -> Result<ConstExpr, Error> {
             wp::Operator::RefNull { hty } => ConstOp::RefNull(heap_type(hty, offset)?),
             wp::Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             wp::Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            wp::Operator::I32Add
+            | wp::Operator::I32Sub
+            | wp::Operator::I32Mul
+            | wp::Operator::I64Add
+            | wp::Operator::I64Sub
+            | wp::Operator::I64Mul => {
+                return Err(Error::Invalid {
+                    func: None,
+                    offset,
+                    message: "constant expression required: arithmetic in constant expressions \
+                              (extended-const proposal) is not supported"
+                        .into(),
+                })
+            }
             _ => {
                 return Err(Error::Invalid {
                     func: None,
@@ -52,12 +66,14 @@ pub(crate) fn const_expr(expr: &wp::ConstExpr<'_>) -> Result<ConstExpr, Error> {
 /// The heap type of `ref.null`: only the two abstract 2.0 types.
 pub(crate) fn heap_type(hty: wp::HeapType, offset: usize) -> Result<RefType, Error> {
     match hty {
-        wp::HeapType::Abstract { shared: false, ty: wp::AbstractHeapType::Func } => {
-            Ok(RefType::FuncRef)
-        }
-        wp::HeapType::Abstract { shared: false, ty: wp::AbstractHeapType::Extern } => {
-            Ok(RefType::ExternRef)
-        }
-        other => Err(unsupported(offset, &format!("heap type {other:?}"))),
+        wp::HeapType::Abstract {
+            shared: false,
+            ty: wp::AbstractHeapType::Func,
+        } => Ok(RefType::FuncRef),
+        wp::HeapType::Abstract {
+            shared: false,
+            ty: wp::AbstractHeapType::Extern,
+        } => Ok(RefType::ExternRef),
+        other => Err(unsupported(offset, &format!("heap type {other:?} is"))),
     }
 }

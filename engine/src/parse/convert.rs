@@ -14,7 +14,7 @@ pub(crate) fn ref_type(t: wp::RefType, offset: usize) -> Result<RefType, Error> 
     } else if t == wp::RefType::EXTERNREF {
         Ok(RefType::ExternRef)
     } else {
-        Err(unsupported(offset, &format!("reference type {t}")))
+        Err(unsupported(offset, &format!("reference type {t} is")))
     }
 }
 
@@ -38,8 +38,10 @@ pub(crate) fn table_type(t: &wp::TableType, offset: usize) -> Result<TableType, 
     }
     let elem = ref_type(t.element_type, offset)?;
     // Without memory64 the reader decodes 32-bit limits, so these fit.
-    let min = u32::try_from(t.initial)
-        .map_err(|_| Error::Malformed { offset, message: "table limit out of range".into() })?;
+    let min = u32::try_from(t.initial).map_err(|_| Error::Malformed {
+        offset,
+        message: "table limit out of range".into(),
+    })?;
     let max = match t.maximum {
         Some(m) => Some(u32::try_from(m).map_err(|_| Error::Malformed {
             offset,
@@ -52,20 +54,32 @@ pub(crate) fn table_type(t: &wp::TableType, offset: usize) -> Result<TableType, 
 
 pub(crate) fn memory_type(t: &wp::MemoryType, offset: usize) -> Result<MemoryType, Error> {
     if t.memory64 {
-        return Err(unsupported(offset, "64-bit memories (memory64 proposal) are"));
+        return Err(unsupported(
+            offset,
+            "64-bit memories (memory64 proposal) are",
+        ));
     }
     if t.shared {
-        return Err(unsupported(offset, "shared memories (threads proposal) are"));
+        return Err(unsupported(
+            offset,
+            "shared memories (threads proposal) are",
+        ));
     }
     if t.page_size_log2.is_some() {
         return Err(unsupported(offset, "custom page sizes are"));
     }
-    Ok(MemoryType { min: t.initial, max: t.maximum })
+    Ok(MemoryType {
+        min: t.initial,
+        max: t.maximum,
+    })
 }
 
 pub(crate) fn global_type(t: &wp::GlobalType, offset: usize) -> Result<GlobalType, Error> {
     if t.shared {
         return Err(unsupported(offset, "shared globals are"));
     }
-    Ok(GlobalType { ty: val_type(t.content_type, offset)?, mutable: t.mutable })
+    Ok(GlobalType {
+        ty: val_type(t.content_type, offset)?,
+        mutable: t.mutable,
+    })
 }

@@ -17,9 +17,9 @@ mod module;
 mod names;
 pub mod types;
 
-pub use module::parse;
 pub(crate) use const_expr::heap_type as convert_heap_type;
 pub(crate) use convert::val_type as convert_val_type;
+pub use module::parse;
 pub use types::*;
 
 /// The feature set the reader decodes with: WebAssembly 2.0, which in
@@ -30,7 +30,10 @@ pub(crate) fn reader_features() -> wasmparser::WasmFeatures {
 
 /// A decoding error from wasmparser, as our `Malformed` error.
 pub(crate) fn malformed(e: wasmparser::BinaryReaderError) -> crate::Error {
-    crate::Error::Malformed { offset: e.offset(), message: e.message().to_string() }
+    crate::Error::Malformed {
+        offset: e.offset(),
+        message: e.message().to_string(),
+    }
 }
 
 /// A construct from a proposal beyond 2.0 + SIMD.

@@ -32,15 +32,24 @@ pub fn parse(wasm: &[u8]) -> Result<ModuleInfo, Error> {
     if !saw_end {
         // `parse_all` only stops early on an error, which is returned
         // above; this guards against a silent truncation regardless.
-        return Err(Error::Malformed { offset: wasm.len(), message: "unexpected end".into() });
+        return Err(Error::Malformed {
+            offset: wasm.len(),
+            message: "unexpected end".into(),
+        });
     }
     Ok(info)
 }
 
-fn section(info: &mut ModuleInfo, payload: wp::Payload<'_>, saw_end: &mut bool) -> Result<(), Error> {
+fn section(
+    info: &mut ModuleInfo,
+    payload: wp::Payload<'_>,
+    saw_end: &mut bool,
+) -> Result<(), Error> {
     use wp::Payload::*;
     match payload {
-        Version { encoding, range, .. } => {
+        Version {
+            encoding, range, ..
+        } => {
             if encoding != wp::Encoding::Module {
                 return Err(Error::Malformed {
                     offset: range.start,
@@ -116,7 +125,10 @@ fn section(info: &mut ModuleInfo, payload: wp::Payload<'_>, saw_end: &mut bool) 
             }
         }
         TagSection(reader) => {
-            return Err(unsupported(reader.range().start, "the tag section (exception handling) is"))
+            return Err(unsupported(
+                reader.range().start,
+                "the tag section (exception handling) is",
+            ))
         }
         GlobalSection(reader) => {
             for item in reader.into_iter_with_offsets() {
@@ -140,7 +152,11 @@ fn section(info: &mut ModuleInfo, payload: wp::Payload<'_>, saw_end: &mut bool) 
                         return Err(unsupported(offset, "exact function exports are"))
                     }
                 };
-                info.exports.push(Export { name: export.name.to_string(), kind, index: export.index });
+                info.exports.push(Export {
+                    name: export.name.to_string(),
+                    kind,
+                    index: export.index,
+                });
             }
         }
         StartSection { func, .. } => info.start = Some(func),
@@ -156,16 +172,24 @@ fn section(info: &mut ModuleInfo, payload: wp::Payload<'_>, saw_end: &mut bool) 
                 let data = item.map_err(malformed)?;
                 let mode = match data.kind {
                     wp::DataKind::Passive => DataMode::Passive,
-                    wp::DataKind::Active { memory_index, offset_expr } => DataMode::Active {
+                    wp::DataKind::Active {
+                        memory_index,
+                        offset_expr,
+                    } => DataMode::Active {
                         memory: memory_index,
                         offset: const_expr(&offset_expr)?,
                     },
                 };
-                info.data.push(DataSegment { mode, bytes: data.data.to_vec() });
+                info.data.push(DataSegment {
+                    mode,
+                    bytes: data.data.to_vec(),
+                });
             }
         }
         CodeSectionStart { .. } => {}
-        CodeSectionEntry(body) => info.bodies.push(FunctionBody { range: body.range() }),
+        CodeSectionEntry(body) => info.bodies.push(FunctionBody {
+            range: body.range(),
+        }),
         CustomSection(reader) => {
             if reader.name() == "name" {
                 if let Some(names) = parse_names(&reader) {
@@ -175,7 +199,10 @@ fn section(info: &mut ModuleInfo, payload: wp::Payload<'_>, saw_end: &mut bool) 
             }
         }
         UnknownSection { range, .. } => {
-            return Err(Error::Malformed { offset: range.start, message: "malformed section id".into() })
+            return Err(Error::Malformed {
+                offset: range.start,
+                message: "malformed section id".into(),
+            })
         }
         End(_) => *saw_end = true,
         // Component-model payloads only occur inside components, which the
@@ -184,7 +211,10 @@ fn section(info: &mut ModuleInfo, payload: wp::Payload<'_>, saw_end: &mut bool) 
         #[allow(unreachable_patterns)]
         other => {
             let offset = other.as_section().map(|(_, r)| r.start).unwrap_or(0);
-            return Err(Error::Malformed { offset, message: "unexpected component section".into() });
+            return Err(Error::Malformed {
+                offset,
+                message: "unexpected component section".into(),
+            });
         }
     }
     Ok(())
@@ -210,12 +240,22 @@ fn func_type(group: wp::RecGroup, offset: usize) -> Result<FuncType, Error> {
     }
     match &ct.inner {
         wp::CompositeInnerType::Func(f) => {
-            let params = f.params().iter().map(|t| val_type(*t, offset)).collect::<Result<_, _>>()?;
-            let results =
-                f.results().iter().map(|t| val_type(*t, offset)).collect::<Result<_, _>>()?;
+            let params = f
+                .params()
+                .iter()
+                .map(|t| val_type(*t, offset))
+                .collect::<Result<_, _>>()?;
+            let results = f
+                .results()
+                .iter()
+                .map(|t| val_type(*t, offset))
+                .collect::<Result<_, _>>()?;
             Ok(FuncType { params, results })
         }
-        _ => Err(unsupported(offset, "struct, array and continuation types are")),
+        _ => Err(unsupported(
+            offset,
+            "struct, array and continuation types are",
+        )),
     }
 }
 
@@ -223,7 +263,10 @@ fn element(elem: wp::Element<'_>, offset: usize) -> Result<ElementSegment, Error
     let mode = match elem.kind {
         wp::ElementKind::Passive => ElementMode::Passive,
         wp::ElementKind::Declared => ElementMode::Declared,
-        wp::ElementKind::Active { table_index, offset_expr } => ElementMode::Active {
+        wp::ElementKind::Active {
+            table_index,
+            offset_expr,
+        } => ElementMode::Active {
             table: table_index.unwrap_or(0),
             offset: const_expr(&offset_expr)?,
         },
@@ -232,7 +275,9 @@ fn element(elem: wp::Element<'_>, offset: usize) -> Result<ElementSegment, Error
     let ty = match elem.items {
         wp::ElementItems::Functions(reader) => {
             for f in reader {
-                items.push(ConstExpr { ops: vec![ConstOp::RefFunc(f.map_err(malformed)?)] });
+                items.push(ConstExpr {
+                    ops: vec![ConstOp::RefFunc(f.map_err(malformed)?)],
+                });
             }
             RefType::FuncRef
         }

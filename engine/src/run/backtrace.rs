@@ -46,7 +46,7 @@ pub(crate) unsafe fn record_in_handler(pc: usize, fp: usize) {
             n = 1;
         }
         let mut fp = fp;
-        while n < MAX_FRAMES && fp != 0 && fp % word == 0 {
+        while n < MAX_FRAMES && fp != 0 && fp.is_multiple_of(word) {
             // SAFETY: `fp` is the frame pointer of a compiled-code frame (the
             // trapping one, or a caller reached through the chain while
             // return addresses were in compiled code); such frames store the

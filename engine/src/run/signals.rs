@@ -161,6 +161,9 @@ pub fn ensure_alt_stack() -> Result<(), Error> {
     Ok(())
 }
 
+#[cfg(not(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64"))))]
+compile_error!("trap handling supports Linux on x86-64 and aarch64 only (reading the signal context)");
+
 /// (pc, fp, sp) of the interrupted context.
 ///
 /// SAFETY: `uctx` must be the `ucontext_t` the kernel passed to the handler.

@@ -137,9 +137,19 @@ fn host_fault_child() {
 
 #[test]
 fn host_fault_is_not_swallowed() {
-    use std::os::unix::process::ExitStatusExt;
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
     let exe = std::env::current_exe().unwrap();
-    let status = std::process::Command::new(exe)
+    let mut cmd = std::process::Command::new(exe);
+    // SAFETY: setrlimit is async-signal-safe; disabling core dumps keeps
+    // the deliberate crash from leaving a core file behind.
+    unsafe {
+        cmd.pre_exec(|| {
+            let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            libc::setrlimit(libc::RLIMIT_CORE, &none);
+            Ok(())
+        });
+    }
+    let status = cmd
         .args(["--exact", "run::tests::host_fault_child", "--ignored", "--test-threads=1"])
         .env(CHILD_ENV, "1")
         .stdout(std::process::Stdio::null())

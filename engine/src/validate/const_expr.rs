@@ -12,8 +12,23 @@ use crate::parse::{ConstExpr, ConstOp, ModuleInfo, ValType};
 /// Why a constant expression is invalid (the caller adds the offset).
 pub type ConstError = String;
 
+/// Where a constant expression occurs: a global initialiser sees only
+/// the imported globals (the spec validates globals under a context
+/// holding just those), segment offsets and items see all globals but
+/// may still only read imported ones (wasmparser's and 2.0's rule).
+#[derive(Copy, Clone, PartialEq, Eq)]
+pub enum Site {
+    GlobalInit,
+    Segment,
+}
+
 /// Checks that `expr` is a constant expression of type `expected`.
-pub fn check(info: &ModuleInfo, expr: &ConstExpr, expected: ValType) -> Result<(), ConstError> {
+pub fn check(
+    info: &ModuleInfo,
+    expr: &ConstExpr,
+    expected: ValType,
+    site: Site,
+) -> Result<(), ConstError> {
     let mut stack: Vec<ValType> = Vec::new();
     for op in &expr.ops {
         let ty = match *op {
@@ -33,6 +48,11 @@ pub fn check(info: &ModuleInfo, expr: &ConstExpr, expected: ValType) -> Result<(
                 let Some(global) = info.globals.get(g as usize) else {
                     return Err(format!("unknown global {g}"));
                 };
+                if g >= info.num_imported_globals && site == Site::GlobalInit {
+                    return Err(format!(
+                        "unknown global {g}: a global initialiser can only read imported globals"
+                    ));
+                }
                 if g >= info.num_imported_globals {
                     return Err(
                         "constant expression required: global.get of a global defined in this module"
@@ -40,7 +60,9 @@ pub fn check(info: &ModuleInfo, expr: &ConstExpr, expected: ValType) -> Result<(
                     );
                 }
                 if global.mutable {
-                    return Err("constant expression required: global.get of a mutable global".into());
+                    return Err(
+                        "constant expression required: global.get of a mutable global".into(),
+                    );
                 }
                 global.ty
             }
@@ -49,8 +71,18 @@ pub fn check(info: &ModuleInfo, expr: &ConstExpr, expected: ValType) -> Result<(
     }
     match stack.as_slice() {
         [t] if *t == expected => Ok(()),
-        [t] => Err(format!("type mismatch: expected {}, found {}", display::ty(expected), display::ty(*t))),
-        [] => Err(format!("type mismatch: expected {}, found nothing", display::ty(expected))),
-        _ => Err(format!("type mismatch: constant expression leaves {} values", stack.len())),
+        [t] => Err(format!(
+            "type mismatch: expected {}, found {}",
+            display::ty(expected),
+            display::ty(*t)
+        )),
+        [] => Err(format!(
+            "type mismatch: expected {}, found nothing",
+            display::ty(expected)
+        )),
+        _ => Err(format!(
+            "type mismatch: constant expression leaves {} values",
+            stack.len()
+        )),
     }
 }

@@ -104,13 +104,20 @@ pub struct FuncValidator<'a> {
 pub fn validate_body(ctx: &Context<'_>, def: u32, wasm: &[u8]) -> Result<(), Error> {
     let info = ctx.info;
     let func = info.num_imported_funcs.saturating_add(def);
-    let invalid = |offset: usize, message: String| Error::Invalid { func: Some(func), offset, message };
+    let invalid = |offset: usize, message: String| Error::Invalid {
+        func: Some(func),
+        offset,
+        message,
+    };
     let Some(body) = info.bodies.get(def as usize) else {
         return Err(invalid(0, format!("function {func} has no body")));
     };
     let range = body.range.clone();
     let Some(bytes) = wasm.get(range.clone()) else {
-        return Err(invalid(range.start, "function body lies outside the module bytes".into()));
+        return Err(invalid(
+            range.start,
+            "function body lies outside the module bytes".into(),
+        ));
     };
     let ty = info
         .functions
@@ -138,13 +145,29 @@ pub fn validate_body(ctx: &Context<'_>, def: u32, wasm: &[u8]) -> Result<(), Err
 impl<'a> FuncValidator<'a> {
     /// A validation error at the current operator.
     pub fn err(&self, message: impl Into<String>) -> Error {
-        Error::Invalid { func: Some(self.func), offset: self.offset, message: message.into() }
+        Error::Invalid {
+            func: Some(self.func),
+            offset: self.offset,
+            message: message.into(),
+        }
     }
 
-    fn define_locals(&mut self, ty: &FuncType, reader: &mut wp::LocalsReader<'_>) -> Result<(), Error> {
+    /// A binary-format error at the current position: the spec treats a few
+    /// decoding limits (the local count, the data count section's presence)
+    /// as malformed rather than invalid, because they are rules of the
+    /// encoding, not of typing.
+    pub fn malformed_here(&self, message: impl Into<String>) -> Error {
+        Error::Malformed { offset: self.offset, message: message.into() }
+    }
+
+    fn define_locals(
+        &mut self,
+        ty: &FuncType,
+        reader: &mut wp::LocalsReader<'_>,
+    ) -> Result<(), Error> {
         let mut total = u32::try_from(ty.params.len()).unwrap_or(u32::MAX);
         if total > MAX_LOCALS {
-            return Err(self.err("too many locals"));
+            return Err(self.malformed_here("too many locals"));
         }
         self.locals.extend_from_slice(&ty.params);
         for _ in 0..reader.get_count() {
@@ -152,7 +175,7 @@ impl<'a> FuncValidator<'a> {
             let (count, t) = reader.read().map_err(malformed)?;
             total = match total.checked_add(count) {
                 Some(n) if n <= MAX_LOCALS => n,
-                _ => return Err(self.err(format!("too many locals (at most {MAX_LOCALS})"))),
+                _ => return Err(self.malformed_here(format!("too many locals (at most {MAX_LOCALS})"))),
             };
             let t = crate::parse::convert_val_type(t, self.offset)?;
             // Bounded by MAX_LOCALS, checked just above.
@@ -162,8 +185,16 @@ impl<'a> FuncValidator<'a> {
     }
 
     fn run(&mut self, ty: &'a FuncType, mut ops: wp::OperatorsReader<'_>) -> Result<(), Error> {
-        let sig = BlockSig { params: Types::EMPTY, results: Types::Slice(&ty.results) };
-        self.ctrls.push(Frame { kind: FrameKind::Func, sig, height: 0, unreachable: false });
+        let sig = BlockSig {
+            params: Types::EMPTY,
+            results: Types::Slice(&ty.results),
+        };
+        self.ctrls.push(Frame {
+            kind: FrameKind::Func,
+            sig,
+            height: 0,
+            unreachable: false,
+        });
         while !ops.eof() {
             self.offset = ops.original_position();
             if self.ctrls.is_empty() {
@@ -195,9 +226,11 @@ impl<'a> FuncValidator<'a> {
         {
             return Ok(());
         }
+        let tag = super::proposal::proposal_of(&op);
         Err(self.err(format!(
-            "unsupported instruction {} (not part of WebAssembly 2.0 + SIMD)",
-            op_name(&op)
+            "unsupported instruction {}: the {} proposal is not supported (only WebAssembly 2.0 + SIMD is)",
+            op_name(&op),
+            super::proposal::describe(tag)
         )))
     }
 
@@ -271,7 +304,12 @@ impl<'a> FuncValidator<'a> {
     /// Enters a block whose params are already popped.
     pub fn push_ctrl(&mut self, kind: FrameKind, sig: BlockSig<'a>) {
         let height = self.vals.len();
-        self.ctrls.push(Frame { kind, sig, height, unreachable: false });
+        self.ctrls.push(Frame {
+            kind,
+            sig,
+            height,
+            unreachable: false,
+        });
         self.push_types(sig.params);
     }
 
@@ -312,7 +350,10 @@ impl<'a> FuncValidator<'a> {
     pub fn block_sig(&self, bt: wp::BlockType) -> Result<BlockSig<'a>, Error> {
         let info = self.info;
         Ok(match bt {
-            wp::BlockType::Empty => BlockSig { params: Types::EMPTY, results: Types::EMPTY },
+            wp::BlockType::Empty => BlockSig {
+                params: Types::EMPTY,
+                results: Types::EMPTY,
+            },
             wp::BlockType::Type(t) => BlockSig {
                 params: Types::EMPTY,
                 results: Types::One(crate::parse::convert_val_type(t, self.offset)?),
@@ -321,7 +362,10 @@ impl<'a> FuncValidator<'a> {
                 let Some(ft) = info.types.get(idx as usize) else {
                     return Err(self.err(format!("unknown type {idx}")));
                 };
-                BlockSig { params: Types::Slice(&ft.params), results: Types::Slice(&ft.results) }
+                BlockSig {
+                    params: Types::Slice(&ft.params),
+                    results: Types::Slice(&ft.results),
+                }
             }
         })
     }
@@ -344,7 +388,9 @@ impl<'a> FuncValidator<'a> {
 
     pub fn type_at(&self, t: u32) -> Result<&'a FuncType, Error> {
         let info = self.info;
-        info.types.get(t as usize).ok_or_else(|| self.err(format!("unknown type {t}")))
+        info.types
+            .get(t as usize)
+            .ok_or_else(|| self.err(format!("unknown type {t}")))
     }
 }
 

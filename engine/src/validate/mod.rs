@@ -20,6 +20,7 @@ mod limits;
 mod locate;
 mod module;
 mod ops;
+mod proposal;
 
 pub use context::Context;
 
@@ -46,8 +47,14 @@ pub fn validate(info: &ModuleInfo, wasm: &[u8]) -> Result<(), Error> {
 
 /// Validates only the body of defined function `def_index` (0 = first
 /// non-imported function), assuming the module-level rules hold. Useful
-/// to re-check one function, e.g. when compiling lazily.
+/// to re-check one function, e.g. when compiling lazily. Builds a
+/// [`Context`] each call; use [`validate_function_in`] for many calls.
 pub fn validate_function(info: &ModuleInfo, def_index: u32, wasm: &[u8]) -> Result<(), Error> {
     let ctx = Context::new(info);
     func::validate_body(&ctx, def_index, wasm)
+}
+
+/// [`validate_function`] with a [`Context`] built once for the module.
+pub fn validate_function_in(ctx: &Context<'_>, def_index: u32, wasm: &[u8]) -> Result<(), Error> {
+    func::validate_body(ctx, def_index, wasm)
 }

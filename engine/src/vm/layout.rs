@@ -80,7 +80,10 @@ pub const WASM_PAGE_SIZE: usize = 65536;
 
 /// A table as compiled code sees it: `length` pointer-sized elements at
 /// `base` (funcref: `*const VMFuncRef`, externref: handle). Both fields may
-/// change on `table.grow`, so compiled code reloads them on each access.
+/// change on `table.grow`, so compiled code reloads them on each access —
+/// except for a table whose type has `max == min`: it can never change
+/// size, so the runtime must never move its elements, and compiled code
+/// loads `base` once per function and bounds-checks against the constant.
 #[repr(C)]
 #[derive(Debug)]
 pub struct VMTable {

@@ -62,7 +62,9 @@ impl<'a> FuncValidator<'a> {
                     let depth = target.map_err(crate::parse::malformed)?;
                     let tys = self.frame_at(depth)?.label_types();
                     if tys.len() != default.len() {
-                        return Err(self.err("type mismatch: br_table targets have different arities"));
+                        return Err(
+                            self.err("type mismatch: br_table targets have different arities")
+                        );
                     }
                     self.check_top(tys)?;
                 }
@@ -82,7 +84,10 @@ impl<'a> FuncValidator<'a> {
                 self.pop_types(Types::Slice(&ft.params))?;
                 self.push_types(Types::Slice(&ft.results));
             }
-            O::CallIndirect { type_index, table_index } => {
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => {
                 let Some(table) = self.info.tables.get(*table_index as usize) else {
                     return Err(self.err(format!("unknown table {table_index}")));
                 };
@@ -101,7 +106,8 @@ impl<'a> FuncValidator<'a> {
                 self.pop_expect(ValType::I32)?;
                 let t1 = self.pop()?;
                 let t2 = self.pop()?;
-                let is_ref = |t: Option<ValType>| matches!(t, Some(ValType::FuncRef | ValType::ExternRef));
+                let is_ref =
+                    |t: Option<ValType>| matches!(t, Some(ValType::FuncRef | ValType::ExternRef));
                 if is_ref(t1) || is_ref(t2) {
                     return Err(self.err(
                         "type mismatch: select without a type annotation needs numeric or vector operands",
@@ -152,15 +158,23 @@ impl<'a> FuncValidator<'a> {
             let expected = tys.get(n - 1 - i);
             // Position of the i-th value from the top, if it is inside
             // the current frame.
-            let pos = self.vals.len().checked_sub(i + 1).filter(|p| *p >= frame.height);
+            let pos = self
+                .vals
+                .len()
+                .checked_sub(i + 1)
+                .filter(|p| *p >= frame.height);
             let actual = match pos {
                 Some(p) => self.vals.get(p).copied().flatten(),
                 None if frame.unreachable => None,
-                None => return Err(self.err("type mismatch: not enough operands for br_table target")),
+                None => {
+                    return Err(self.err("type mismatch: not enough operands for br_table target"))
+                }
             };
             if let (Some(a), Some(e)) = (actual, expected) {
                 if a != e {
-                    return Err(self.err("type mismatch: br_table target types differ from the operands"));
+                    return Err(
+                        self.err("type mismatch: br_table target types differ from the operands")
+                    );
                 }
             }
         }

@@ -17,7 +17,9 @@ impl<'a> FuncValidator<'a> {
             O::RefIsNull => {
                 if let Some(t) = self.pop()? {
                     if !matches!(t, ValType::FuncRef | ValType::ExternRef) {
-                        return Err(self.err("type mismatch: ref.is_null needs a reference operand"));
+                        return Err(
+                            self.err("type mismatch: ref.is_null needs a reference operand")
+                        );
                     }
                 }
                 self.push(I32);
@@ -55,11 +57,16 @@ impl<'a> FuncValidator<'a> {
                 self.pop_expect(t.elem.into())?;
                 self.pop_expect(I32)?;
             }
-            O::TableCopy { dst_table, src_table } => {
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => {
                 let dst = self.table(dst_table)?;
                 let src = self.table(src_table)?;
                 if src.elem != dst.elem {
-                    return Err(self.err("type mismatch: table.copy between tables of different types"));
+                    return Err(
+                        self.err("type mismatch: table.copy between tables of different types")
+                    );
                 }
                 self.pop3_i32_tables()?;
             }
@@ -67,7 +74,9 @@ impl<'a> FuncValidator<'a> {
                 let t = self.table(table)?;
                 let seg = self.elem_type(elem_index)?;
                 if seg != t.elem {
-                    return Err(self.err("type mismatch: table.init segment and table types differ"));
+                    return Err(
+                        self.err("type mismatch: table.init segment and table types differ")
+                    );
                 }
                 self.pop3_i32_tables()?;
             }
@@ -87,7 +96,11 @@ impl<'a> FuncValidator<'a> {
     }
 
     fn table(&self, i: u32) -> Result<TableType, Error> {
-        self.info.tables.get(i as usize).copied().ok_or_else(|| self.err(format!("unknown table {i}")))
+        self.info
+            .tables
+            .get(i as usize)
+            .copied()
+            .ok_or_else(|| self.err(format!("unknown table {i}")))
     }
 
     fn elem_type(&self, i: u32) -> Result<RefType, Error> {

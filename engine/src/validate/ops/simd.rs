@@ -1,5 +1,5 @@
-//! Fixed-width SIMD (the `simd` proposal, part of 2.0's successor and
-//! supported here; relaxed SIMD is not): v128 loads and stores, lane
+//! Fixed-width SIMD (the `simd` proposal, the vector instructions of
+//! WebAssembly 2.0; relaxed SIMD is not supported): v128 loads and stores, lane
 //! accesses with their lane-index bounds, shuffles, splats, and the
 //! unary/binary/shift/test operators.
 
@@ -12,7 +12,11 @@ use wasmparser::{MemArg, Operator as O};
 enum Shape {
     /// Loads/stores: memarg with natural alignment (log2 bytes), and for
     /// lane loads/stores the number of lanes.
-    Mem { memarg: MemArg, natural: u8, lane: Option<(u8, u8)> },
+    Mem {
+        memarg: MemArg,
+        natural: u8,
+        lane: Option<(u8, u8)>,
+    },
     /// Lane accesses: (lane index, number of lanes).
     Lane(u8, u8),
     /// Shuffle: 16 lane indices into the 32 lanes of two vectors.
@@ -22,7 +26,11 @@ enum Shape {
 
 /// Shape, parameters and result (`None` for stores) of a SIMD operator.
 fn classify(op: &O<'_>) -> Option<(Shape, &'static [ValType], Option<ValType>)> {
-    let mem = |memarg: MemArg, natural: u8| Shape::Mem { memarg, natural, lane: None };
+    let mem = |memarg: MemArg, natural: u8| Shape::Mem {
+        memarg,
+        natural,
+        lane: None,
+    };
     let lane_mem = |memarg: MemArg, natural: u8, lane: u8, lanes: u8| Shape::Mem {
         memarg,
         natural,
@@ -83,16 +91,30 @@ fn classify(op: &O<'_>) -> Option<(Shape, &'static [ValType], Option<ValType>)> 
         O::F32x4Splat => (Shape::Plain, &[F32], Some(V128)),
         O::F64x2Splat => (Shape::Plain, &[F64], Some(V128)),
 
-        O::I8x16Shl | O::I8x16ShrS | O::I8x16ShrU | O::I16x8Shl | O::I16x8ShrS | O::I16x8ShrU
-        | O::I32x4Shl | O::I32x4ShrS | O::I32x4ShrU | O::I64x2Shl | O::I64x2ShrS
+        O::I8x16Shl
+        | O::I8x16ShrS
+        | O::I8x16ShrU
+        | O::I16x8Shl
+        | O::I16x8ShrS
+        | O::I16x8ShrU
+        | O::I32x4Shl
+        | O::I32x4ShrS
+        | O::I32x4ShrU
+        | O::I64x2Shl
+        | O::I64x2ShrS
         | O::I64x2ShrU => (Shape::Plain, &[V128, I32], Some(V128)),
 
         O::V128Bitselect => (Shape::Plain, &[V128, V128, V128], Some(V128)),
 
-        O::V128AnyTrue | O::I8x16AllTrue | O::I8x16Bitmask | O::I16x8AllTrue | O::I16x8Bitmask
-        | O::I32x4AllTrue | O::I32x4Bitmask | O::I64x2AllTrue | O::I64x2Bitmask => {
-            (Shape::Plain, UNARY, Some(I32))
-        }
+        O::V128AnyTrue
+        | O::I8x16AllTrue
+        | O::I8x16Bitmask
+        | O::I16x8AllTrue
+        | O::I16x8Bitmask
+        | O::I32x4AllTrue
+        | O::I32x4Bitmask
+        | O::I64x2AllTrue
+        | O::I64x2Bitmask => (Shape::Plain, UNARY, Some(I32)),
 
         O::V128Not
         | O::I8x16Abs
@@ -271,9 +293,15 @@ fn classify(op: &O<'_>) -> Option<(Shape, &'static [ValType], Option<ValType>)> 
 
 impl<'a> FuncValidator<'a> {
     pub(in crate::validate) fn simd(&mut self, op: &O<'_>) -> Result<bool, Error> {
-        let Some((shape, params, result)) = classify(op) else { return Ok(false) };
+        let Some((shape, params, result)) = classify(op) else {
+            return Ok(false);
+        };
         match shape {
-            Shape::Mem { memarg, natural, lane } => {
+            Shape::Mem {
+                memarg,
+                natural,
+                lane,
+            } => {
                 self.memarg(&memarg, natural)?;
                 if let Some((lane, lanes)) = lane {
                     self.lane(lane, lanes)?;
