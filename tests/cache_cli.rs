@@ -192,7 +192,7 @@ fn unusable_cache_directory_still_runs() {
     fs::write(&blocker, b"x").unwrap();
     let out = env.run(&["run", "--cache-dir", blocker.join("sub").to_str().unwrap(), m]);
     expect_hello(&out);
-    assert!(text(&out.stderr).contains("warning: not using the compiled-code cache"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning: compiled-code cache disabled"), "{}", text(&out.stderr));
 }
 
 #[test]
@@ -224,7 +224,7 @@ fn compile_then_run_the_artifact() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("checksum mismatch") && stderr.contains("faasm-engine compile"), "{stderr}");
+    assert!(stderr.contains("cannot load artifact") && stderr.contains("checksum mismatch"), "{stderr}");
     // Compiling an artifact is refused.
     let out = env.run(&["compile", explicit.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));

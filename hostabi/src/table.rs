@@ -95,7 +95,7 @@ impl WasmParam for u64 {
 
 /// Declares a table of host functions over a state type.
 ///
-/// ```ignore
+/// ```text
 /// host_functions! {
 ///     pub fn table<S: MyView>() for "my_module" {
 ///         // (params) -> errno: the implementation returns Result<(), Errno>,

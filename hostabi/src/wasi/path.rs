@@ -206,6 +206,7 @@ pub fn path_link(
     Ok(rustix::fs::linkat(&ro.dir, ro.name(), &rn.dir, rn.name(), AtFlags::empty())?)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn path_readlink(
     ctx: &mut WasiCtx,
     mem: &mut GuestMemory<'_>,
