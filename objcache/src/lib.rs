@@ -9,8 +9,8 @@
 //! Modules:
 //! - [`key`]: what identifies an artifact (wasm SHA-256, engine build,
 //!   target, CPU features, compiler settings) and the cache key built from it;
-//! - [`format`]: the file format below, written and verified;
-//! - [`file`]: atomic publication and verified, private mapping of files;
+//! - [`mod@format`]: the file format below, written and verified;
+//! - [`mod@file`]: atomic publication and verified, private mapping of files;
 //! - [`cache`]: the cache directory, lookup with recovery, `stats`, `clear`;
 //! - [`module`]: the same for `engine::Module`: `Cache::load_or_compile`,
 //!   and stand-alone artifacts (`write_artifact`, `read_artifact`);
