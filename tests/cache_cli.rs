@@ -157,7 +157,8 @@ fn damaged_entries_warn_once_and_are_replaced() {
     let entry = entries(&env.cache()).pop().unwrap();
     let good = fs::read(&entry).unwrap();
 
-    let damages: [(&str, Box<dyn Fn(&mut Vec<u8>)>); 4] = [
+    type Damage = Box<dyn Fn(&mut Vec<u8>)>;
+    let damages: [(&str, Damage); 4] = [
         ("truncated", Box::new(|b: &mut Vec<u8>| b.truncate(b.len() - 10))),
         ("bit in the code", Box::new(|b: &mut Vec<u8>| *b.last_mut().unwrap() ^= 0x08)),
         ("bit in the header", Box::new(|b: &mut Vec<u8>| b[50] ^= 0x01)),
@@ -191,7 +192,7 @@ fn unusable_cache_directory_still_runs() {
     fs::write(&blocker, b"x").unwrap();
     let out = env.run(&["run", "--cache-dir", blocker.join("sub").to_str().unwrap(), m]);
     expect_hello(&out);
-    assert!(text(&out.stderr).contains("warning: not using the compiled-code cache"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning: compiled-code cache disabled"), "{}", text(&out.stderr));
 }
 
 #[test]
@@ -223,7 +224,7 @@ fn compile_then_run_the_artifact() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("checksum mismatch") && stderr.contains("faasm-engine compile"), "{stderr}");
+    assert!(stderr.contains("cannot load artifact") && stderr.contains("checksum mismatch"), "{stderr}");
     // Compiling an artifact is refused.
     let out = env.run(&["compile", explicit.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));

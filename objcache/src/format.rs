@@ -3,8 +3,10 @@
 //! See the crate documentation for the layout. Decoding checks, in this
 //! order, each step cheap before the next: the fixed header and the file
 //! length, the identity fields against the current engine, the checksum over
-//! the whole file, then the metadata and its consistency with the code
-//! section. Only a file that passes all of it reaches the engine.
+//! the whole file, then the metadata and the data and trap sections. Only a
+//! file that passes all of it reaches the engine, which checks the compiled
+//! code's ranges against the code before making it executable
+//! (`Module::from_cached`).
 
 use crate::key::Fingerprint;
 use engine::compile::{CompiledCode, TrapSite};
@@ -498,7 +500,6 @@ pub fn decode(
     }
     compiled.traps = decode_traps(section(&header.traps)?)?;
     let code_range = usize_range(&header.code)?;
-    check_consistency(&info, &compiled, code_range.len())?;
     Ok(Decoded {
         header,
         info,
@@ -512,72 +513,6 @@ fn usize_range(r: &Range<u64>) -> Result<Range<usize>, Rejection> {
         usize::try_from(v).map_err(|_| Rejection::Layout("offset beyond the address space"))
     };
     Ok(conv(r.start)?..conv(r.end)?)
-}
-
-/// The checks that keep a file the checksum accepted (but a buggy or
-/// foreign writer produced) from making the runtime index out of bounds:
-/// every code range and trap site inside the code, one function body per
-/// defined function, in address order, and every signature known.
-fn check_consistency(
-    info: &ModuleInfo,
-    compiled: &CompiledCode,
-    code_len: usize,
-) -> Result<(), Rejection> {
-    let bad = |m: String| Err(Rejection::Inconsistent(m));
-    let code_len = code_len as u64;
-    if code_len > u32::MAX as u64 {
-        return bad(format!("code section of {code_len} bytes exceeds 4 GiB"));
-    }
-    let defined = info
-        .functions
-        .len()
-        .checked_sub(info.num_imported_funcs as usize);
-    if defined != Some(compiled.functions.len()) {
-        return bad(format!(
-            "{} compiled functions for {} functions of which {} imported",
-            compiled.functions.len(),
-            info.functions.len(),
-            info.num_imported_funcs
-        ));
-    }
-    if let Some(t) = info
-        .functions
-        .iter()
-        .find(|&&t| t as usize >= info.types.len())
-    {
-        return bad(format!("function type index {t} out of range"));
-    }
-    let ranges = compiled
-        .functions
-        .iter()
-        .chain(&compiled.entry_trampolines)
-        .chain(&compiled.host_trampolines);
-    for r in ranges {
-        if r.offset as u64 + r.len as u64 > code_len {
-            return bad(format!(
-                "code range {}+{} beyond the code section",
-                r.offset, r.len
-            ));
-        }
-    }
-    if compiled
-        .functions
-        .windows(2)
-        .any(|w| w[1].offset < w[0].offset)
-    {
-        return bad("function bodies out of address order".into());
-    }
-    if compiled
-        .traps
-        .windows(2)
-        .any(|w| w[1].offset <= w[0].offset)
-    {
-        return bad("trap sites not sorted".into());
-    }
-    if let Some(t) = compiled.traps.iter().find(|t| t.offset as u64 >= code_len) {
-        return bad(format!("trap site {} beyond the code section", t.offset));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -848,25 +783,6 @@ pub(crate) mod tests {
         );
     }
 
-    /// Re-encodes with a valid checksum, so only the consistency check stands
-    /// between bad metadata and the runtime.
-    fn encode_with(info: &ModuleInfo, compiled: &CompiledCode, code: &[u8]) -> Vec<u8> {
-        let fp = fingerprint();
-        let mut out = Vec::new();
-        encode(
-            &mut out,
-            &ArtifactRef {
-                fingerprint: &fp,
-                wasm_sha256: [0; 32],
-                info,
-                compiled,
-                code,
-            },
-        )
-        .unwrap();
-        out
-    }
-
     /// Recomputes the checksum after a deliberate change, as a buggy or
     /// hostile writer would.
     fn reseal(bytes: &mut [u8]) {
@@ -913,42 +829,5 @@ pub(crate) mod tests {
             decode(&b, &fingerprint(), None),
             Err(Rejection::Layout(_))
         ));
-    }
-
-    #[test]
-    fn inconsistent_metadata_is_rejected_despite_a_good_checksum() {
-        let (info, compiled, code) = sample();
-        let inconsistent = |info: &ModuleInfo, compiled: &CompiledCode, code: &[u8]| {
-            matches!(
-                decode(&encode_with(info, compiled, code), &fingerprint(), None),
-                Err(Rejection::Inconsistent(_))
-            )
-        };
-        assert!(!inconsistent(&info, &compiled, &code));
-        assert!(inconsistent(&info, &compiled, &code[..300]));
-        let mut c = compiled.clone();
-        c.functions.pop();
-        assert!(inconsistent(&info, &c, &code));
-        let mut c = compiled.clone();
-        c.functions.swap(0, 1);
-        assert!(inconsistent(&info, &c, &code));
-        let mut c = compiled.clone();
-        c.traps.swap(0, 1);
-        assert!(inconsistent(&info, &c, &code));
-        let mut c = compiled.clone();
-        c.traps[1].offset = 6000;
-        assert!(inconsistent(&info, &c, &code));
-        let mut c = compiled.clone();
-        c.host_trampolines[0] = CodeRange {
-            offset: u32::MAX,
-            len: 2,
-        };
-        assert!(inconsistent(&info, &c, &code));
-        let mut i = info.clone();
-        i.functions[2] = 9;
-        assert!(inconsistent(&i, &compiled, &code));
-        let mut i = info.clone();
-        i.num_imported_funcs = 5;
-        assert!(inconsistent(&i, &compiled, &code));
     }
 }

@@ -9,8 +9,8 @@
 //! Modules:
 //! - [`key`]: what identifies an artifact (wasm SHA-256, engine build,
 //!   target, CPU features, compiler settings) and the cache key built from it;
-//! - [`format`]: the file format below, written and verified;
-//! - [`file`]: atomic publication and verified, private mapping of files;
+//! - [`mod@format`]: the file format below, written and verified;
+//! - [`mod@file`]: atomic publication and verified, private mapping of files;
 //! - [`cache`]: the cache directory, lookup with recovery, `stats`, `clear`;
 //! - [`module`]: the same for `engine::Module`: `Cache::load_or_compile`,
 //!   and stand-alone artifacts (`write_artifact`, `read_artifact`);
@@ -65,9 +65,11 @@
 //! ## Verification
 //! Before anything is made executable: magic, version, lengths and layout;
 //! identity (engine build, target, CPU features, settings, and the wasm hash
-//! when known); the checksum; the metadata decodes exactly; every code range
-//! and trap site lies inside the code. A file failing any of this is never
-//! executed: the cache recompiles and replaces it with one warning line.
+//! when known); the checksum; the metadata decodes exactly and the data and
+//! trap sections match it; then the engine (`Module::from_cached`) checks
+//! every code range and trap site against the code. A file failing any of
+//! this is never executed: the cache recompiles and replaces it with one
+//! warning line.
 //!
 //! ## Trust
 //! Whoever can write an artifact can make the engine run arbitrary code, so

@@ -313,6 +313,54 @@ fn zero_length_entry() {
 }
 
 #[test]
+fn checksummed_but_inconsistent_entry_is_recovered() {
+    // A file a buggy writer produced: intact, but its function table does
+    // not match the module. The engine refuses it before running anything.
+    let dir = tempfile::tempdir().unwrap();
+    let cache = quiet_cache(dir.path());
+    let engine = Engine::default();
+    let w = wasm();
+    let good = Module::new(&engine, &w).unwrap();
+    let (info, compiled, code) = good.parts();
+    let mut broken = compiled.clone();
+    broken.functions.pop();
+    let fp = objcache::fingerprint(&engine).unwrap();
+    let artifact = objcache::ArtifactRef {
+        fingerprint: &fp,
+        wasm_sha256: objcache::wasm_sha256(&w),
+        info,
+        compiled: &broken,
+        code,
+    };
+    cache.insert(&artifact).unwrap();
+    assert!(cache.lookup(&fp, &objcache::wasm_sha256(&w)).unwrap().is_some(), "the file itself is valid");
+    let (m, o) = cache.load_or_compile(&engine, &w).unwrap();
+    assert!(matches!(o, Outcome::Recovered(Rejection::Inconsistent(_))), "{o:?}");
+    assert_eq!(observe(&engine, &m), observe(&engine, &good));
+    assert_eq!(cache.load_or_compile(&engine, &w).unwrap().1, Outcome::Hit);
+}
+
+#[test]
+fn entries_of_other_users_are_not_mapped() {
+    // Only root can give a file away; elsewhere there is nothing to test.
+    let dir = tempfile::tempdir().unwrap();
+    let cache = quiet_cache(dir.path());
+    let engine = Engine::default();
+    let w = wasm();
+    cache.load_or_compile(&engine, &w).unwrap();
+    let entry = entries(dir.path()).pop().unwrap();
+    if let Err(e) = std::os::unix::fs::chown(&entry, Some(12345), None) {
+        eprintln!("skipped: cannot chown as this user ({e})");
+        return;
+    }
+    let (m, o) = cache.load_or_compile(&engine, &w).unwrap();
+    assert_eq!(o, Outcome::Recovered(Rejection::Untrusted));
+    assert_eq!(observe(&engine, &m), observe(&engine, &Module::new(&engine, &w).unwrap()));
+    // Replaced by one of ours.
+    assert_eq!(cache.load_or_compile(&engine, &w).unwrap().1, Outcome::Hit);
+}
+
+#[test]
 fn artifact_files() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sample.fobj");

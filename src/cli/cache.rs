@@ -1,65 +1,14 @@
-//! `faasm-engine cache stats|clear`, and how `run` gets its module: from an
-//! artifact file, from the compiled-code cache, or by compiling.
+//! `faasm-engine cache stats|clear`: inspect or empty the compiled-code
+//! cache that `run` uses (see `run::load_module`).
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use engine::{Engine, Module};
-use objcache::{Cache, CompileProgress};
-use std::path::{Path, PathBuf};
+use engine::Engine;
+use objcache::Cache;
+use std::path::PathBuf;
 
 const DIR_HELP: &str = "Directory of the compiled-code cache [default: $FAASM_ENGINE_CACHE_DIR, \
                         else $XDG_CACHE_HOME/faasm-engine, else ~/.cache/faasm-engine]";
-
-// Cache options of `run` (no doc comment: clap would take it for `run`'s about).
-#[derive(Args, Debug, Clone, Default)]
-pub struct CacheArgs {
-    #[arg(long, value_name = "DIR", help = DIR_HELP)]
-    pub cache_dir: Option<PathBuf>,
-
-    /// Compile the module without reading or writing the cache.
-    #[arg(long, conflicts_with = "cache_dir")]
-    pub no_cache: bool,
-}
-
-/// The cache directory named by `--cache-dir` or the environment.
-fn resolve_dir(flag: &Option<PathBuf>) -> Option<PathBuf> {
-    flag.clone().or_else(objcache::default_dir)
-}
-
-/// A progress bar named after `path`'s file name.
-fn progress_for(path: &Path) -> CompileProgress {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    CompileProgress::new(&name)
-}
-
-/// The module in `bytes`, read from `path`. An artifact
-/// (`faasm-engine compile` output) is mapped and run as it is; a wasm module
-/// comes from the cache, or is compiled (and cached). A cache that cannot be
-/// used costs a compilation, never the run.
-pub fn load_module(engine: &Engine, args: &CacheArgs, path: &Path, bytes: &[u8]) -> Result<Module> {
-    if objcache::is_artifact(bytes) {
-        return objcache::read_artifact(engine, path).with_context(|| {
-            format!("cannot load the compiled module {} (compile it again with `faasm-engine compile`)", path.display())
-        });
-    }
-    let progress = progress_for(path);
-    let hook = |done: usize, total: usize| progress.update(done, total);
-    let cache = match (args.no_cache, resolve_dir(&args.cache_dir)) {
-        (false, Some(dir)) => match Cache::new(&dir) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                eprintln!("faasm-engine: warning: not using the compiled-code cache: {e}");
-                None
-            }
-        },
-        _ => None,
-    };
-    let module = match cache {
-        Some(cache) => cache.load_or_compile_with_progress(engine, bytes, Some(&hook)).map(|(m, _)| m),
-        None => Module::new_with_progress(engine, bytes, Some(&hook)),
-    };
-    module.with_context(|| format!("cannot compile {}", path.display()))
-}
 
 #[derive(Args, Debug)]
 pub struct CacheCmd {
@@ -86,7 +35,9 @@ pub fn cache(cmd: CacheCmd) -> Result<i32> {
     let flag = match &cmd.action {
         CacheAction::Stats(d) | CacheAction::Clear(d) => &d.cache_dir,
     };
-    let dir = resolve_dir(flag)
+    let dir = flag
+        .clone()
+        .or_else(objcache::default_dir)
         .context("no cache directory: set --cache-dir, FAASM_ENGINE_CACHE_DIR, XDG_CACHE_HOME or HOME")?;
     // Opening creates the directory; a cache that was never used is empty.
     let cache = Cache::new(&dir)?;

@@ -19,7 +19,7 @@ struct Cli {
 enum Command {
     /// Run a WebAssembly module (WASI preview1).
     Run(run::RunArgs),
-    /// Compile a module ahead of time into a file that `run` executes without compiling.
+    /// Compile a module ahead of time into an artifact file that `run` maps.
     Compile(compile::CompileArgs),
     /// Inspect or empty the compiled-code cache.
     Cache(cache::CacheCmd),
@@ -30,7 +30,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
-        Command::Compile(args) => compile::compile(args),
+        Command::Compile(args) => compile::compile(args).map(|()| 0),
         Command::Cache(cmd) => cache::cache(cmd),
     };
     match result {

@@ -7,7 +7,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use engine::{Config, Engine, Error, Extern, Linker, Store, TrapReason, Val, ValType};
+use engine::{Config, Engine, Error, Extern, Linker, Module, Store, TrapReason, Val, ValType};
 use hostabi::wasi::{Access, WasiCtx};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -55,14 +55,60 @@ pub struct RunArgs {
     invoke: Option<String>,
 
     #[command(flatten)]
-    cache: super::cache::CacheArgs,
+    pub cache: CacheArgs,
 
-    /// The WebAssembly module (.wasm), or a module compiled by `faasm-engine compile`, to run.
+    /// The WebAssembly module (.wasm) to run.
     module: PathBuf,
 
     /// Arguments for the guest (argv[1..]; argv[0] is MODULE as given).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
+}
+
+/// Where compiled code is cached.
+#[derive(Args, Debug)]
+pub struct CacheArgs {
+    /// Compiled-code cache directory [default: $FAASM_ENGINE_CACHE_DIR,
+    /// else $XDG_CACHE_HOME/faasm-engine, else ~/.cache/faasm-engine].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Compile without reading or writing the cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+}
+
+/// The engine configuration every command uses, so that artifacts written
+/// by `compile` match what `run` expects.
+pub fn engine_config() -> Config {
+    Config { max_wasm_stack: WASM_STACK_LIMIT, ..Config::default() }
+}
+
+/// Loads `path` as a module: an artifact file is mapped; wasm goes through
+/// the cache unless it is disabled (or unusable, with a warning).
+pub fn load_module(engine: &Engine, path: &std::path::Path, bytes: &[u8], cache: &CacheArgs) -> Result<Module> {
+    let shown = path.display().to_string();
+    if objcache::is_artifact(bytes) {
+        return objcache::read_artifact(engine, path).with_context(|| format!("cannot load artifact {shown}"));
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| shown.clone());
+    let bar = objcache::CompileProgress::new(&name);
+    let progress = |done: usize, total: usize| bar.update(done, total);
+    let dir = if cache.no_cache { None } else { cache.cache_dir.clone().or_else(objcache::default_dir) };
+    let cache = match dir.map(objcache::Cache::new) {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            eprintln!("warning: compiled-code cache disabled: {e}");
+            None
+        }
+        None => None,
+    };
+    let module = match cache {
+        Some(c) => c.load_or_compile_with_progress(engine, bytes, Some(&progress)).map(|(m, _)| m),
+        None => Module::new_with_progress(engine, bytes, Some(&progress)),
+    };
+    drop(bar);
+    module.with_context(|| format!("cannot compile {shown}"))
 }
 
 /// Splits `HOST[::GUEST]`.
@@ -138,9 +184,8 @@ pub fn run(a: RunArgs) -> Result<i32> {
 }
 
 fn execute(a: &RunArgs, bytes: &[u8], wasi: WasiCtx) -> Result<i32> {
-    let config = Config { max_wasm_stack: WASM_STACK_LIMIT, ..Config::default() };
-    let engine = Engine::new(config).context("cannot set up the compiler for this CPU")?;
-    let module = super::cache::load_module(&engine, &a.cache, &a.module, bytes)?;
+    let engine = Engine::new(engine_config()).context("cannot set up the compiler for this CPU")?;
+    let module = load_module(&engine, &a.module, bytes, &a.cache)?;
     let mut store = Store::new(&engine);
     let mut linker = Linker::new();
     let state = Arc::new(Mutex::new(wasi));
