@@ -26,6 +26,25 @@ fn dir_of(ctx: &WasiCtx, fd: u32, needed: u64) -> Result<&Descriptor, Errno> {
     Ok(d)
 }
 
+/// As [`dir_of`], for a call that changes the tree: the directory must
+/// also belong to a writable grant.
+fn writable_dir_of(ctx: &WasiCtx, fd: u32, needed: u64) -> Result<&Descriptor, Errno> {
+    let d = dir_of(ctx, fd, needed)?;
+    d.require_writable_grant()?;
+    Ok(d)
+}
+
+/// The guest path at `path`/`len` resolved below `dir` (see [`resolve`]).
+fn resolve_arg<'d>(
+    dir: &'d Descriptor,
+    mem: &GuestMemory<'_>,
+    path: u32,
+    len: u32,
+    follow_final: bool,
+) -> Result<Resolved<'d>, Errno> {
+    resolve(dir.fd.as_fd(), mem.read_str(path, len)?, follow_final)
+}
+
 fn follow(flags: u32) -> Result<bool, Errno> {
     if flags & !lookupflags::SYMLINK_FOLLOW != 0 {
         return Err(Errno::Inval);
@@ -139,16 +158,15 @@ pub fn path_open(
 }
 
 pub fn path_create_directory(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, path: u32, path_len: u32) -> Result<(), Errno> {
-    let d = dir_of(ctx, fd, rights::PATH_CREATE_DIRECTORY)?;
-    d.require_writable_grant()?;
-    let r = resolve(d.fd.as_fd(), mem.read_str(path, path_len)?, false)?;
+    let d = writable_dir_of(ctx, fd, rights::PATH_CREATE_DIRECTORY)?;
+    let r = resolve_arg(d, mem, path, path_len, false)?;
     Ok(rustix::fs::mkdirat(&r.dir, r.name(), Mode::from_raw_mode(0o777))?)
 }
 
 pub fn path_filestat_get(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, flags: u32, path: u32, path_len: u32, out: u32) -> Result<(), Errno> {
     let d = dir_of(ctx, fd, rights::PATH_FILESTAT_GET)?;
     mem.check(out, layout::FILESTAT_SIZE)?;
-    let r = resolve(d.fd.as_fd(), mem.read_str(path, path_len)?, follow(flags)?)?;
+    let r = resolve_arg(d, mem, path, path_len, follow(flags)?)?;
     let st = lstat(&r)?;
     if r.must_be_dir && !is_dir(&st) {
         return Err(Errno::NotDir);
@@ -171,7 +189,7 @@ pub fn path_filestat_set_times(
     let d = dir_of(ctx, fd, rights::PATH_FILESTAT_SET_TIMES)?;
     let ts = timestamps(atim, mtim, fst)?;
     d.require_writable_grant()?;
-    let r = resolve(d.fd.as_fd(), mem.read_str(path, path_len)?, follow(flags)?)?;
+    let r = resolve_arg(d, mem, path, path_len, follow(flags)?)?;
     if r.must_be_dir && !is_dir(&lstat(&r)?) {
         return Err(Errno::NotDir);
     }
@@ -196,8 +214,8 @@ pub fn path_link(
     // a file of a read-only grant would make that file writable.
     old.require_writable_grant()?;
     new.require_writable_grant()?;
-    let ro = resolve(old.fd.as_fd(), mem.read_str(old_path, old_len)?, follow(old_flags)?)?;
-    let rn = resolve(new.fd.as_fd(), mem.read_str(new_path, new_len)?, false)?;
+    let ro = resolve_arg(old, mem, old_path, old_len, follow(old_flags)?)?;
+    let rn = resolve_arg(new, mem, new_path, new_len, false)?;
     if ro.must_be_dir || rn.must_be_dir {
         // Directories cannot be hard-linked; say which error applies.
         let st = lstat(&ro)?;
@@ -220,7 +238,7 @@ pub fn path_readlink(
     let d = dir_of(ctx, fd, rights::PATH_READLINK)?;
     mem.check(buf, buf_len)?;
     mem.check(bufused, 4)?;
-    let r = resolve(d.fd.as_fd(), mem.read_str(path, path_len)?, false)?;
+    let r = resolve_arg(d, mem, path, path_len, false)?;
     if r.must_be_dir {
         // "link/" names the directory the link points to, not the link.
         return Err(Errno::Inval);
@@ -233,9 +251,8 @@ pub fn path_readlink(
 }
 
 pub fn path_remove_directory(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, path: u32, path_len: u32) -> Result<(), Errno> {
-    let d = dir_of(ctx, fd, rights::PATH_REMOVE_DIRECTORY)?;
-    d.require_writable_grant()?;
-    let r = resolve(d.fd.as_fd(), mem.read_str(path, path_len)?, false)?;
+    let d = writable_dir_of(ctx, fd, rights::PATH_REMOVE_DIRECTORY)?;
+    let r = resolve_arg(d, mem, path, path_len, false)?;
     Ok(rustix::fs::unlinkat(&r.dir, r.name(), AtFlags::REMOVEDIR)?)
 }
 
@@ -254,8 +271,8 @@ pub fn path_rename(
     let new = dir_of(ctx, new_fd, rights::PATH_RENAME_TARGET)?;
     old.require_writable_grant()?;
     new.require_writable_grant()?;
-    let ro = resolve(old.fd.as_fd(), mem.read_str(old_path, old_len)?, false)?;
-    let rn = resolve(new.fd.as_fd(), mem.read_str(new_path, new_len)?, false)?;
+    let ro = resolve_arg(old, mem, old_path, old_len, false)?;
+    let rn = resolve_arg(new, mem, new_path, new_len, false)?;
     if (ro.must_be_dir || rn.must_be_dir) && !is_dir(&lstat(&ro)?) {
         return Err(Errno::NotDir);
     }
@@ -271,8 +288,7 @@ pub fn path_symlink(
     new_path: u32,
     new_len: u32,
 ) -> Result<(), Errno> {
-    let d = dir_of(ctx, fd, rights::PATH_SYMLINK)?;
-    d.require_writable_grant()?;
+    let d = writable_dir_of(ctx, fd, rights::PATH_SYMLINK)?;
     let target = mem.read_str(old_path, old_len)?;
     if target.contains('\0') {
         return Err(Errno::Inval);
@@ -282,14 +298,13 @@ pub fn path_symlink(
     if target.starts_with('/') {
         return Err(Errno::NotCapable);
     }
-    let r = resolve(d.fd.as_fd(), mem.read_str(new_path, new_len)?, false)?;
+    let r = resolve_arg(d, mem, new_path, new_len, false)?;
     Ok(rustix::fs::symlinkat(target, &r.dir, r.name())?)
 }
 
 pub fn path_unlink_file(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, path: u32, path_len: u32) -> Result<(), Errno> {
-    let d = dir_of(ctx, fd, rights::PATH_UNLINK_FILE)?;
-    d.require_writable_grant()?;
-    let r = resolve(d.fd.as_fd(), mem.read_str(path, path_len)?, false)?;
+    let d = writable_dir_of(ctx, fd, rights::PATH_UNLINK_FILE)?;
+    let r = resolve_arg(d, mem, path, path_len, false)?;
     if r.must_be_dir {
         let st = lstat(&r)?;
         return Err(if is_dir(&st) { Errno::IsDir } else { Errno::NotDir });
