@@ -10,7 +10,6 @@
 //! the frames, the locals and the decoding loop.
 
 use super::context::Context;
-use super::display;
 use super::limits::MAX_LOCALS;
 use crate::parse::{malformed, reader_features, FuncType, ModuleInfo, ValType};
 use crate::Error;
@@ -269,14 +268,14 @@ impl<'a> FuncValidator<'a> {
             }
             return Err(self.err(format!(
                 "type mismatch: expected {} but nothing on stack",
-                display::ty(expected)
+                expected
             )));
         }
         match self.vals.pop().flatten() {
             Some(actual) if actual != expected => Err(self.err(format!(
                 "type mismatch: expected {}, found {}",
-                display::ty(expected),
-                display::ty(actual)
+                expected,
+                actual
             ))),
             other => Ok(other),
         }
