@@ -192,6 +192,6 @@ fn exact_function_import_is_rejected() {
     bytes[tail] = 0x20;
     let err = run(&bytes).expect_err("exact import must be rejected");
     assert!(err.to_string().contains("not supported"), "{err}");
-    assert!(validate_support::oracle_gap(&bytes).is_some());
+    assert!(validate_support::differential::oracle_gap(&bytes).is_some());
     assert!(validate_support::oracle(&bytes).is_err());
 }
