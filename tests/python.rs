@@ -5,6 +5,8 @@
 //! `workload/python3.wasm` (git-ignored); without it these tests fail and
 //! say so, they never pass without having run.
 
+mod common;
+use common::TempDir;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -15,23 +17,6 @@ fn python() -> PathBuf {
         panic!("{} is missing: run scripts/fetch-python.sh to fetch python3.wasm", p.display());
     }
     p
-}
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!("py-e2e-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// The compiled-code cache the tests share (under the target directory, so

@@ -14,6 +14,8 @@
 //! clang-19 missing is a failure telling to run `scripts/setup-clang.sh`:
 //! these tests never pass silently without having run.
 
+mod common;
+use common::TempDir;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -120,23 +122,6 @@ fn runs(name: &str) -> Vec<Vec<String>> {
         out.push(Vec::new());
     }
     out
-}
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!("wasi-diff-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// The directory tree every program starts from.

@@ -1,0 +1,30 @@
+//! Helpers shared by the end-to-end tests (`mod common;` in each).
+
+use std::path::PathBuf;
+
+/// A fresh directory under the system temp dir, removed on drop. Its name
+/// carries the test crate, the caller's tag, the process id and a counter,
+/// so parallel tests and concurrent runs never share one.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "faasm-{}-{tag}-{}-{}",
+            env!("CARGO_CRATE_NAME"),
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
