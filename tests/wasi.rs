@@ -651,7 +651,7 @@ fn cli_compile_writes_an_artifact_that_run_maps() {
     std::fs::write(&art, &bytes).unwrap();
     let o = cli(&t.0, &[art.as_os_str()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("cannot load the compiled module"), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("cannot load artifact"), "{}", text(&o.stderr));
 }
 
 #[test]
