@@ -222,6 +222,11 @@ pub struct ModuleInfo {
 
 impl ModuleInfo {
     /// The signature of function `index`.
+    ///
+    /// Only for a validated module (or one restored from the cache, which
+    /// stores validated modules only) and an index below
+    /// `functions.len()`: validation guarantees every entry of `functions`
+    /// names an existing type, so the indexing cannot fail then.
     pub fn func_type(&self, index: u32) -> &FuncType {
         &self.types[self.functions[index as usize] as usize]
     }
@@ -239,6 +244,7 @@ impl ModuleInfo {
         self.func_names
             .binary_search_by_key(&index, |(i, _)| *i)
             .ok()
+            // `i` was just found by the search: in range.
             .map(|i| self.func_names[i].1.as_str())
     }
 }

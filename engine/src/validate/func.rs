@@ -397,6 +397,8 @@ impl<'a> FuncValidator<'a> {
 /// immediates.
 pub fn op_name(op: &wp::Operator<'_>) -> String {
     let s = format!("{op:?}");
+    // `end` is the position of an ASCII char (or the length): a char
+    // boundary within `s`, so the slice cannot fail.
     let end = s.find([' ', '{', '(']).unwrap_or(s.len());
     s[..end].to_string()
 }
