@@ -6,8 +6,7 @@
 //! say so, they never pass without having run.
 
 mod common;
-use common::TempDir;
-use std::io::Write;
+use common::{output_with_stdin, TempDir};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -46,21 +45,17 @@ fn warm_cache() {
 /// Runs `faasm-engine run <flags> python3.wasm <args>` in `cwd`.
 fn run(cwd: &Path, flags: &[&str], args: &[&str], stdin: &str) -> Output {
     warm_cache();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
-        .current_dir(cwd)
-        .arg("run")
-        .arg("--cache-dir")
-        .arg(cache_dir())
-        .args(flags)
-        .arg(python())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting faasm-engine");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    output_with_stdin(
+        Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
+            .current_dir(cwd)
+            .arg("run")
+            .arg("--cache-dir")
+            .arg(cache_dir())
+            .args(flags)
+            .arg(python())
+            .args(args),
+        stdin,
+    )
 }
 
 fn text(b: &[u8]) -> String {

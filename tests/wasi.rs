@@ -15,9 +15,8 @@
 //! these tests never pass silently without having run.
 
 mod common;
-use common::TempDir;
+use common::{output_with_stdin, TempDir};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -187,23 +186,19 @@ fn finish(t: &TempDir, stdout: Vec<u8>, stderr: Vec<u8>, code: i32) -> Outcome {
 
 fn run_ours(name: &str, wasm: &Path, args: &[String]) -> Outcome {
     let t = fixture(&format!("{name}-ours"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
-        .arg("run")
-        .arg("--no-cache")
-        .arg("--dir")
-        .arg(format!("{}::/sandbox", t.0.join("sandbox").display()))
-        .arg("--dir-ro")
-        .arg(format!("{}::/ro", t.0.join("ro").display()))
-        .args(["--env", "FOO=bar", "--env", "EMPTY="])
-        .arg(wasm)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting faasm-engine");
-    child.stdin.take().unwrap().write_all(STDIN.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = output_with_stdin(
+        Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
+            .arg("run")
+            .arg("--no-cache")
+            .arg("--dir")
+            .arg(format!("{}::/sandbox", t.0.join("sandbox").display()))
+            .arg("--dir-ro")
+            .arg(format!("{}::/ro", t.0.join("ro").display()))
+            .args(["--env", "FOO=bar", "--env", "EMPTY="])
+            .arg(wasm)
+            .args(args),
+        STDIN,
+    );
     let code = out.status.code().unwrap_or_else(|| panic!("faasm-engine killed by a signal: {:?}\nstderr: {}", out.status, String::from_utf8_lossy(&out.stderr)));
     finish(&t, out.stdout, out.stderr, code)
 }
