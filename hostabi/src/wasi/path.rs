@@ -34,6 +34,18 @@ fn writable_dir_of(ctx: &WasiCtx, fd: u32, needed: u64) -> Result<&Descriptor, E
     Ok(d)
 }
 
+/// The source and target directories of `path_link`/`path_rename`, each
+/// `(fd, needed rights)`. Both grants must be writable: a hard link made in
+/// a writable grant to a file of a read-only grant would make that file
+/// writable, and a rename changes both directories.
+fn writable_pair(ctx: &WasiCtx, old: (u32, u64), new: (u32, u64)) -> Result<(&Descriptor, &Descriptor), Errno> {
+    let o = dir_of(ctx, old.0, old.1)?;
+    let n = dir_of(ctx, new.0, new.1)?;
+    o.require_writable_grant()?;
+    n.require_writable_grant()?;
+    Ok((o, n))
+}
+
 /// The guest path at `path`/`len` resolved below `dir` (see [`resolve`]).
 fn resolve_arg<'d>(
     dir: &'d Descriptor,
@@ -208,12 +220,7 @@ pub fn path_link(
     new_path: u32,
     new_len: u32,
 ) -> Result<(), Errno> {
-    let old = dir_of(ctx, old_fd, rights::PATH_LINK_SOURCE)?;
-    let new = dir_of(ctx, new_fd, rights::PATH_LINK_TARGET)?;
-    // Both sides must be writable: a hard link made in a writable grant to
-    // a file of a read-only grant would make that file writable.
-    old.require_writable_grant()?;
-    new.require_writable_grant()?;
+    let (old, new) = writable_pair(ctx, (old_fd, rights::PATH_LINK_SOURCE), (new_fd, rights::PATH_LINK_TARGET))?;
     let ro = resolve_arg(old, mem, old_path, old_len, follow(old_flags)?)?;
     let rn = resolve_arg(new, mem, new_path, new_len, false)?;
     if ro.must_be_dir || rn.must_be_dir {
@@ -267,10 +274,7 @@ pub fn path_rename(
     new_path: u32,
     new_len: u32,
 ) -> Result<(), Errno> {
-    let old = dir_of(ctx, old_fd, rights::PATH_RENAME_SOURCE)?;
-    let new = dir_of(ctx, new_fd, rights::PATH_RENAME_TARGET)?;
-    old.require_writable_grant()?;
-    new.require_writable_grant()?;
+    let (old, new) = writable_pair(ctx, (old_fd, rights::PATH_RENAME_SOURCE), (new_fd, rights::PATH_RENAME_TARGET))?;
     let ro = resolve_arg(old, mem, old_path, old_len, false)?;
     let rn = resolve_arg(new, mem, new_path, new_len, false)?;
     if (ro.must_be_dir || rn.must_be_dir) && !is_dir(&lstat(&ro)?) {
