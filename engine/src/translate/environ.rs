@@ -80,7 +80,8 @@ impl<'a> Env<'a> {
         func_index: u32,
         vmctx: Value,
     ) -> Result<Env<'a>, Error> {
-        let offsets = module_offsets(info).ok_or_else(|| error(func_index, "too many memories, tables or globals"))?;
+        let offsets = module_offsets(info)
+            .ok_or_else(|| error(func_index, "too many memories, tables or globals"))?;
         Ok(Env {
             info,
             isa,
@@ -218,26 +219,57 @@ impl<'a> Env<'a> {
 
     /// `*mut VMMemory` of memory `mem`.
     pub fn memory_ptr(&mut self, b: &mut FunctionBuilder, mem: u32) -> Result<Value, Error> {
-        let off = self.offsets.memory_ptr(mem).ok_or_else(|| self.err(format!("memory {mem} out of range")))?;
+        let off = self
+            .offsets
+            .memory_ptr(mem)
+            .ok_or_else(|| self.err(format!("memory {mem} out of range")))?;
         let vmctx = self.vmctx;
-        self.entry_load(b, Cached::MemoryPtr(mem), self.ptr, Self::readonly_flags(), vmctx, off)
+        self.entry_load(
+            b,
+            Cached::MemoryPtr(mem),
+            self.ptr,
+            Self::readonly_flags(),
+            vmctx,
+            off,
+        )
     }
 
     /// Base address of memory `mem`; never moves (see `MEMORY_RESERVATION`).
     pub fn memory_base(&mut self, b: &mut FunctionBuilder, mem: u32) -> Result<Value, Error> {
-        let off = self.offsets.memory_base(mem).ok_or_else(|| self.err(format!("memory {mem} out of range")))?;
+        let off = self
+            .offsets
+            .memory_base(mem)
+            .ok_or_else(|| self.err(format!("memory {mem} out of range")))?;
         let vmctx = self.vmctx;
-        self.entry_load(b, Cached::MemoryBase(mem), self.ptr, Self::readonly_flags(), vmctx, off)
+        self.entry_load(
+            b,
+            Cached::MemoryBase(mem),
+            self.ptr,
+            Self::readonly_flags(),
+            vmctx,
+            off,
+        )
     }
 
     /// Base and offset of global `g`'s storage: `(vmctx, off)` for a defined
     /// global (inline in the context), `(pointer, 0)` for an imported one.
     pub fn global_addr(&mut self, b: &mut FunctionBuilder, g: u32) -> Result<(Value, i32), Error> {
-        match self.offsets.global(g).ok_or_else(|| self.err(format!("global {g} out of range")))? {
+        match self
+            .offsets
+            .global(g)
+            .ok_or_else(|| self.err(format!("global {g} out of range")))?
+        {
             GlobalSlot::Defined(off) => Ok((self.vmctx, off)),
             GlobalSlot::Imported(off) => {
                 let vmctx = self.vmctx;
-                let p = self.entry_load(b, Cached::GlobalPtr(g), self.ptr, Self::readonly_flags(), vmctx, off)?;
+                let p = self.entry_load(
+                    b,
+                    Cached::GlobalPtr(g),
+                    self.ptr,
+                    Self::readonly_flags(),
+                    vmctx,
+                    off,
+                )?;
                 Ok((p, 0))
             }
         }
@@ -268,9 +300,19 @@ impl<'a> Env<'a> {
 
     /// `*mut VMTable` of table `t`.
     pub fn table_ptr(&mut self, b: &mut FunctionBuilder, t: u32) -> Result<Value, Error> {
-        let off = self.offsets.table_ptr(t).ok_or_else(|| self.err(format!("table {t} out of range")))?;
+        let off = self
+            .offsets
+            .table_ptr(t)
+            .ok_or_else(|| self.err(format!("table {t} out of range")))?;
         let vmctx = self.vmctx;
-        self.entry_load(b, Cached::TablePtr(t), self.ptr, Self::readonly_flags(), vmctx, off)
+        self.entry_load(
+            b,
+            Cached::TablePtr(t),
+            self.ptr,
+            Self::readonly_flags(),
+            vmctx,
+            off,
+        )
     }
 
     /// Element array of a table that can never grow (`max == min`).
