@@ -19,8 +19,9 @@ use xxhash_rust::xxh3::{xxh3_128, Xxh3};
 /// First bytes of every artifact. A wasm module starts with `\0asm`, so the
 /// two can be told apart from their first bytes.
 pub const MAGIC: [u8; 8] = *b"FAASMOBJ";
-/// Bumped on any change of the layout below or of its meaning.
-pub const FORMAT_VERSION: u32 = 1;
+/// Bumped on any change of the layout below or of its meaning, and of the
+/// `VMContext` layout the stored code assumes (2: per-module inline area).
+pub const FORMAT_VERSION: u32 = 2;
 /// Alignment of the code section in the file. 64 KiB is a multiple of every
 /// page size Linux uses (4 KiB, 16 KiB, 64 KiB), so the code can be mapped
 /// and made executable in place, and no other byte of the file shares a page

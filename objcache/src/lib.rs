@@ -16,7 +16,7 @@
 //!   and stand-alone artifacts (`write_artifact`, `read_artifact`);
 //! - [`progress`]: the progress bar shown during long compilations.
 //!
-//! # The artifact format (version 1)
+//! # The artifact format (version 2)
 //!
 //! All integers little-endian. Offsets are from the start of the file.
 //!
