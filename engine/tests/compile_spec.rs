@@ -18,7 +18,9 @@ fn every_valid_spec_module_compiles() {
     let mut functions = 0usize;
     let mut failures = Vec::new();
     for m in &modules {
-        let Ok(info) = engine::parse::parse(&m.bytes) else { continue };
+        let Ok(info) = engine::parse::parse(&m.bytes) else {
+            continue;
+        };
         if engine::validate::validate(&info, &m.bytes).is_err() {
             continue;
         }
@@ -33,16 +35,29 @@ fn every_valid_spec_module_compiles() {
             Err(e) => failures.push(format!("{}: {e}", m.origin)),
         }
     }
-    println!("compiled {compiled} spec modules ({functions} functions), {} failures", failures.len());
+    println!(
+        "compiled {compiled} spec modules ({functions} functions), {} failures",
+        failures.len()
+    );
     assert!(compiled > 1000, "too few modules compiled: {compiled}");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
-fn check_layout(info: &engine::ModuleInfo, code: &engine::compile::CompiledCode) -> Result<(), String> {
+fn check_layout(
+    info: &engine::ModuleInfo,
+    code: &engine::compile::CompiledCode,
+) -> Result<(), String> {
     if code.functions.len() != info.num_defined_funcs() as usize {
         return Err("wrong number of functions".into());
     }
-    if code.entry_trampolines.len() != info.types.len() || code.host_trampolines.len() != info.types.len() {
+    if code.entry_trampolines.len() != info.types.len()
+        || code.host_trampolines.len() != info.types.len()
+    {
         return Err("wrong number of trampolines".into());
     }
     let all: Vec<_> = code
@@ -62,7 +77,10 @@ fn check_layout(info: &engine::ModuleInfo, code: &engine::compile::CompiledCode)
         return Err("trap sites not sorted".into());
     }
     for t in &code.traps {
-        if !all.iter().any(|r| r.offset <= t.offset && t.offset < r.offset + r.len) {
+        if !all
+            .iter()
+            .any(|r| r.offset <= t.offset && t.offset < r.offset + r.len)
+        {
             return Err(format!("trap site {t:?} outside any function"));
         }
     }

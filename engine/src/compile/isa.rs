@@ -31,7 +31,10 @@ pub enum OptLevel {
 /// - `unwind_info` off: nothing consumes it (no system unwinder registration).
 /// - the verifier runs in debug builds only; it is slow.
 pub fn host_isa(opt_level: OptLevel) -> Result<OwnedTargetIsa, Error> {
-    let err = |message: String| Error::Compile { func: None, message };
+    let err = |message: String| Error::Compile {
+        func: None,
+        message,
+    };
     let mut flags = settings::builder();
     let opt = match opt_level {
         OptLevel::None => "none",
@@ -43,7 +46,14 @@ pub fn host_isa(opt_level: OptLevel) -> Result<OwnedTargetIsa, Error> {
         ("enable_multi_ret_implicit_sret", "true"),
         ("enable_probestack", "false"),
         ("unwind_info", "false"),
-        ("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" }),
+        (
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        ),
     ];
     for (name, value) in settings {
         flags
@@ -105,7 +115,10 @@ mod tests {
         let a = host_isa(OptLevel::Speed).unwrap();
         let b = host_isa(OptLevel::None).unwrap();
         let fa = settings_fingerprint(&*a);
-        assert_eq!(fa, settings_fingerprint(&*host_isa(OptLevel::Speed).unwrap()));
+        assert_eq!(
+            fa,
+            settings_fingerprint(&*host_isa(OptLevel::Speed).unwrap())
+        );
         assert_ne!(fa, settings_fingerprint(&*b));
         assert!(fa.contains("preserve_frame_pointers=1"), "{fa}");
     }

@@ -66,7 +66,10 @@ struct Worker {
 
 impl Worker {
     fn new() -> Worker {
-        Worker { ctx: Context::new(), builder: FunctionBuilderContext::new() }
+        Worker {
+            ctx: Context::new(),
+            builder: FunctionBuilderContext::new(),
+        }
     }
 }
 
@@ -103,8 +106,10 @@ pub fn compile_module_with_progress(
             ),
         });
     }
-    let n_types = u32::try_from(info.types.len())
-        .map_err(|_| Error::Compile { func: None, message: "too many types".into() })?;
+    let n_types = u32::try_from(info.types.len()).map_err(|_| Error::Compile {
+        func: None,
+        message: "too many types".into(),
+    })?;
     let jobs: Vec<Job> = (0..info.num_defined_funcs())
         .map(Job::Func)
         .chain((0..n_types).map(Job::Entry))
@@ -139,14 +144,20 @@ fn compile_job(
         Job::Func(d) => Some(info.num_imported_funcs.saturating_add(d)),
         _ => None,
     };
-    let err = |message: String| Error::Compile { func: func_index, message };
+    let err = |message: String| Error::Compile {
+        func: func_index,
+        message,
+    };
     // Cranelift reports problems as errors, but a bug on either side can
     // still surface as a panic; a module must never take the process down.
     catch_unwind(AssertUnwindSafe(|| {
         let func = match job {
             Job::Func(d) => translate_function_with(&mut w.builder, isa, info, d, wasm)?,
             Job::Entry(t) | Job::Host(t) => {
-                let ty = info.types.get(t as usize).ok_or_else(|| err(format!("no type {t}")))?;
+                let ty = info
+                    .types
+                    .get(t as usize)
+                    .ok_or_else(|| err(format!("no type {t}")))?;
                 match job {
                     Job::Entry(_) => entry_trampoline(&mut w.builder, isa, ty, t),
                     _ => host_trampoline(&mut w.builder, isa, ty, t),
@@ -201,9 +212,19 @@ fn compile_function(
             FinalizedRelocTarget::Func(off) => Target::SelfOffset(*off),
             other => return Err(format!("unsupported relocation target {other:?}")),
         };
-        relocs.push(Relocation { offset: r.offset, kind: r.kind, target, addend: r.addend });
+        relocs.push(Relocation {
+            offset: r.offset,
+            kind: r.kind,
+            target,
+            addend: r.addend,
+        });
     }
-    Ok(Compiled { code, alignment, relocs, traps })
+    Ok(Compiled {
+        code,
+        alignment,
+        relocs,
+        traps,
+    })
 }
 
 fn align_to(offset: usize, align: usize) -> usize {
@@ -224,7 +245,10 @@ fn link(info: &ModuleInfo, compiled: Vec<Compiled>, n_types: usize) -> Result<Co
         match (offset, len, u32::try_from(code.len())) {
             (Ok(offset), Ok(len), Ok(_)) => ranges.push(CodeRange { offset, len }),
             _ => {
-                return Err(Error::Compile { func: None, message: "module code exceeds 4 GiB".into() })
+                return Err(Error::Compile {
+                    func: None,
+                    message: "module code exceeds 4 GiB".into(),
+                })
             }
         }
     }
@@ -232,26 +256,40 @@ fn link(info: &ModuleInfo, compiled: Vec<Compiled>, n_types: usize) -> Result<Co
     for (i, c) in compiled.iter().enumerate() {
         let base = ranges[i].offset;
         let func_index = (i < n_funcs).then(|| info.num_imported_funcs.saturating_add(i as u32));
-        let err = |message: String| Error::Compile { func: func_index, message };
+        let err = |message: String| Error::Compile {
+            func: func_index,
+            message,
+        };
         for r in &c.relocs {
             let site = base as i64 + r.offset as i64;
             let target = match r.target {
-                Target::Func(d) => ranges
-                    .get(d as usize)
-                    .filter(|_| (d as usize) < n_funcs)
-                    .ok_or_else(|| err(format!("call to unknown defined function {d}")))?
-                    .offset as i64,
+                Target::Func(d) => {
+                    ranges
+                        .get(d as usize)
+                        .filter(|_| (d as usize) < n_funcs)
+                        .ok_or_else(|| err(format!("call to unknown defined function {d}")))?
+                        .offset as i64
+                }
                 Target::SelfOffset(o) => base as i64 + o as i64,
             };
             patch(&mut code, r.kind, site, target + r.addend).map_err(err)?;
         }
-        traps.extend(c.traps.iter().map(|(off, kind)| TrapSite { offset: base + off, kind: *kind }));
+        traps.extend(c.traps.iter().map(|(off, kind)| TrapSite {
+            offset: base + off,
+            kind: *kind,
+        }));
     }
     traps.sort_by_key(|t| t.offset);
     let entry_trampolines = ranges[n_funcs..n_funcs + n_types].to_vec();
     let host_trampolines = ranges[n_funcs + n_types..].to_vec();
     ranges.truncate(n_funcs);
-    Ok(CompiledCode { code, functions: ranges, entry_trampolines, host_trampolines, traps })
+    Ok(CompiledCode {
+        code,
+        functions: ranges,
+        entry_trampolines,
+        host_trampolines,
+        traps,
+    })
 }
 
 /// Writes a PC-relative reference to `target` at `site`.
@@ -263,7 +301,9 @@ fn patch(code: &mut [u8], kind: Reloc, site: i64, target: i64) -> Result<(), Str
         Reloc::X86CallPCRel4 | Reloc::X86PCRel4 => {
             let delta = i32::try_from(target - site)
                 .map_err(|_| "call displacement exceeds 32 bits".to_string())?;
-            let bytes = code.get_mut(at..at + 4).ok_or("relocation outside the code")?;
+            let bytes = code
+                .get_mut(at..at + 4)
+                .ok_or("relocation outside the code")?;
             bytes.copy_from_slice(&delta.to_le_bytes());
             Ok(())
         }
@@ -273,7 +313,9 @@ fn patch(code: &mut [u8], kind: Reloc, site: i64, target: i64) -> Result<(), Str
             if delta % 4 != 0 || !(-(1 << 27)..(1 << 27)).contains(&delta) {
                 return Err(format!("call displacement {delta} out of range"));
             }
-            let bytes = code.get_mut(at..at + 4).ok_or("relocation outside the code")?;
+            let bytes = code
+                .get_mut(at..at + 4)
+                .ok_or("relocation outside the code")?;
             let mut insn = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
             insn = (insn & !0x03ff_ffff) | (((delta >> 2) as u32) & 0x03ff_ffff);
             bytes.copy_from_slice(&insn.to_le_bytes());

@@ -140,7 +140,11 @@ pub fn host_trampoline(
         Libcall::HostCall as i32 * ptr.bytes() as i32,
     );
     let len = b.ins().iconst(types::I32, capacity as i64);
-    let call = b.ins().call_indirect(call_sig, host_call, &[callee_vmctx, caller_vmctx, values, len]);
+    let call = b.ins().call_indirect(
+        call_sig,
+        host_call,
+        &[callee_vmctx, caller_vmctx, values, len],
+    );
     let status = b.inst_results(call)[0];
     b.ins().trapnz(status, TrapKind::Deferred.to_trap_code());
 

@@ -11,17 +11,18 @@ use super::func::FuncTranslator;
 use crate::vm::layout::*;
 use crate::vm::trap::TrapKind;
 use crate::Error;
-use cranelift_codegen::ir::{types, InstBuilder, Value};
 use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{types, InstBuilder, Value};
 use wasmparser::Operator;
 
 impl FuncTranslator<'_, '_> {
     pub(crate) fn translate_call(&mut self, op: &Operator) -> Result<bool, Error> {
         match *op {
             Operator::Call { function_index } => self.call(function_index)?,
-            Operator::CallIndirect { type_index, table_index } => {
-                self.call_indirect(type_index, table_index)?
-            }
+            Operator::CallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(type_index, table_index)?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -43,8 +44,14 @@ impl FuncTranslator<'_, '_> {
         let inst = if info.is_imported_func(func) {
             let fref = self.env.funcref_ptr(&mut self.b, func)?;
             let flags = Env::readonly_flags();
-            let code = self.b.ins().load(self.env.ptr, flags, fref, FUNCREF_CODE_OFFSET);
-            let callee_vmctx = self.b.ins().load(self.env.ptr, flags, fref, FUNCREF_VMCTX_OFFSET);
+            let code = self
+                .b
+                .ins()
+                .load(self.env.ptr, flags, fref, FUNCREF_CODE_OFFSET);
+            let callee_vmctx = self
+                .b
+                .ins()
+                .load(self.env.ptr, flags, fref, FUNCREF_VMCTX_OFFSET);
             let sig = self.env.sig_ref(&mut self.b, ty)?;
             let all = call_args(callee_vmctx, vmctx, &args);
             self.b.ins().call_indirect(sig, code, &all)
@@ -71,14 +78,27 @@ impl FuncTranslator<'_, '_> {
         let index = self.pop()?;
         let args = self.pop_n(n_params)?;
         let funcref = self.table_element(table, index, TrapKind::IndirectCallOutOfBounds)?;
-        self.b.ins().trapz(funcref, TrapKind::IndirectCallToNull.to_trap_code());
+        self.b
+            .ins()
+            .trapz(funcref, TrapKind::IndirectCallToNull.to_trap_code());
         let flags = Env::readonly_flags();
-        let actual = self.b.ins().load(types::I32, flags, funcref, FUNCREF_TYPE_ID_OFFSET);
+        let actual = self
+            .b
+            .ins()
+            .load(types::I32, flags, funcref, FUNCREF_TYPE_ID_OFFSET);
         let expected = self.env.type_id(&mut self.b, type_index)?;
         let mismatch = self.b.ins().icmp(IntCC::NotEqual, actual, expected);
-        self.b.ins().trapnz(mismatch, TrapKind::BadSignature.to_trap_code());
-        let code = self.b.ins().load(self.env.ptr, flags, funcref, FUNCREF_CODE_OFFSET);
-        let callee_vmctx = self.b.ins().load(self.env.ptr, flags, funcref, FUNCREF_VMCTX_OFFSET);
+        self.b
+            .ins()
+            .trapnz(mismatch, TrapKind::BadSignature.to_trap_code());
+        let code = self
+            .b
+            .ins()
+            .load(self.env.ptr, flags, funcref, FUNCREF_CODE_OFFSET);
+        let callee_vmctx = self
+            .b
+            .ins()
+            .load(self.env.ptr, flags, funcref, FUNCREF_VMCTX_OFFSET);
         let sig = self.env.sig_ref(&mut self.b, type_index)?;
         let all = call_args(callee_vmctx, self.env.vmctx, &args);
         let inst = self.b.ins().call_indirect(sig, code, &all);

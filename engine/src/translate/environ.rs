@@ -17,9 +17,9 @@ use crate::vm::trap::TrapKind;
 use crate::Error;
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::ir::{
-    types, AbiParam, AliasRegion, AliasRegionData, Endianness, ExtFuncData, ExternalName,
-    FuncRef, GlobalValueData, Inst, InstBuilder, MemFlagsData, SigRef, Signature, TrapCode,
-    Type, UserExternalName, Value,
+    types, AbiParam, AliasRegion, AliasRegionData, Endianness, ExtFuncData, ExternalName, FuncRef,
+    GlobalValueData, Inst, InstBuilder, MemFlagsData, SigRef, Signature, TrapCode, Type,
+    UserExternalName, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::FunctionBuilder;
@@ -40,6 +40,8 @@ enum Cached {
     GlobalValue(u32),
     /// `*mut VMTable` of table i.
     TablePtr(u32),
+    /// Element array of table i, which has `max == min`.
+    FixedTableBase(u32),
     /// Engine-wide signature id of type i.
     TypeId(u32),
     /// Address of a libcall.
@@ -182,7 +184,9 @@ impl<'a> Env<'a> {
         if let Some(v) = self.cache.get(&key) {
             return Ok(*v);
         }
-        let at = self.entry_jump.ok_or_else(|| self.err("entry block not set up"))?;
+        let at = self
+            .entry_jump
+            .ok_or_else(|| self.err("entry block not set up"))?;
         let mut pos = FuncCursor::new(b.func).at_inst(at);
         let v = pos.ins().load(ty, flags, base, offset);
         self.cache.insert(key, v);
@@ -191,7 +195,14 @@ impl<'a> Env<'a> {
 
     fn vmctx_field(&mut self, b: &mut FunctionBuilder, offset: i32) -> Result<Value, Error> {
         let vmctx = self.vmctx;
-        self.entry_load(b, Cached::Field(offset), self.ptr, Self::readonly_flags(), vmctx, offset)
+        self.entry_load(
+            b,
+            Cached::Field(offset),
+            self.ptr,
+            Self::readonly_flags(),
+            vmctx,
+            offset,
+        )
     }
 
     /// Byte offset of element `index` in an array of `size`-byte entries.
@@ -203,7 +214,14 @@ impl<'a> Env<'a> {
     pub fn memory_ptr(&mut self, b: &mut FunctionBuilder, mem: u32) -> Result<Value, Error> {
         let array = self.vmctx_field(b, VMCTX_MEMORIES_OFFSET)?;
         let off = self.array_offset(mem, self.ptr.bytes() as i32)?;
-        self.entry_load(b, Cached::MemoryPtr(mem), self.ptr, Self::readonly_flags(), array, off)
+        self.entry_load(
+            b,
+            Cached::MemoryPtr(mem),
+            self.ptr,
+            Self::readonly_flags(),
+            array,
+            off,
+        )
     }
 
     /// Base address of memory `mem`; never moves (see `MEMORY_RESERVATION`).
@@ -223,7 +241,14 @@ impl<'a> Env<'a> {
     pub fn global_ptr(&mut self, b: &mut FunctionBuilder, g: u32) -> Result<Value, Error> {
         let array = self.vmctx_field(b, VMCTX_GLOBALS_OFFSET)?;
         let off = self.array_offset(g, self.ptr.bytes() as i32)?;
-        self.entry_load(b, Cached::GlobalPtr(g), self.ptr, Self::readonly_flags(), array, off)
+        self.entry_load(
+            b,
+            Cached::GlobalPtr(g),
+            self.ptr,
+            Self::readonly_flags(),
+            array,
+            off,
+        )
     }
 
     /// Reads global `g` (immutable globals once per function).
@@ -253,7 +278,28 @@ impl<'a> Env<'a> {
     pub fn table_ptr(&mut self, b: &mut FunctionBuilder, t: u32) -> Result<Value, Error> {
         let array = self.vmctx_field(b, VMCTX_TABLES_OFFSET)?;
         let off = self.array_offset(t, self.ptr.bytes() as i32)?;
-        self.entry_load(b, Cached::TablePtr(t), self.ptr, Self::readonly_flags(), array, off)
+        self.entry_load(
+            b,
+            Cached::TablePtr(t),
+            self.ptr,
+            Self::readonly_flags(),
+            array,
+            off,
+        )
+    }
+
+    /// Element array of a table that can never grow (`max == min`).
+    pub fn fixed_table_base(&mut self, b: &mut FunctionBuilder, t: u32) -> Result<Value, Error> {
+        let table = self.table_ptr(b, t)?;
+        let flags = Self::readonly_flags();
+        self.entry_load(
+            b,
+            Cached::FixedTableBase(t),
+            self.ptr,
+            flags,
+            table,
+            TABLE_BASE_OFFSET,
+        )
     }
 
     /// `&vmctx.funcs[i]`: the `VMFuncRef` of function `i` (also `ref.func i`).
@@ -267,7 +313,14 @@ impl<'a> Env<'a> {
     pub fn type_id(&mut self, b: &mut FunctionBuilder, ty: u32) -> Result<Value, Error> {
         let array = self.vmctx_field(b, VMCTX_TYPE_IDS_OFFSET)?;
         let off = self.array_offset(ty, 4)?;
-        self.entry_load(b, Cached::TypeId(ty), types::I32, Self::readonly_flags(), array, off)
+        self.entry_load(
+            b,
+            Cached::TypeId(ty),
+            types::I32,
+            Self::readonly_flags(),
+            array,
+            off,
+        )
     }
 
     // ---- signatures and calls -------------------------------------------
@@ -343,8 +396,14 @@ impl<'a> Env<'a> {
         };
         let table = self.vmctx_field(b, VMCTX_LIBCALLS_OFFSET)?;
         let off = self.array_offset(lc as u32, self.ptr.bytes() as i32)?;
-        let callee =
-            self.entry_load(b, Cached::Libcall(lc as u32), self.ptr, Self::readonly_flags(), table, off)?;
+        let callee = self.entry_load(
+            b,
+            Cached::Libcall(lc as u32),
+            self.ptr,
+            Self::readonly_flags(),
+            table,
+            off,
+        )?;
         let mut all = Vec::with_capacity(args.len() + 1);
         all.push(self.vmctx);
         all.extend_from_slice(args);

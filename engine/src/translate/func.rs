@@ -23,10 +23,16 @@ pub(crate) enum FrameKind {
     Function,
     Block,
     /// Branches go back to `header`, with the loop's parameters.
-    Loop { header: Block },
+    Loop {
+        header: Block,
+    },
     /// `else_params` are the parameter values for the else arm; `has_else`
     /// once `else` was seen.
-    If { else_block: Block, else_params: Vec<Value>, has_else: bool },
+    If {
+        else_block: Block,
+        else_params: Vec<Value>,
+        has_else: bool,
+    },
     /// Opened in unreachable code: no blocks, only nesting.
     Dead,
 }
@@ -72,7 +78,10 @@ pub(crate) fn translate(
     def_index: u32,
     wasm: &[u8],
 ) -> Result<ir::Function, Error> {
-    let func_index = info.num_imported_funcs.checked_add(def_index).ok_or_else(|| error(u32::MAX, "function index overflow"))?;
+    let func_index = info
+        .num_imported_funcs
+        .checked_add(def_index)
+        .ok_or_else(|| error(u32::MAX, "function index overflow"))?;
     let err = |m: String| error(func_index, m);
     let ty_index = *info
         .functions
@@ -119,7 +128,10 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         b.seal_block(entry);
-        let vmctx = *b.block_params(entry).first().ok_or_else(|| error(func_index, "no vmctx"))?;
+        let vmctx = *b
+            .block_params(entry)
+            .first()
+            .ok_or_else(|| error(func_index, "no vmctx"))?;
         let mut env = Env::new(isa, info, func_index, vmctx);
         env.prologue(&mut b)?;
         let ret = b.create_block();
@@ -142,7 +154,11 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             reachable: true,
         };
         // Parameters are the first locals.
-        let params: Vec<Value> = t.b.block_params(entry).get(2..).unwrap_or_default().to_vec();
+        let params: Vec<Value> =
+            t.b.block_params(entry)
+                .get(2..)
+                .unwrap_or_default()
+                .to_vec();
         for (p, ty) in params.iter().zip(&fty.params) {
             let ty = ir_type(*ty);
             let var = t.b.declare_var(ty);
@@ -156,7 +172,9 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     /// entry block with a jump to the first body block. Loads cached by
     /// `Env` are later inserted before that jump.
     fn declare_locals(&mut self, body: &FunctionBody, fty: &FuncType) -> Result<(), Error> {
-        let reader = body.get_locals_reader().map_err(|e| self.env.err(e.to_string()))?;
+        let reader = body
+            .get_locals_reader()
+            .map_err(|e| self.env.err(e.to_string()))?;
         let mut total = fty.params.len() as u64;
         for local in reader {
             let (count, ty) = local.map_err(|e| self.env.err(e.to_string()))?;
@@ -164,7 +182,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             if total > 1_000_000 {
                 return Err(self.env.err("too many locals"));
             }
-            let vt = valtype(ty).ok_or_else(|| self.env.err(format!("unsupported local type {ty:?}")))?;
+            let vt = valtype(ty)
+                .ok_or_else(|| self.env.err(format!("unsupported local type {ty:?}")))?;
             let ty = ir_type(vt);
             let zero = self.zero(ty);
             for _ in 0..count {
@@ -198,7 +217,9 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     }
 
     fn translate_body(&mut self, body: &FunctionBody) -> Result<(), Error> {
-        let mut reader = body.get_operators_reader().map_err(|e| self.env.err(e.to_string()))?;
+        let mut reader = body
+            .get_operators_reader()
+            .map_err(|e| self.env.err(e.to_string()))?;
         while !self.control.is_empty() {
             let op = reader.read().map_err(|e| self.env.err(e.to_string()))?;
             self.translate_op(op)?;
@@ -270,7 +291,9 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     pub fn push(&mut self, v: Value) {
         let ty = self.b.func.dfg.value_type(v);
         let v = if ty.is_vector() && ty != types::I8X16 {
-            self.b.ins().bitcast(types::I8X16, vector_bitcast_flags(), v)
+            self.b
+                .ins()
+                .bitcast(types::I8X16, vector_bitcast_flags(), v)
         } else {
             v
         };
@@ -282,7 +305,9 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         if self.stack.len() <= floor {
             return Err(self.env.err("operand stack underflow"));
         }
-        self.stack.pop().ok_or_else(|| self.env.err("operand stack underflow"))
+        self.stack
+            .pop()
+            .ok_or_else(|| self.env.err("operand stack underflow"))
     }
 
     /// Pops `(a, b)` where `b` was on top.
@@ -311,12 +336,17 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     /// The top `n` values, bottom first, left on the stack.
     pub fn peek_n(&self, n: usize) -> Result<&[Value], Error> {
         let len = self.stack.len();
-        let start = len.checked_sub(n).ok_or_else(|| self.env.err("operand stack underflow"))?;
+        let start = len
+            .checked_sub(n)
+            .ok_or_else(|| self.env.err("operand stack underflow"))?;
         Ok(&self.stack[start..])
     }
 
     pub fn peek(&self) -> Result<Value, Error> {
-        self.stack.last().copied().ok_or_else(|| self.env.err("operand stack underflow"))
+        self.stack
+            .last()
+            .copied()
+            .ok_or_else(|| self.env.err("operand stack underflow"))
     }
 
     /// Pops a vector and views it as `ty`.
@@ -349,7 +379,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         match bt {
             wasmparser::BlockType::Empty => Ok((Vec::new(), Vec::new())),
             wasmparser::BlockType::Type(t) => {
-                let vt = valtype(t).ok_or_else(|| self.env.err(format!("unsupported block type {t:?}")))?;
+                let vt = valtype(t)
+                    .ok_or_else(|| self.env.err(format!("unsupported block type {t:?}")))?;
                 Ok((Vec::new(), vec![ir_type(vt)]))
             }
             wasmparser::BlockType::FuncType(i) => {

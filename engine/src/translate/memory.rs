@@ -52,7 +52,10 @@ impl FuncTranslator<'_, '_> {
                     m,
                     MEMORY_LENGTH_OFFSET,
                 );
-                let pages = self.b.ins().ushr_imm_u(len, WASM_PAGE_SIZE.trailing_zeros() as i64);
+                let pages = self
+                    .b
+                    .ins()
+                    .ushr_imm_u(len, WASM_PAGE_SIZE.trailing_zeros() as i64);
                 let pages = self.b.ins().ireduce(I32, pages);
                 self.push(pages);
             }

@@ -72,14 +72,20 @@ pub fn wasm_signature(isa: &dyn TargetIsa, ty: &FuncType) -> Signature {
     let call_conv = CallConv::triple_default(isa.triple());
     let ptr = isa.pointer_type();
     let mut sig = Signature::new(call_conv);
-    sig.params.push(AbiParam::special(ptr, ArgumentPurpose::VMContext));
+    sig.params
+        .push(AbiParam::special(ptr, ArgumentPurpose::VMContext));
     sig.params.push(AbiParam::new(ptr));
-    sig.params.extend(ty.params.iter().map(|t| AbiParam::new(ir_type(*t))));
-    sig.returns.extend(ty.results.iter().map(|t| AbiParam::new(ir_type(*t))));
+    sig.params
+        .extend(ty.params.iter().map(|t| AbiParam::new(ir_type(*t))));
+    sig.returns
+        .extend(ty.results.iter().map(|t| AbiParam::new(ir_type(*t))));
     sig
 }
 
 /// A compile error attributed to function `func` (module index space).
 pub(crate) fn error(func: u32, message: impl Into<String>) -> Error {
-    Error::Compile { func: Some(func), message: message.into() }
+    Error::Compile {
+        func: Some(func),
+        message: message.into(),
+    }
 }

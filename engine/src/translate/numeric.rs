@@ -200,7 +200,10 @@ impl FuncTranslator<'_, '_> {
 
     fn reinterpret(&mut self, to: Type) -> Result<(), Error> {
         let a = self.pop()?;
-        let v = self.b.ins().bitcast(to, cranelift_codegen::ir::MemFlagsData::new(), a);
+        let v = self
+            .b
+            .ins()
+            .bitcast(to, cranelift_codegen::ir::MemFlagsData::new(), a);
         self.push(v);
         Ok(())
     }

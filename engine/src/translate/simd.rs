@@ -58,7 +58,12 @@ impl FuncTranslator<'_, '_> {
                     return Err(self.env.err("shuffle lane index out of range"));
                 }
                 let (a, b) = self.pop2_vec(I8X16)?;
-                let mask = self.b.func.dfg.immediates.push(ConstantData::from(lanes.to_vec()));
+                let mask = self
+                    .b
+                    .func
+                    .dfg
+                    .immediates
+                    .push(ConstantData::from(lanes.to_vec()));
                 let v = self.b.ins().shuffle(a, b, mask);
                 self.push(v);
             }

@@ -1,5 +1,5 @@
-//! Fixed-width SIMD (the `simd` proposal, part of 2.0's successor and
-//! supported here; relaxed SIMD is not): v128 loads and stores, lane
+//! Fixed-width SIMD (the `simd` proposal, the vector instructions of
+//! WebAssembly 2.0; relaxed SIMD is not supported): v128 loads and stores, lane
 //! accesses with their lane-index bounds, shuffles, splats, and the
 //! unary/binary/shift/test operators.
 
