@@ -1,0 +1,160 @@
+"""Builds the Markdown table of benches/compare.sh from the run's results:
+
+    make_table.py OUT_DIR QUICK NATIVE_PYTHON
+
+OUT_DIR holds criterion's results (criterion/GROUP/RUNTIME/new/*.json,
+the median of the per-iteration times is used), compile.tsv (timed by the
+harness), native.tsv (native CPython) and rss.tsv (peak RSS of hello.py).
+"""
+
+import json
+import math
+import os
+import platform
+import sys
+
+FAASM, WASMTIME = "faasm-engine", "wasmtime"
+
+
+def read_tsv(path):
+    rows = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    rows.append(line.rstrip("\n").split("\t"))
+    return rows
+
+
+def criterion_results(base):
+    """{(group, runtime): median seconds per iteration}"""
+    res = {}
+    if not os.path.isdir(base):
+        return res
+    for root, dirs, files in os.walk(base):
+        if os.path.basename(root) != "new" or "benchmark.json" not in files:
+            continue
+        with open(os.path.join(root, "benchmark.json")) as f:
+            b = json.load(f)
+        with open(os.path.join(root, "estimates.json")) as f:
+            e = json.load(f)
+        res[(b["group_id"], b["function_id"])] = e["median"]["point_estimate"] / 1e9
+    return res
+
+
+def fmt_time(s):
+    if s is None:
+        return "—"
+    if s >= 1:
+        return "%.2f s" % s
+    if s >= 1e-3:
+        return "%.1f ms" % (s * 1e3) if s < 0.1 else "%.0f ms" % (s * 1e3)
+    return "%.0f µs" % (s * 1e6)
+
+
+def fmt_ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "—"
+    return "%.2f" % (a / b)
+
+
+def geomean(xs):
+    xs = [x for x in xs if x and x > 0]
+    if not xs:
+        return None
+    return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+
+def main():
+    out, quick, native_python = sys.argv[1], sys.argv[2], sys.argv[3]
+    res = criterion_results(os.path.join(out, "criterion"))
+    for g, rt, secs, runs in read_tsv(os.path.join(out, "compile.tsv")):
+        res[(g, rt)] = float(secs)
+    native = dict(read_tsv(os.path.join(out, "native.tsv")))
+    native_version = native.pop("version", "?")
+    native = {k: float(v) for k, v in native.items()}
+    rss = {k: int(v) for k, v in read_tsv(os.path.join(out, "rss.tsv"))}
+
+    def get(group):
+        return res.get((group, FAASM)), res.get((group, WASMTIME))
+
+    rows = []  # (label, faasm, wasmtime, native)
+
+    def add(label, group, native_key=None):
+        f, w = get(group)
+        if f is None and w is None:
+            return None
+        rows.append((label, f, w, native.get(native_key) if native_key else None))
+        return f, w
+
+    add("a. compile python3.wasm from scratch", "compile")
+    load = add("b. load compiled python3.wasm from the cache, ready to instantiate", "load")
+    inst = add("c. instantiate python3.wasm (per instance)", "instantiate")
+    warm = None
+    if load and inst and None not in load + inst:
+        warm = (load[0] + inst[0], load[1] + inst[1])
+        rows.append(("warm start = b + c", warm[0], warm[1], None))
+    hello = add("d. hello.py end to end, in process (native: a whole process)", "hello", "hello")
+
+    py_groups = sorted(g for (g, rt) in res if g.startswith("py-"))
+    py_groups = sorted(set(py_groups))
+    py_ratios, py_native_ratios = [], []
+    for g in py_groups:
+        f, w = get(g)
+        n = native.get(g)
+        rows.append(("e. " + g[3:], f, w, n))
+        if f and w:
+            py_ratios.append(f / w)
+        if f and n:
+            py_native_ratios.append(f / n)
+    py_geo = geomean(py_ratios)
+
+    k_groups = sorted(set(g for (g, rt) in res if g.startswith("kernel-")))
+    k_ratios = []
+    for g in k_groups:
+        f, w = get(g)
+        rows.append(("f. C kernel: " + g[7:], f, w, None))
+        if f and w:
+            k_ratios.append(f / w)
+    k_geo = geomean(k_ratios)
+
+    p = print
+    p("| workload | faasm-engine | wasmtime | ratio | native CPython |")
+    p("|---|---:|---:|---:|---:|")
+    for label, f, w, n in rows:
+        p("| %s | %s | %s | %s | %s |" % (label, fmt_time(f), fmt_time(w), fmt_ratio(f, w), fmt_time(n)))
+    if py_geo is not None:
+        p("| **geomean, Python programs (%d)** | | | **%.2f** | |" % (len(py_ratios), py_geo))
+    if k_geo is not None:
+        p("| **geomean, C kernels (%d)** | | | **%.2f** | |" % (len(k_ratios), k_geo))
+    if rss:
+        p("| peak RSS, hello.py (one process) | %s | %s | %s | %s |" % (
+            "%.1f MiB" % (rss[FAASM] / 1024) if FAASM in rss else "—",
+            "%.1f MiB" % (rss[WASMTIME] / 1024) if WASMTIME in rss else "—",
+            fmt_ratio(rss.get(FAASM), rss.get(WASMTIME)),
+            "%.1f MiB" % (rss["native"] / 1024) if "native" in rss else "—",
+        ))
+    p()
+    p("ratio = faasm-engine / wasmtime (below 1.00: faasm-engine is faster or smaller). "
+      "Times are criterion medians per iteration (compile: best of the harness's runs); "
+      "Python programs are timed inside the guest by the pyperf shim (start-up excluded), "
+      "native CPython %s with the same shim and loops (median of runs). "
+      "Peak RSS: `/usr/bin/time -v` on one run of `bench-rss-runner` per runtime "
+      "(compiled module from the cache), and of native `python3 hello.py`." % native_version)
+    p()
+    p("Targets (ratio <= 1.00): ", end="")
+    targets = []
+    if py_geo is not None:
+        targets.append("Python geomean %.2f %s" % (py_geo, "met" if py_geo <= 1.0 else "NOT met"))
+    if warm:
+        r = warm[0] / warm[1]
+        targets.append("warm start %.2f %s" % (r, "met" if r <= 1.0 else "NOT met"))
+    if hello and None not in hello:
+        r = hello[0] / hello[1]
+        targets.append("hello.py %.2f %s" % (r, "met" if r <= 1.0 else "NOT met"))
+    p("; ".join(targets) + ".")
+    p()
+    p("Machine: %s, %d CPUs, %s; BENCH_QUICK=%s." % (platform.machine(), os.cpu_count() or 0, platform.platform(), quick))
+
+
+main()
