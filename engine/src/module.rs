@@ -9,7 +9,8 @@ use crate::error::Error;
 use crate::parse::types::{Export, Import, ModuleInfo};
 use crate::run::entry::EntryTrampoline;
 use std::ops::Range;
-use std::sync::Arc;
+use crate::instantiate::memory_image::MemoryImage;
+use std::sync::{Arc, OnceLock};
 
 struct ModuleInner {
     engine: Engine,
@@ -19,6 +20,9 @@ struct ModuleInner {
     code: CodeMemory,
     /// Engine-wide signature id of each entry of the type section.
     type_ids: Vec<u32>,
+    /// Copy-on-write image of memory 0, built at the first instantiation
+    /// (None inside: the module does not qualify, see `memory_image`).
+    memory_image: OnceLock<Option<MemoryImage>>,
 }
 
 /// A compiled module.
@@ -135,7 +139,14 @@ impl Module {
             module_name: info.name.clone(),
         }));
         let type_ids = info.types.iter().map(|t| engine.signature_id(t)).collect();
-        Ok(Module(Arc::new(ModuleInner { engine: engine.clone(), info, compiled, code, type_ids })))
+        Ok(Module(Arc::new(ModuleInner {
+            engine: engine.clone(),
+            info,
+            compiled,
+            code,
+            type_ids,
+            memory_image: OnceLock::new(),
+        })))
     }
 
     pub fn engine(&self) -> &Engine {
@@ -159,6 +170,12 @@ impl Module {
     /// machine code bytes.
     pub fn parts(&self) -> (&ModuleInfo, &CompiledCode, &[u8]) {
         (&self.0.info, &self.0.compiled, self.0.code.bytes())
+    }
+
+    /// The copy-on-write image of memory 0 if this module's data segments
+    /// allow one (built once, on first use, shared by all instances).
+    pub(crate) fn memory_image(&self) -> Option<&MemoryImage> {
+        self.0.memory_image.get_or_init(|| MemoryImage::build(&self.0.info)).as_ref()
     }
 
     pub(crate) fn type_ids(&self) -> &[u32] {

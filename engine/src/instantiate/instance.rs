@@ -300,8 +300,14 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     }
 
     // Defined memories and tables.
-    for ty in info.memories.iter().skip(info.num_imported_memories as usize) {
-        let m = inner.push_memory(LinearMemory::new(ty)?);
+    let image = module.memory_image();
+    for (i, ty) in info.memories.iter().enumerate().skip(info.num_imported_memories as usize) {
+        let mem = match image {
+            // An image exists only for a defined memory 0.
+            Some(img) if i == 0 => LinearMemory::with_image(ty, img)?,
+            _ => LinearMemory::new(ty)?,
+        };
+        let m = inner.push_memory(mem);
         memories.push(m.get_mut(inner).ok_or_else(foreign)?);
         data.memory_handles.push(m);
     }
@@ -414,6 +420,14 @@ fn initialise_segments(inner: &mut StoreInner, index: u32) -> Result<(), Error> 
     }
     for (i, seg) in info.data.iter().enumerate() {
         let DataMode::Active { memory, offset } = &seg.mode else { continue };
+        if module.memory_image().is_some() {
+            // Memory 0 was mapped from the image: every active segment is
+            // already in place and none could trap.
+            if let Some(d) = data.data_dropped.get_mut(i) {
+                *d = true;
+            }
+            continue;
+        }
         let dst = eval_const(offset, &data.globals, &data.funcs)?.get_u32();
         let m = *data.memory_objs.get(*memory as usize).ok_or_else(foreign)?;
         // SAFETY: as for tables above.

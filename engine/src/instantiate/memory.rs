@@ -8,6 +8,7 @@
 //! so the base never moves and compiled code may keep it in a register.
 
 use crate::error::Error;
+use crate::instantiate::memory_image::MemoryImage;
 use crate::instantiate::store::{Store, StoreInner};
 use crate::parse::types::MemoryType;
 use crate::vm::layout::{VMMemory, MEMORY_RESERVATION, WASM_PAGE_SIZE};
@@ -62,6 +63,29 @@ impl LinearMemory {
                 Error::Resource(format!("cannot commit {} pages of linear memory", ty.min))
             })?;
         }
+        Ok(mem)
+    }
+
+    /// Like [`LinearMemory::new`], then maps `image` copy-on-write over the
+    /// start of the memory so that it starts with the module's data. The
+    /// caller guarantees `image` was built for a memory of type `ty` (its
+    /// length is at most `ty.min` pages).
+    pub fn with_image(ty: &MemoryType, image: &MemoryImage) -> Result<LinearMemory, Error> {
+        let mem = LinearMemory::new(ty)?;
+        if image.len() > mem.vm.length {
+            return Err(Error::Instantiation(format!(
+                "memory image of {} bytes exceeds the {} initial bytes",
+                image.len(),
+                mem.vm.length
+            )));
+        }
+        // SAFETY: `base..base + image.len()` lies in the accessible part of
+        // our own reservation (checked above), which no one else references
+        // yet. Replacing those pages keeps them read+write; the rest of the
+        // reservation keeps its protections, and dropping the memory
+        // unmaps the image mapping with the whole reservation.
+        unsafe { image.map_at(mem.vm.base) }
+            .map_err(|e| Error::Resource(format!("cannot map the memory image: {e}")))?;
         Ok(mem)
     }
 

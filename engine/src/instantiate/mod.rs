@@ -12,6 +12,7 @@ pub mod instance;
 pub mod libcalls;
 pub mod linker;
 pub mod memory;
+pub mod memory_image;
 pub mod store;
 pub mod table;
 pub mod values;
