@@ -5,9 +5,9 @@
 //! an older engine (another `VMContext` layout, another trap table encoding)
 //! would crash the host. So the build id is a digest of everything that
 //! decides what the compiler emits and how the runtime reads it: the engine
-//! crate's sources and the workspace lock file (the exact Cranelift and
-//! wasmparser versions). Outside this workspace (no `../engine`), only the
-//! version is used.
+//! crate's sources, this crate's sources (the file format) and the
+//! workspace lock file (the exact Cranelift and wasmparser versions).
+//! Outside this workspace (no `../engine`), only the version is used.
 
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -21,15 +21,20 @@ fn main() {
 
     let mut hasher = Sha256::new();
     let mut inputs = 0usize;
-    if engine_dir.is_dir() {
+    // This crate's own sources too: a change of the file format that forgot
+    // to bump FORMAT_VERSION must not make old files readable as new ones.
+    for dir in [engine_dir, manifest.join("src")] {
+        if !dir.is_dir() {
+            continue;
+        }
         // Cargo scans a directory given to rerun-if-changed recursively.
-        println!("cargo:rerun-if-changed={}", engine_dir.display());
+        println!("cargo:rerun-if-changed={}", dir.display());
         let mut files = Vec::new();
-        collect(&engine_dir, &mut files);
+        collect(&dir, &mut files);
         files.sort();
         for f in files {
             let Ok(bytes) = fs::read(&f) else { continue };
-            let rel = f.strip_prefix(&engine_dir).unwrap_or(&f);
+            let rel = f.strip_prefix(&manifest).unwrap_or(&f);
             hash_field(&mut hasher, rel.to_string_lossy().as_bytes());
             hash_field(&mut hasher, &bytes);
             inputs += 1;

@@ -28,9 +28,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # --- system packages --------------------------------------------------------
-# A C compiler (the engine's build script compiles a small C file), curl and
-# certificates (rustup, crates.io), python3 with pip (fetch-python.sh).
-packages=(build-essential ca-certificates curl git python3 python3-pip)
+# A C compiler (the engine's build script compiles a small C file),
+# certificates (crates.io), python3 with pip (fetch-python.sh).
+packages=(build-essential ca-certificates git python3 python3-pip)
 if command -v dpkg-query >/dev/null 2>&1; then
     missing=()
     for p in "${packages[@]}"; do
@@ -48,25 +48,20 @@ else
 fi
 
 # --- Rust -------------------------------------------------------------------
+# The machines this project runs on come with the Rust toolchain (rustup,
+# cargo); nothing else may be downloaded here, so a missing or too old
+# toolchain is an error with a clear message rather than an install attempt.
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
 fi
 if ! command -v cargo >/dev/null 2>&1; then
-    say "installing Rust $RUST_VERSION with rustup"
-    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
-        sh -s -- -y --profile minimal --default-toolchain "$RUST_VERSION"
-    export PATH="$HOME/.cargo/bin:$PATH"
+    say "cargo not found: install Rust $RUST_VERSION (rustup) first" >&2
+    exit 1
 fi
 have=$(rustc --version | awk '{print $2}')
 if [ "$(printf '%s\n%s\n' "$RUST_VERSION" "$have" | sort -V | head -n1)" != "$RUST_VERSION" ]; then
-    if command -v rustup >/dev/null 2>&1; then
-        say "rustc $have is older than $RUST_VERSION: installing $RUST_VERSION"
-        rustup toolchain install --profile minimal "$RUST_VERSION"
-        export RUSTUP_TOOLCHAIN=$RUST_VERSION
-    else
-        say "rustc $have is older than $RUST_VERSION and rustup is not available" >&2
-        exit 1
-    fi
+    say "rustc $have is older than $RUST_VERSION, the workspace's rust-version" >&2
+    exit 1
 fi
 
 # --- other setup scripts (present once their owners have added them) -------

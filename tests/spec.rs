@@ -10,21 +10,20 @@
 //! any directive failed.
 //!
 //! Environment (all optional):
-//! - `SPEC_BACKEND`   `engine` (default) or `wasmtime`.
-//! - `SPEC_FILTER`    comma-separated substrings; only scripts whose file
-//!                    name contains one of them run (e.g. `SPEC_FILTER=i32`).
-//!                    Free command-line arguments (`cargo test --test spec
-//!                    -- i32`) work the same way; a filter matching no
-//!                    script runs nothing and succeeds, as in libtest.
-//! - `SPEC_ISOLATE`   `1` (default): each script runs in a child process of
-//!                    this binary, so an engine crash (a signal the engine
-//!                    did not turn into a trap) or hang fails that script
-//!                    only. `0`: everything in this process (for debuggers).
-//! - `SPEC_JOBS`      scripts run in parallel when isolated (default: CPUs).
-//! - `SPEC_DETAILS`   failure details printed per script (default 10).
-//! - `SPEC_TIMEOUT`   seconds before an isolated script is considered hung
-//!                    and killed (default 300). A hang guard, not a speed
-//!                    check: it only stops a looping engine from eating CI.
+//! - `SPEC_BACKEND`: `engine` (default) or `wasmtime`.
+//! - `SPEC_FILTER`: comma-separated substrings; only scripts whose file name
+//!   contains one of them run (e.g. `SPEC_FILTER=i32`). Free command-line
+//!   arguments (`cargo test --test spec -- i32`) work the same way; a filter
+//!   matching no script runs nothing and succeeds, as in libtest.
+//! - `SPEC_ISOLATE`: `1` (default): each script runs in a child process of
+//!   this binary, so an engine crash (a signal the engine did not turn into a
+//!   trap) or hang fails that script only. `0`: everything in this process
+//!   (for debuggers).
+//! - `SPEC_JOBS`: scripts run in parallel when isolated (default: CPUs).
+//! - `SPEC_DETAILS`: failure details printed per script (default 10).
+//! - `SPEC_TIMEOUT`: seconds before an isolated script is considered hung and
+//!   killed (default 300). A hang guard, not a speed check: it only stops a
+//!   looping engine from eating CI.
 
 #[path = "spec/backend.rs"]
 mod backend;

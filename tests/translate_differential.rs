@@ -168,7 +168,7 @@ impl Rng {
             65536,
         ];
         let r = self.next();
-        if r % 3 == 0 {
+        if r.is_multiple_of(3) {
             r >> 8
         } else {
             EDGES[(r % EDGES.len() as u64) as usize]
@@ -331,10 +331,8 @@ fn compare(
                     return Err(format!("global {name}: ours {a:?}, wasmtime {b:?}"));
                 }
             }
-            (EExtern::Memory(m), Some(WExtern::Memory(wm))) => {
-                if m.data(&store) != wm.data(&wstore) {
-                    return Err(format!("memory {name} contents differ"));
-                }
+            (EExtern::Memory(m), Some(WExtern::Memory(wm))) if m.data(&store) != wm.data(&wstore) => {
+                return Err(format!("memory {name} contents differ"));
             }
             _ => {}
         }

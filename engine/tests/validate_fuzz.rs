@@ -15,6 +15,7 @@
 mod validate_support;
 
 use arbitrary::Unstructured;
+use validate_support::differential::{config_2_0, enable_one_beyond_2_0};
 use validate_support::{oracle, ours, spec_modules};
 
 /// Multiplies the number of inputs, for deeper runs by hand:
@@ -93,34 +94,6 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// wasm-smith restricted to exactly WebAssembly 2.0 + SIMD.
-fn config_2_0(allow_invalid_funcs: bool) -> wasm_smith::Config {
-    wasm_smith::Config {
-        simd_enabled: true,
-        relaxed_simd_enabled: false,
-        threads_enabled: false,
-        shared_everything_threads_enabled: false,
-        tail_call_enabled: false,
-        exceptions_enabled: false,
-        gc_enabled: false,
-        memory64_enabled: false,
-        extended_const_enabled: false,
-        custom_page_sizes_enabled: false,
-        wide_arithmetic_enabled: false,
-        compact_imports_enabled: false,
-        custom_descriptors_enabled: false,
-        reference_types_enabled: true,
-        bulk_memory_enabled: true,
-        multi_value_enabled: true,
-        saturating_float_to_int_enabled: true,
-        sign_extension_ops_enabled: true,
-        max_memories: 1,
-        max_tables: 4,
-        allow_invalid_funcs,
-        ..wasm_smith::Config::default()
-    }
-}
-
 fn smith(rng: &mut Rng, config: wasm_smith::Config) -> Option<Vec<u8>> {
     let len = 64 + rng.below(4096);
     let data = rng.bytes(len);
@@ -191,16 +164,7 @@ fn wasm_smith_disallowed_features_agree() {
     for i in 0..300 * scale() {
         let mut c = config_2_0(false);
         // Turn on one proposal beyond 2.0 + SIMD per module.
-        match i % 8 {
-            0 => c.threads_enabled = true,
-            1 => c.tail_call_enabled = true,
-            2 => c.exceptions_enabled = true,
-            3 => c.gc_enabled = true,
-            4 => c.memory64_enabled = true,
-            5 => c.max_memories = 4,
-            6 => c.relaxed_simd_enabled = true,
-            _ => c.extended_const_enabled = true,
-        }
+        enable_one_beyond_2_0(&mut c, i);
         let Some(bytes) = smith(&mut rng, c) else {
             continue;
         };

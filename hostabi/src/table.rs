@@ -72,6 +72,20 @@ pub fn lookup<'t, S>(table: &'t [HostFunc<S>], module: &str, name: &str) -> Opti
     table.iter().find(|f| f.module == module && f.name == name)
 }
 
+/// Writes the errno of a WASI call (`Success` for `Ok`) into the result
+/// slot; used by the `host_functions!` macro.
+#[doc(hidden)]
+pub fn store_errno(args: &mut [ValRaw], r: Result<(), crate::wasi::Errno>) -> Result<(), Trap> {
+    let errno = r.err().unwrap_or(crate::wasi::Errno::Success);
+    match args.first_mut() {
+        Some(slot) => {
+            *slot = ValRaw::i32(i32::from(errno.code()));
+            Ok(())
+        }
+        None => Err(Trap::host("no result slot")),
+    }
+}
+
 /// Maps a Rust parameter type of a table row to its wasm type and raw
 /// decoding; used by the `host_functions!` macro.
 pub trait WasmParam: Sized {
@@ -95,7 +109,7 @@ impl WasmParam for u64 {
 
 /// Declares a table of host functions over a state type.
 ///
-/// ```ignore
+/// ```text
 /// host_functions! {
 ///     pub fn table<S: MyView>() for "my_module" {
 ///         // (params) -> errno: the implementation returns Result<(), Errno>,
@@ -154,30 +168,10 @@ macro_rules! host_functions {
     (@results never) => { &[] };
     (@results errno_or_trap) => { &[::engine::ValType::I32] };
     (@call errno, $imp:path, $ctx:expr, $mem:expr, $args:ident, $($arg:ident),*) => {{
-        let errno: $crate::wasi::Errno = match $imp($ctx, $mem, $($arg),*) {
-            Ok(()) => $crate::wasi::Errno::Success,
-            Err(e) => e,
-        };
-        match $args.first_mut() {
-            Some(r) => {
-                *r = ::engine::ValRaw::i32(i32::from(errno.code()));
-                Ok(())
-            }
-            None => Err(::engine::Trap::host("no result slot")),
-        }
+        $crate::table::store_errno($args, $imp($ctx, $mem, $($arg),*))
     }};
     (@call errno_or_trap, $imp:path, $ctx:expr, $mem:expr, $args:ident, $($arg:ident),*) => {{
-        let errno: $crate::wasi::Errno = match $imp($ctx, $mem, $($arg),*)? {
-            Ok(()) => $crate::wasi::Errno::Success,
-            Err(e) => e,
-        };
-        match $args.first_mut() {
-            Some(r) => {
-                *r = ::engine::ValRaw::i32(i32::from(errno.code()));
-                Ok(())
-            }
-            None => Err(::engine::Trap::host("no result slot")),
-        }
+        $crate::table::store_errno($args, $imp($ctx, $mem, $($arg),*)?)
     }};
     (@call never, $imp:path, $ctx:expr, $mem:expr, $args:ident, $($arg:ident),*) => {{
         Err($imp($ctx, $mem, $($arg),*))

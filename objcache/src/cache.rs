@@ -161,7 +161,7 @@ impl Cache {
             compiled: module.compiled(),
             code: module.code(),
         };
-        if let Err(e) = file::write_atomic(&path, &artifact) {
+        if let Err(e) = self.insert(&artifact) {
             self.warn(format_args!(
                 "cannot store the compiled module in the cache ({}): {e}",
                 path.display()
@@ -338,7 +338,7 @@ mod tests {
         assert_eq!(c(format!("{}.fobj", &key[1..])), None);
         assert_eq!(c(format!("{}.fobj", key.to_uppercase())), None);
         assert_eq!(c(format!(".{key}.fobj.x.0.tmp")), None);
-        assert_eq!(c(format!(".notes.fobj.1.0.tmp")), None);
+        assert_eq!(c(".notes.fobj.1.0.tmp".to_string()), None);
         assert_eq!(c("python3.wasm".into()), None);
     }
 }

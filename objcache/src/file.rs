@@ -178,7 +178,7 @@ mod tests {
     use super::*;
     use crate::format::tests::{fingerprint, sample};
 
-    fn write_sample(path: &Path) -> u64 {
+    fn try_write_sample(path: &Path) -> std::io::Result<u64> {
         let (info, compiled, code) = sample();
         let fp = fingerprint();
         write_atomic(
@@ -191,7 +191,10 @@ mod tests {
                 code: &code,
             },
         )
-        .unwrap()
+    }
+
+    fn write_sample(path: &Path) -> u64 {
+        try_write_sample(path).unwrap()
     }
 
     #[test]
@@ -257,19 +260,7 @@ mod tests {
         let path = dir.path().join("a.fobj");
         fs::create_dir(&path).unwrap();
         fs::write(path.join("x"), b"x").unwrap();
-        let (info, compiled, code) = sample();
-        let fp = fingerprint();
-        let r = write_atomic(
-            &path,
-            &ArtifactRef {
-                fingerprint: &fp,
-                wasm_sha256: [3; 32],
-                info: &info,
-                compiled: &compiled,
-                code: &code,
-            },
-        );
-        assert!(r.is_err());
+        assert!(try_write_sample(&path).is_err());
         let names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())

@@ -3,12 +3,15 @@
 //! See the crate documentation for the layout. Decoding checks, in this
 //! order, each step cheap before the next: the fixed header and the file
 //! length, the identity fields against the current engine, the checksum over
-//! the whole file, then the metadata and its consistency with the code
-//! section. Only a file that passes all of it reaches the engine.
+//! the whole file, then the metadata and the data and trap sections. Only a
+//! file that passes all of it reaches the engine, which checks the compiled
+//! code's ranges against the code before making it executable
+//! (`Module::from_cached`).
 
 use crate::key::Fingerprint;
-use engine::compile::CompiledCode;
-use engine::ModuleInfo;
+use engine::compile::{CompiledCode, TrapSite};
+use engine::{ModuleInfo, TrapKind};
+use serde::{Deserialize, Serialize};
 use std::io::{self, Write};
 use std::ops::Range;
 use xxhash_rust::xxh3::{xxh3_128, Xxh3};
@@ -16,8 +19,9 @@ use xxhash_rust::xxh3::{xxh3_128, Xxh3};
 /// First bytes of every artifact. A wasm module starts with `\0asm`, so the
 /// two can be told apart from their first bytes.
 pub const MAGIC: [u8; 8] = *b"FAASMOBJ";
-/// Bumped on any change of the layout below or of its meaning.
-pub const FORMAT_VERSION: u32 = 1;
+/// Bumped on any change of the layout below or of its meaning, and of the
+/// `VMContext` layout the stored code assumes (2: per-module inline area).
+pub const FORMAT_VERSION: u32 = 2;
 /// Alignment of the code section in the file. 64 KiB is a multiple of every
 /// page size Linux uses (4 KiB, 16 KiB, 64 KiB), so the code can be mapped
 /// and made executable in place, and no other byte of the file shares a page
@@ -28,7 +32,9 @@ pub const CODE_ALIGN: u64 = 64 * 1024;
 /// length and the checksum itself.
 const CHECKSUMMED_FROM: usize = 40;
 /// Everything up to the first variable-length field.
-const FIXED_HEADER_LEN: usize = 136;
+const FIXED_HEADER_LEN: usize = 168;
+/// Bytes per trap site in the trap section: a `u32` offset and a `u8` kind.
+const TRAP_SITE_LEN: u64 = 5;
 /// The longest a header can be: the fixed part and three strings of at most
 /// 64 KiB, each with its 2-byte length.
 pub const MAX_HEADER_LEN: usize = FIXED_HEADER_LEN + 3 * (2 + u16::MAX as usize);
@@ -75,7 +81,23 @@ pub struct Header {
     pub wasm_sha256: [u8; 32],
     pub fingerprint: Fingerprint,
     pub metadata: Range<u64>,
+    pub data: Range<u64>,
+    pub traps: Range<u64>,
     pub code: Range<u64>,
+}
+
+/// What the metadata section holds: the module and its compiled code minus
+/// the two bulky parts that have sections of their own (python3.wasm has
+/// 7 MB of data segments and 640,000 trap sites; decoding them with serde
+/// took longer than everything else together).
+#[derive(Serialize, Deserialize)]
+struct Metadata {
+    /// With empty data segment bytes (they are in the data section).
+    info: ModuleInfo,
+    /// Without code and trap sites (code and trap sections).
+    compiled: CompiledCode,
+    /// Length of each data segment, in order, in the data section.
+    data_lens: Vec<u64>,
 }
 
 /// Everything an artifact holds, borrowed, for writing.
@@ -101,15 +123,34 @@ pub struct Decoded {
 
 /// Writes `a` to `w` in the artifact format. Returns the file length.
 pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
-    let metadata = postcard::to_stdvec(&(a.info, a.compiled))
-        .map_err(|e| io::Error::other(format!("serialising module metadata: {e}")))?;
+    let mut info = a.info.clone();
+    let data_lens = info
+        .data
+        .iter_mut()
+        .map(|d| std::mem::take(&mut d.bytes).len() as u64)
+        .collect();
+    let compiled = CompiledCode {
+        code: Vec::new(),
+        traps: Vec::new(),
+        ..a.compiled.clone()
+    };
+    let metadata = postcard::to_stdvec(&Metadata {
+        info,
+        compiled,
+        data_lens,
+    })
+    .map_err(|e| io::Error::other(format!("serialising module metadata: {e}")))?;
+    let data_len: u64 = a.info.data.iter().map(|d| d.bytes.len() as u64).sum();
+    let traps = encode_traps(&a.compiled.traps);
 
     let fp = a.fingerprint;
     let strings: [&str; 3] = [&fp.engine_version, &fp.target, &fp.cpu_features];
     let header_len = FIXED_HEADER_LEN + strings.iter().map(|s| 2 + s.len()).sum::<usize>();
     let metadata_offset = header_len as u64;
-    let metadata_end = metadata_offset + metadata.len() as u64;
-    let code_offset = metadata_end.next_multiple_of(CODE_ALIGN);
+    let data_offset = metadata_offset + metadata.len() as u64;
+    let traps_offset = data_offset + data_len;
+    let traps_end = traps_offset + traps.len() as u64;
+    let code_offset = traps_end.next_multiple_of(CODE_ALIGN);
     let code_len = a.code.len() as u64;
     let file_len = code_offset + code_len;
 
@@ -121,13 +162,15 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
     header.extend_from_slice(&0u128.to_le_bytes()); // checksum, filled in below
     header.extend_from_slice(&a.wasm_sha256);
     header.extend_from_slice(&fp.settings_hash);
-    for v in [
-        metadata_offset,
-        metadata.len() as u64,
-        code_offset,
-        code_len,
-    ] {
-        header.extend_from_slice(&v.to_le_bytes());
+    let sections = [
+        (metadata_offset, metadata.len() as u64),
+        (data_offset, data_len),
+        (traps_offset, traps.len() as u64),
+        (code_offset, code_len),
+    ];
+    for (offset, len) in sections {
+        header.extend_from_slice(&offset.to_le_bytes());
+        header.extend_from_slice(&len.to_le_bytes());
     }
     debug_assert_eq!(header.len(), FIXED_HEADER_LEN);
     for s in strings {
@@ -142,16 +185,24 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
     }
     debug_assert_eq!(header.len(), header_len);
 
-    let padding = (code_offset - metadata_end) as usize;
+    let padding = (code_offset - traps_end) as usize;
     let mut sum = Xxh3::new();
     sum.update(&header[CHECKSUMMED_FROM..]);
     sum.update(&metadata);
+    for d in &a.info.data {
+        sum.update(&d.bytes);
+    }
+    sum.update(&traps);
     for_zeros(padding, |z| sum.update(z));
     sum.update(a.code);
     header[24..40].copy_from_slice(&sum.digest128().to_le_bytes());
 
     w.write_all(&header)?;
     w.write_all(&metadata)?;
+    for d in &a.info.data {
+        w.write_all(&d.bytes)?;
+    }
+    w.write_all(&traps)?;
     let mut res = Ok(());
     for_zeros(padding, |z| {
         if res.is_ok() {
@@ -161,6 +212,38 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
     res?;
     w.write_all(a.code)?;
     Ok(file_len)
+}
+
+/// The trap section: every offset (`u32`), then every kind (`u8`, its
+/// index in `TrapKind::ALL`), so that loading is one tight loop.
+fn encode_traps(traps: &[TrapSite]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(traps.len() * TRAP_SITE_LEN as usize);
+    for t in traps {
+        out.extend_from_slice(&t.offset.to_le_bytes());
+    }
+    for t in traps {
+        // ALL lists every kind, so the fallback is never taken.
+        out.push(TrapKind::ALL.iter().position(|k| *k == t.kind).unwrap_or(0) as u8);
+    }
+    out
+}
+
+fn decode_traps(bytes: &[u8]) -> Result<Vec<TrapSite>, Rejection> {
+    let n = bytes.len() / TRAP_SITE_LEN as usize;
+    let (offsets, kinds) = bytes.split_at(n * 4);
+    offsets
+        .chunks_exact(4)
+        .zip(kinds)
+        .map(|(o, &k)| {
+            let kind = *TrapKind::ALL
+                .get(k as usize)
+                .ok_or_else(|| Rejection::Metadata(format!("unknown trap kind {k}")))?;
+            Ok(TrapSite {
+                offset: u32::from_le_bytes([o[0], o[1], o[2], o[3]]),
+                kind,
+            })
+        })
+        .collect()
 }
 
 fn for_zeros(mut n: usize, mut f: impl FnMut(&[u8])) {
@@ -259,8 +342,14 @@ pub fn read_header_prefix(bytes: &[u8], actual_len: u64) -> Result<Header, Rejec
     let checksum = u128::from_le_bytes(r.array()?);
     let wasm_sha256 = r.array()?;
     let settings_hash = r.array()?;
-    let (metadata_offset, metadata_len) = (r.u64()?, r.u64()?);
-    let (code_offset, code_len) = (r.u64()?, r.u64()?);
+    let mut section = || -> Result<Range<u64>, Rejection> {
+        let (offset, len) = (r.u64()?, r.u64()?);
+        let end = offset
+            .checked_add(len)
+            .ok_or(Rejection::Layout("section range overflows"))?;
+        Ok(offset..end)
+    };
+    let (metadata, data, traps, code) = (section()?, section()?, section()?, section()?);
     // Strings are read from the header only, so a bad length cannot reach
     // into the metadata.
     let mut r = Reader {
@@ -275,13 +364,15 @@ pub fn read_header_prefix(bytes: &[u8], actual_len: u64) -> Result<Header, Rejec
     if r.pos as u64 != header_len {
         return Err(Rejection::Layout("header length does not match its fields"));
     }
-    let metadata_end = metadata_offset
-        .checked_add(metadata_len)
-        .ok_or(Rejection::Layout("metadata range overflows"))?;
-    if metadata_offset != header_len || metadata_end > code_offset {
-        return Err(Rejection::Layout("metadata section misplaced"));
+    // The sections follow each other in this order, the code last, alone
+    // on its pages, up to the end of the file.
+    if metadata.start != header_len || data.start != metadata.end || traps.start != data.end {
+        return Err(Rejection::Layout("sections misplaced"));
     }
-    if code_offset % CODE_ALIGN != 0 || code_offset.checked_add(code_len) != Some(file_len) {
+    if (traps.end - traps.start) % TRAP_SITE_LEN != 0 {
+        return Err(Rejection::Layout("trap section length"));
+    }
+    if traps.end > code.start || code.start % CODE_ALIGN != 0 || code.end != file_len {
         return Err(Rejection::Layout("code section misplaced"));
     }
     Ok(Header {
@@ -295,8 +386,10 @@ pub fn read_header_prefix(bytes: &[u8], actual_len: u64) -> Result<Header, Rejec
             cpu_features,
             settings_hash,
         },
-        metadata: metadata_offset..metadata_end,
-        code: code_offset..file_len,
+        metadata,
+        data,
+        traps,
+        code,
     })
 }
 
@@ -373,11 +466,19 @@ pub fn decode(
     let header = read_header(bytes)?;
     header.check_identity(current, wasm_sha256)?;
     verify_checksum(bytes, &header)?;
-    let meta = usize_range(&header.metadata)?;
-    let meta = bytes
-        .get(meta)
-        .ok_or(Rejection::Layout("metadata section beyond the file"))?;
-    let ((info, compiled), rest) = postcard::take_from_bytes::<(ModuleInfo, CompiledCode)>(meta)
+    let section = |r: &Range<u64>| {
+        bytes
+            .get(usize_range(r)?)
+            .ok_or(Rejection::Layout("section beyond the file"))
+    };
+    let (
+        Metadata {
+            mut info,
+            mut compiled,
+            data_lens,
+        },
+        rest,
+    ) = postcard::take_from_bytes::<Metadata>(section(&header.metadata)?)
         .map_err(|e| Rejection::Metadata(e.to_string()))?;
     if !rest.is_empty() {
         return Err(Rejection::Metadata(format!(
@@ -385,8 +486,21 @@ pub fn decode(
             rest.len()
         )));
     }
+    let mut data = section(&header.data)?;
+    let total = data_lens
+        .iter()
+        .try_fold(0u64, |sum, &len| sum.checked_add(len));
+    if data_lens.len() != info.data.len() || total != Some(data.len() as u64) {
+        return Err(Rejection::Inconsistent("data segment lengths".into()));
+    }
+    for (segment, &len) in info.data.iter_mut().zip(&data_lens) {
+        // In range: the lengths add up to the section's length.
+        let (bytes, rest) = data.split_at(len as usize);
+        segment.bytes = bytes.to_vec();
+        data = rest;
+    }
+    compiled.traps = decode_traps(section(&header.traps)?)?;
     let code_range = usize_range(&header.code)?;
-    check_consistency(&info, &compiled, code_range.len())?;
     Ok(Decoded {
         header,
         info,
@@ -402,77 +516,12 @@ fn usize_range(r: &Range<u64>) -> Result<Range<usize>, Rejection> {
     Ok(conv(r.start)?..conv(r.end)?)
 }
 
-/// The checks that keep a file the checksum accepted (but a buggy or
-/// foreign writer produced) from making the runtime index out of bounds:
-/// every code range and trap site inside the code, one function body per
-/// defined function, in address order, and every signature known.
-fn check_consistency(
-    info: &ModuleInfo,
-    compiled: &CompiledCode,
-    code_len: usize,
-) -> Result<(), Rejection> {
-    let bad = |m: String| Err(Rejection::Inconsistent(m));
-    let code_len = code_len as u64;
-    if code_len > u32::MAX as u64 {
-        return bad(format!("code section of {code_len} bytes exceeds 4 GiB"));
-    }
-    let defined = info
-        .functions
-        .len()
-        .checked_sub(info.num_imported_funcs as usize);
-    if defined != Some(compiled.functions.len()) {
-        return bad(format!(
-            "{} compiled functions for {} functions of which {} imported",
-            compiled.functions.len(),
-            info.functions.len(),
-            info.num_imported_funcs
-        ));
-    }
-    if let Some(t) = info
-        .functions
-        .iter()
-        .find(|&&t| t as usize >= info.types.len())
-    {
-        return bad(format!("function type index {t} out of range"));
-    }
-    let ranges = compiled
-        .functions
-        .iter()
-        .chain(&compiled.entry_trampolines)
-        .chain(&compiled.host_trampolines);
-    for r in ranges {
-        if r.offset as u64 + r.len as u64 > code_len {
-            return bad(format!(
-                "code range {}+{} beyond the code section",
-                r.offset, r.len
-            ));
-        }
-    }
-    if compiled
-        .functions
-        .windows(2)
-        .any(|w| w[1].offset < w[0].offset)
-    {
-        return bad("function bodies out of address order".into());
-    }
-    if compiled
-        .traps
-        .windows(2)
-        .any(|w| w[1].offset <= w[0].offset)
-    {
-        return bad("trap sites not sorted".into());
-    }
-    if let Some(t) = compiled.traps.iter().find(|t| t.offset as u64 >= code_len) {
-        return bad(format!("trap site {} beyond the code section", t.offset));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::key::ENGINE_VERSION;
     use engine::compile::{CodeRange, TrapSite};
+    use engine::parse::types::{ConstExpr, ConstOp, DataMode, DataSegment};
     use engine::{FuncType, TrapKind, ValType};
 
     pub(crate) fn fingerprint() -> Fingerprint {
@@ -499,6 +548,25 @@ pub(crate) mod tests {
             ],
             functions: vec![1, 0, 0],
             num_imported_funcs: 1,
+            data: vec![
+                DataSegment {
+                    mode: DataMode::Passive,
+                    bytes: b"first segment".to_vec(),
+                },
+                DataSegment {
+                    mode: DataMode::Passive,
+                    bytes: Vec::new(),
+                },
+                DataSegment {
+                    mode: DataMode::Active {
+                        memory: 0,
+                        offset: ConstExpr {
+                            ops: vec![ConstOp::I32Const(8)],
+                        },
+                    },
+                    bytes: (0..=255).collect(),
+                },
+            ],
             func_names: vec![(1, "f".into()), (2, "g".into())],
             ..ModuleInfo::default()
         };
@@ -716,59 +784,51 @@ pub(crate) mod tests {
         );
     }
 
-    /// Re-encodes with a valid checksum, so only the consistency check stands
-    /// between bad metadata and the runtime.
-    fn encode_with(info: &ModuleInfo, compiled: &CompiledCode, code: &[u8]) -> Vec<u8> {
-        let fp = fingerprint();
-        let mut out = Vec::new();
-        encode(
-            &mut out,
-            &ArtifactRef {
-                fingerprint: &fp,
-                wasm_sha256: [0; 32],
-                info,
-                compiled,
-                code,
-            },
-        )
-        .unwrap();
-        out
+    /// Recomputes the checksum after a deliberate change, as a buggy or
+    /// hostile writer would.
+    fn reseal(bytes: &mut [u8]) {
+        let sum = xxh3_128(&bytes[CHECKSUMMED_FROM..]);
+        bytes[24..40].copy_from_slice(&sum.to_le_bytes());
     }
 
     #[test]
-    fn inconsistent_metadata_is_rejected_despite_a_good_checksum() {
-        let (info, compiled, code) = sample();
-        let inconsistent = |info: &ModuleInfo, compiled: &CompiledCode, code: &[u8]| {
-            matches!(
-                decode(&encode_with(info, compiled, code), &fingerprint(), None),
-                Err(Rejection::Inconsistent(_))
-            )
-        };
-        assert!(!inconsistent(&info, &compiled, &code));
-        assert!(inconsistent(&info, &compiled, &code[..300]));
-        let mut c = compiled.clone();
-        c.functions.pop();
-        assert!(inconsistent(&info, &c, &code));
-        let mut c = compiled.clone();
-        c.functions.swap(0, 1);
-        assert!(inconsistent(&info, &c, &code));
-        let mut c = compiled.clone();
-        c.traps.swap(0, 1);
-        assert!(inconsistent(&info, &c, &code));
-        let mut c = compiled.clone();
-        c.traps[1].offset = 6000;
-        assert!(inconsistent(&info, &c, &code));
-        let mut c = compiled.clone();
-        c.host_trampolines[0] = CodeRange {
-            offset: u32::MAX,
-            len: 2,
-        };
-        assert!(inconsistent(&info, &c, &code));
-        let mut i = info.clone();
-        i.functions[2] = 9;
-        assert!(inconsistent(&i, &compiled, &code));
-        let mut i = info.clone();
-        i.num_imported_funcs = 5;
-        assert!(inconsistent(&i, &compiled, &code));
+    fn resealed_damage_never_panics() {
+        // Past the checksum, every structural check must still hold: decode
+        // each single-byte change of the header, metadata, data and trap
+        // sections with a valid checksum; any outcome but a panic is fine.
+        let bytes = encode_sample([7; 32]);
+        let end = read_header(&bytes).unwrap().traps.end as usize;
+        for pos in CHECKSUMMED_FROM..end {
+            for v in [0x00, 0x01, 0x80, 0xFF] {
+                let mut b = bytes.clone();
+                b[pos] ^= v;
+                reseal(&mut b);
+                let _ = decode(&b, &fingerprint(), Some(&[7; 32]));
+            }
+        }
+    }
+
+    #[test]
+    fn resealed_bad_sections_are_rejected() {
+        let bytes = encode_sample([7; 32]);
+        let h = read_header(&bytes).unwrap();
+        // An unknown trap kind.
+        let mut b = bytes.clone();
+        b[h.traps.end as usize - 1] = 200;
+        reseal(&mut b);
+        assert!(matches!(
+            decode(&b, &fingerprint(), None),
+            Err(Rejection::Metadata(_))
+        ));
+        // A data section one byte shorter than its segments.
+        let mut b = bytes.clone();
+        let data_len_field = 40 + 32 + 32 + 16 + 8;
+        let len = u64::from_le_bytes(b[data_len_field..data_len_field + 8].try_into().unwrap());
+        b[data_len_field..data_len_field + 8].copy_from_slice(&(len - 1).to_le_bytes());
+        reseal(&mut b);
+        assert!(matches!(
+            decode(&b, &fingerprint(), None),
+            Err(Rejection::Layout(_))
+        ));
     }
 }

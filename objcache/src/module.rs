@@ -83,7 +83,13 @@ fn module_from_mapping(
             let m = file::open_verified(&path, &fp, wasm)?
                 .ok_or_else(|| Rejection::Io("file vanished".into()))?;
             let mut compiled = m.decoded.compiled;
-            compiled.code = m.mmap[m.decoded.code_range].to_vec();
+            // `decode` checked the code section lies in the file; `get`
+            // keeps a mistake there a rejection instead of a panic.
+            compiled.code = m
+                .mmap
+                .get(m.decoded.code_range)
+                .ok_or(Rejection::Layout("code section beyond the file"))?
+                .to_vec();
             Module::from_compiled(engine, m.decoded.info, compiled)
                 .map_err(|e| Rejection::Inconsistent(e.to_string()))
         }

@@ -35,7 +35,8 @@ impl CompileProgress {
     fn with_enabled(what: &str, enabled: bool) -> CompileProgress {
         let bar = ProgressBar::hidden();
         if let Ok(style) = ProgressStyle::with_template(
-            "compiling {prefix} [{bar:40}] {pos}/{len} functions ({elapsed})",
+            // `wide_bar` fits the line to the terminal, so it never wraps.
+            "compiling {prefix} [{wide_bar}] {pos}/{len} ({elapsed})",
         ) {
             bar.set_style(style.progress_chars("=> "));
         }

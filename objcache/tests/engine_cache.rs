@@ -2,6 +2,9 @@
 //! executed, with results identical to a freshly compiled module; every
 //! kind of damage detected and recovered; concurrent processes.
 
+mod common;
+
+use common::{child_wait_for_go, quiet_cache, run_children, CHILDREN};
 use engine::{
     Config, Engine, Error, FuncType, Linker, Module, OptLevel, Store, Trap, TrapReason, Val,
     ValType,
@@ -9,7 +12,6 @@ use engine::{
 use objcache::{Cache, Outcome, Rejection};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Uses imports, memory and data, a mutable global, a table with
 /// `call_indirect`, recursion, traps and the name section: everything a
@@ -54,10 +56,8 @@ fn wasm() -> Vec<u8> {
     wat::parse_str(WAT).unwrap()
 }
 
-/// Everything observable about running the sample module: results of
-/// calls and the exact trap messages with their backtraces.
-fn observe(engine: &Engine, module: &Module) -> Vec<String> {
-    let mut store = Store::new(engine);
+/// A linker with the sample's one import, `host.add` (wrapping i32 add).
+fn sample_linker() -> Linker {
     let mut linker = Linker::new();
     linker.func_new(
         "host",
@@ -67,14 +67,24 @@ fn observe(engine: &Engine, module: &Module) -> Vec<String> {
             results: vec![ValType::I32],
         },
         |_, args, results| {
-            let (Val::I32(a), Val::I32(b)) = (args[0], args[1]) else {
+            let (Some(Val::I32(a)), Some(Val::I32(b))) = (args.first(), args.get(1)) else {
                 return Err(Trap::host("bad args"));
             };
-            results[0] = Val::I32(a.wrapping_add(b));
+            let Some(r) = results.first_mut() else {
+                return Err(Trap::host("no result slot"));
+            };
+            *r = Val::I32(a.wrapping_add(*b));
             Ok(())
         },
     );
-    let inst = linker.instantiate(&mut store, module).unwrap();
+    linker
+}
+
+/// Everything observable about running the sample module: results of
+/// calls and the exact trap messages with their backtraces.
+fn observe(engine: &Engine, module: &Module) -> Vec<String> {
+    let mut store = Store::new(engine);
+    let inst = sample_linker().instantiate(&mut store, module).unwrap();
     let mut out = Vec::new();
     let mut call = |name: &str, args: &[Val]| {
         let f = inst.get_func(&store, name).unwrap();
@@ -100,12 +110,6 @@ fn observe(engine: &Engine, module: &Module) -> Vec<String> {
     call("div", &[Val::I32(i32::MIN), Val::I32(-1)]);
     call("oob_table", &[]);
     out
-}
-
-fn quiet_cache(dir: &Path) -> Cache {
-    let mut c = Cache::new(dir).unwrap();
-    c.set_warnings(false);
-    c
 }
 
 fn entries(dir: &Path) -> Vec<PathBuf> {
@@ -313,6 +317,54 @@ fn zero_length_entry() {
 }
 
 #[test]
+fn checksummed_but_inconsistent_entry_is_recovered() {
+    // A file a buggy writer produced: intact, but its function table does
+    // not match the module. The engine refuses it before running anything.
+    let dir = tempfile::tempdir().unwrap();
+    let cache = quiet_cache(dir.path());
+    let engine = Engine::default();
+    let w = wasm();
+    let good = Module::new(&engine, &w).unwrap();
+    let (info, compiled, code) = good.parts();
+    let mut broken = compiled.clone();
+    broken.functions.pop();
+    let fp = objcache::fingerprint(&engine).unwrap();
+    let artifact = objcache::ArtifactRef {
+        fingerprint: &fp,
+        wasm_sha256: objcache::wasm_sha256(&w),
+        info,
+        compiled: &broken,
+        code,
+    };
+    cache.insert(&artifact).unwrap();
+    assert!(cache.lookup(&fp, &objcache::wasm_sha256(&w)).unwrap().is_some(), "the file itself is valid");
+    let (m, o) = cache.load_or_compile(&engine, &w).unwrap();
+    assert!(matches!(o, Outcome::Recovered(Rejection::Inconsistent(_))), "{o:?}");
+    assert_eq!(observe(&engine, &m), observe(&engine, &good));
+    assert_eq!(cache.load_or_compile(&engine, &w).unwrap().1, Outcome::Hit);
+}
+
+#[test]
+fn entries_of_other_users_are_not_mapped() {
+    // Only root can give a file away; elsewhere there is nothing to test.
+    let dir = tempfile::tempdir().unwrap();
+    let cache = quiet_cache(dir.path());
+    let engine = Engine::default();
+    let w = wasm();
+    cache.load_or_compile(&engine, &w).unwrap();
+    let entry = entries(dir.path()).pop().unwrap();
+    if let Err(e) = std::os::unix::fs::chown(&entry, Some(12345), None) {
+        eprintln!("skipped: cannot chown as this user ({e})");
+        return;
+    }
+    let (m, o) = cache.load_or_compile(&engine, &w).unwrap();
+    assert_eq!(o, Outcome::Recovered(Rejection::Untrusted));
+    assert_eq!(observe(&engine, &m), observe(&engine, &Module::new(&engine, &w).unwrap()));
+    // Replaced by one of ours.
+    assert_eq!(cache.load_or_compile(&engine, &w).unwrap().1, Outcome::Hit);
+}
+
+#[test]
 fn artifact_files() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sample.fobj");
@@ -406,20 +458,14 @@ fn progress_is_reported_on_a_miss_only() {
 }
 
 const CHILD_DIR: &str = "OBJCACHE_ENGINE_TEST_CHILD_DIR";
-const CHILDREN: usize = 8;
 
 /// Run by `concurrent_processes` in child processes (ignored otherwise).
 #[test]
 #[ignore = "child process of concurrent_processes"]
 fn concurrent_child() {
-    let Some(dir) = std::env::var_os(CHILD_DIR) else {
+    let Some(dir) = child_wait_for_go(CHILD_DIR) else {
         return;
     };
-    let dir = Path::new(&dir);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !dir.join("go").exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
     let cache = Cache::new(dir.join("cache")).unwrap();
     let engine = Engine::default();
     let (m, outcome) = cache.load_or_compile(&engine, &wasm()).unwrap();
@@ -436,31 +482,8 @@ fn concurrent_processes() {
         "{:?}",
         observe(&engine, &Module::new(&engine, &wasm()).unwrap())
     );
-    let exe = std::env::current_exe().unwrap();
-    let children: Vec<_> = (0..CHILDREN)
-        .map(|_| {
-            Command::new(&exe)
-                .args([
-                    "concurrent_child",
-                    "--exact",
-                    "--ignored",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env(CHILD_DIR, dir.path())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    fs::write(dir.path().join("go"), b"").unwrap();
     let mut outcomes = Vec::new();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
+    for (stdout, stderr) in run_children("concurrent_child", CHILD_DIR, dir.path()) {
         let field = |tag: &str| {
             stdout
                 .lines()
@@ -499,20 +522,7 @@ fn trap_reason_survives_the_cache() {
     let (m, o) = cache.load_or_compile(&engine, &w).unwrap();
     assert_eq!(o, Outcome::Hit);
     let mut store = Store::new(&engine);
-    let mut linker = Linker::new();
-    linker.func_new(
-        "host",
-        "add",
-        FuncType {
-            params: vec![ValType::I32; 2],
-            results: vec![ValType::I32],
-        },
-        |_, _, r| {
-            r[0] = Val::I32(0);
-            Ok(())
-        },
-    );
-    let inst = linker.instantiate(&mut store, &m).unwrap();
+    let inst = sample_linker().instantiate(&mut store, &m).unwrap();
     let div = inst.get_func(&store, "div").unwrap();
     match div.call(&mut store, &[Val::I32(1), Val::I32(0)]) {
         Err(Error::Trap(t)) => assert_eq!(

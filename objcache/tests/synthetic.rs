@@ -2,12 +2,14 @@
 //! synthetic compiled modules (no engine needed): what `load_or_build`
 //! returns must always equal what `build` would have produced.
 
+mod common;
+
+use common::{child_wait_for_go, quiet_cache, run_children};
 use engine::compile::{CodeRange, CompiledCode, TrapSite};
 use engine::{FuncType, ModuleInfo, TrapKind, ValType};
 use objcache::{Artifact, Cache, Fingerprint, Mapped, Outcome, Rejection, ENGINE_VERSION};
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 #[derive(Debug, PartialEq)]
 struct Fake {
@@ -86,12 +88,6 @@ fn fingerprint() -> Fingerprint {
         cpu_features: "has_avx2=true".into(),
         settings_hash: Fingerprint::hash_settings("opt_level=speed"),
     }
-}
-
-fn quiet_cache(dir: &Path) -> Cache {
-    let mut c = Cache::new(dir).unwrap();
-    c.set_warnings(false);
-    c
 }
 
 /// `load_or_build` for `wasm`, counting builds.
@@ -243,7 +239,7 @@ fn flipped_bit_in_header_is_recovered() {
     recovers(|b| b[30] ^= 0x01, |r| *r == Rejection::Checksum);
     // ... in the engine build string ...
     recovers(
-        |b| b[140] ^= 0x01,
+        |b| b[170] ^= 0x01,
         |r| {
             matches!(
                 r,
@@ -372,7 +368,6 @@ fn foreign_entries_count_as_stale() {
 }
 
 const CHILD_DIR: &str = "OBJCACHE_TEST_CHILD_DIR";
-const CHILDREN: usize = 8;
 
 /// Run by `concurrent_processes` in child processes (ignored otherwise):
 /// waits for the start signal, then looks the shared module up and prints
@@ -380,15 +375,9 @@ const CHILDREN: usize = 8;
 #[test]
 #[ignore = "child process of concurrent_processes"]
 fn concurrent_child() {
-    let Some(dir) = std::env::var_os(CHILD_DIR) else {
+    let Some(dir) = child_wait_for_go(CHILD_DIR) else {
         return;
     };
-    let dir = Path::new(&dir);
-    let go = dir.join("go");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !go.exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
     let cache = Cache::new(dir.join("cache")).unwrap();
     let wasm = b"the module every process wants";
     let mut builds = 0;
@@ -400,33 +389,7 @@ fn concurrent_child() {
 #[test]
 fn concurrent_processes() {
     let dir = tempfile::tempdir().unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let children: Vec<_> = (0..CHILDREN)
-        .map(|_| {
-            Command::new(&exe)
-                .args([
-                    "concurrent_child",
-                    "--exact",
-                    "--ignored",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env(CHILD_DIR, dir.path())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    fs::write(dir.path().join("go"), b"").unwrap();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "child failed: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    for (stdout, stderr) in run_children("concurrent_child", CHILD_DIR, dir.path()) {
         // The test harness prints its own text on the same line.
         let line = stdout
             .lines()
@@ -438,9 +401,7 @@ fn concurrent_processes() {
             "{line}"
         );
         // A concurrent writer must never make another process see a bad entry.
-        assert!(String::from_utf8_lossy(&out.stderr)
-            .lines()
-            .all(|l| !l.contains("warning")));
+        assert!(stderr.lines().all(|l| !l.contains("warning")), "{stderr}");
     }
     let cache_dir = dir.path().join("cache");
     let files = entry_files(&cache_dir);

@@ -2,6 +2,8 @@
 //! own file; errors are `anyhow` here at the edge and become a message on
 //! stderr plus a non-zero exit code.
 
+mod cache;
+mod compile;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -15,7 +17,12 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run a WebAssembly module (WASI preview1).
     Run(run::RunArgs),
+    /// Compile a module ahead of time into an artifact file that `run` maps.
+    Compile(compile::CompileArgs),
+    /// Inspect or empty the compiled-code cache.
+    Cache(cache::CacheCmd),
 }
 
 /// Parses the command line, runs it and returns the process exit code.
@@ -23,11 +30,22 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Compile(args) => compile::compile(args).map(|()| 0),
+        Command::Cache(cmd) => cache::cache(cmd),
     };
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("Error: {err:?}");
+            // The cause chain, without anyhow's Rust backtrace (which says
+            // nothing useful to a user running a module).
+            eprintln!("Error: {err}");
+            let mut causes = err.chain().skip(1).peekable();
+            if causes.peek().is_some() {
+                eprintln!("\nCaused by:");
+                for c in causes {
+                    eprintln!("    {}", c.to_string().replace('\n', "\n    "));
+                }
+            }
             1
         }
     }

@@ -7,7 +7,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use engine::{Config, Engine, Error, Extern, Linker, Module, Store, Val, ValType};
+use engine::{Config, Engine, Error, Extern, Linker, Module, Store, TrapReason, Val, ValType};
 use hostabi::wasi::{Access, WasiCtx};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -26,6 +26,10 @@ Directories: the guest sees only the directories granted with --dir (read-write)
 or --dir-ro (read-only). With neither, the current directory is granted
 read-only under the guest name `.`, so that `faasm-engine run python3.wasm hello.py`
 works as typed from the directory that holds hello.py.
+
+Compiled code is cached (see --cache-dir): the first run of a module compiles
+it, later runs map the cached machine code. MODULE may also be an artifact
+written by `faasm-engine compile`.
 
 Exit status: the guest's own exit code (proc_exit, or 0 when _start returns);
 134 after a trap (the trap message and wasm backtrace go to stderr); 1 if the
@@ -50,12 +54,61 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
     /// The WebAssembly module (.wasm) to run.
     module: PathBuf,
 
     /// Arguments for the guest (argv[1..]; argv[0] is MODULE as given).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
+}
+
+/// Where compiled code is cached.
+#[derive(Args, Debug)]
+pub struct CacheArgs {
+    /// Compiled-code cache directory [default: $FAASM_ENGINE_CACHE_DIR,
+    /// else $XDG_CACHE_HOME/faasm-engine, else ~/.cache/faasm-engine].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Compile without reading or writing the cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+}
+
+/// The engine configuration every command uses, so that artifacts written
+/// by `compile` match what `run` expects.
+pub fn engine_config() -> Config {
+    Config { max_wasm_stack: WASM_STACK_LIMIT, ..Config::default() }
+}
+
+/// Loads `path` as a module: an artifact file is mapped; wasm goes through
+/// the cache unless it is disabled (or unusable, with a warning).
+pub fn load_module(engine: &Engine, path: &std::path::Path, bytes: &[u8], cache: &CacheArgs) -> Result<Module> {
+    let shown = path.display().to_string();
+    if objcache::is_artifact(bytes) {
+        return objcache::read_artifact(engine, path).with_context(|| format!("cannot load artifact {shown}"));
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| shown.clone());
+    let bar = objcache::CompileProgress::new(&name);
+    let progress = |done: usize, total: usize| bar.update(done, total);
+    let dir = if cache.no_cache { None } else { cache.cache_dir.clone().or_else(objcache::default_dir) };
+    let cache = match dir.map(objcache::Cache::new) {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            eprintln!("warning: compiled-code cache disabled: {e}");
+            None
+        }
+        None => None,
+    };
+    let module = match cache {
+        Some(c) => c.load_or_compile_with_progress(engine, bytes, Some(&progress)).map(|(m, _)| m),
+        None => Module::new_with_progress(engine, bytes, Some(&progress)),
+    };
+    drop(bar);
+    module.with_context(|| format!("cannot compile {shown}"))
 }
 
 /// Splits `HOST[::GUEST]`.
@@ -131,9 +184,8 @@ pub fn run(a: RunArgs) -> Result<i32> {
 }
 
 fn execute(a: &RunArgs, bytes: &[u8], wasi: WasiCtx) -> Result<i32> {
-    let config = Config { max_wasm_stack: WASM_STACK_LIMIT, ..Config::default() };
-    let engine = Engine::new(config).context("cannot set up the compiler for this CPU")?;
-    let module = Module::new(&engine, bytes).with_context(|| format!("cannot compile {}", a.module.display()))?;
+    let engine = Engine::new(engine_config()).context("cannot set up the compiler for this CPU")?;
+    let module = load_module(&engine, &a.module, bytes, &a.cache)?;
     let mut store = Store::new(&engine);
     let mut linker = Linker::new();
     let state = Arc::new(Mutex::new(wasi));
@@ -184,6 +236,49 @@ fn trapped(a: &RunArgs, t: &engine::Trap) -> i32 {
     if let Some(code) = t.exit_code() {
         return code;
     }
-    eprintln!("Error: failed to run {}\n\nCaused by:\n    {}", a.module.display(), t.to_string().replace('\n', "\n    "));
+    eprint!("{}", trap_report(&a.module.display().to_string(), t));
     TRAP_EXIT_CODE
+}
+
+/// The trap message and its wasm backtrace, innermost frame first. Runs of
+/// one function calling itself (deep recursion) are collapsed to one line
+/// so that a stack overflow stays readable.
+pub fn trap_report(module: &str, t: &engine::Trap) -> String {
+    use std::fmt::Write;
+    let reason = match &t.reason {
+        TrapReason::Wasm(kind) => format!("wasm trap: {kind}"),
+        TrapReason::Host(msg) => format!("host function failed: {msg}"),
+        TrapReason::Exit(code) => format!("exited with code {code}"),
+    };
+    let mut out = format!("Error: failed to run {module}\n\nCaused by:\n    {reason}\n");
+    if t.backtrace.is_empty() {
+        return out;
+    }
+    out.push_str("    wasm backtrace:\n");
+    let name = |f: &engine::Frame| -> String {
+        let func = match &f.func_name {
+            Some(n) => n.clone(),
+            None => format!("<wasm function {}>", f.func_index),
+        };
+        match &f.module_name {
+            Some(m) => format!("{m}!{func}"),
+            None => func,
+        }
+    };
+    let mut i = 0;
+    while i < t.backtrace.len() {
+        let f = &t.backtrace[i];
+        let mut run = 1;
+        while t.backtrace.get(i + run).is_some_and(|g| g == f) {
+            run += 1;
+        }
+        let _ = writeln!(out, "      {i:>5}: {}", name(f));
+        if run > 2 {
+            let _ = writeln!(out, "             ... {} more frames of the same function", run - 1);
+            i += run;
+        } else {
+            i += 1;
+        }
+    }
+    out
 }

@@ -83,11 +83,11 @@ impl Backend for Wasmtime {
         let f = instance
             .get_func(&mut self.store, func)
             .ok_or_else(|| Failure::Other(format!("no exported function \"{func}\"")))?;
-        let params = args.iter().map(|a| self.to_val(a)).collect::<Result<Vec<_>, _>>()?;
+        let params = args.iter().map(|a| self.wasmtime_val(a)).collect::<Result<Vec<_>, _>>()?;
         let n_results = f.ty(&self.store).results().len();
         let mut results = vec![Val::I32(0); n_results];
         f.call(&mut self.store, &params, &mut results).map_err(error)?;
-        results.iter().map(|v| self.from_val(v)).collect()
+        results.iter().map(|v| self.script_value(v)).collect()
     }
 
     fn get(&mut self, instance: &Instance, global: &str) -> Result<Value, Failure> {
@@ -95,7 +95,7 @@ impl Backend for Wasmtime {
             .get_global(&mut self.store, global)
             .ok_or_else(|| Failure::Other(format!("no exported global \"{global}\"")))?;
         let v = g.get(&mut self.store);
-        self.from_val(&v)
+        self.script_value(&v)
     }
 
     /// wasmtime has one trap code for "table index out of bounds", which the
@@ -133,7 +133,7 @@ fn error(e: wasmtime::Error) -> Failure {
 }
 
 impl Wasmtime {
-    fn to_val(&mut self, v: &Value) -> Result<Val, Failure> {
+    fn wasmtime_val(&mut self, v: &Value) -> Result<Val, Failure> {
         Ok(match v {
             Value::I32(x) => Val::I32(*x),
             Value::I64(x) => Val::I64(*x),
@@ -149,7 +149,7 @@ impl Wasmtime {
         })
     }
 
-    fn from_val(&self, v: &Val) -> Result<Value, Failure> {
+    fn script_value(&self, v: &Val) -> Result<Value, Failure> {
         Ok(match v {
             Val::I32(x) => Value::I32(*x),
             Val::I64(x) => Value::I64(*x),

@@ -21,7 +21,7 @@ use crate::instantiate::table::{Table, TableData};
 use crate::instantiate::values::Extern;
 use crate::module::Module;
 use crate::parse::types::{ConstExpr, ConstOp, DataMode, ElementMode, ExternKind, ImportKind};
-use crate::vm::layout::{VMContext, VMFuncRef, VMGlobal, VMMemory, VMTable, ValRaw};
+use crate::vm::layout::{module_offsets, GlobalSlot, VMContext, VMFuncRef, VMGlobal, VMMemory, VMTable, ValRaw};
 use crate::vm::trap::TrapKind;
 
 /// A handle to an instance in a [`Store`].
@@ -34,7 +34,9 @@ pub struct Instance {
 /// An instance's runtime state. Boxed in the store: `vmctx` and `funcs`
 /// must not move, compiled code holds pointers to them.
 pub(crate) struct InstanceData {
-    pub vmctx: VMContext,
+    /// The `VMContext` header and the module's inline area (`VMOffsets`),
+    /// in 16-byte cells so that inline globals are aligned.
+    pub vmctx: Box<[VMGlobal]>,
     pub index: u32,
     /// The store this instance lives in (for libcalls and host calls).
     pub store: *mut StoreInner,
@@ -192,17 +194,11 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     let store_id = inner.id;
     let nfuncs = info.functions.len();
     let null_ref = VMFuncRef { code: std::ptr::null(), vmctx: std::ptr::null_mut(), type_id: u32::MAX };
+    let offsets = module_offsets(info)
+        .ok_or_else(|| Error::Instantiation("too many memories, tables or globals".into()))?;
+    let cell = std::mem::size_of::<VMGlobal>();
     let mut data = Box::new(InstanceData {
-        vmctx: VMContext {
-            limits: &inner.limits,
-            memories: std::ptr::null(),
-            globals: std::ptr::null(),
-            tables: std::ptr::null(),
-            funcs: std::ptr::null(),
-            type_ids: module.type_ids().as_ptr(),
-            libcalls: libcalls::libcall_table(),
-            runtime: std::ptr::null_mut(),
-        },
+        vmctx: (0..offsets.size().div_ceil(cell)).map(|_| VMGlobal::default()).collect(),
         index,
         store: inner as *mut StoreInner,
         module: module.clone(),
@@ -220,8 +216,24 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
         data_dropped: vec![false; info.data.len()],
         caller_memory: None,
     });
-    let vmctx_ptr: *mut VMContext = &mut data.vmctx;
-    data.vmctx.runtime = &mut *data as *mut InstanceData as *mut u8;
+    let vmctx_ptr = data.vmctx.as_mut_ptr() as *mut VMContext;
+    let header = VMContext {
+        limits: &inner.limits,
+        funcs: data.funcs.as_ptr(),
+        type_ids: module.type_ids().as_ptr(),
+        libcalls: libcalls::libcall_table(),
+        runtime: &mut *data as *mut InstanceData as *mut u8,
+    };
+    // SAFETY: the buffer is at least `offsets.size()` bytes (which starts
+    // with the header) and 16-byte aligned; `funcs` is never resized, so
+    // the pointer to it stays valid.
+    unsafe { vmctx_ptr.write(header) };
+    // Writes `v` at byte `off` of the context.
+    let put = |off: i32, v: usize| {
+        // SAFETY: every offset comes from `offsets` for an index the module
+        // has, so it lies inside the buffer, pointer-aligned.
+        unsafe { (vmctx_ptr as *mut u8).add(off as usize).cast::<usize>().write(v) }
+    };
 
     // Imports.
     let mut globals: Vec<*mut VMGlobal> = Vec::with_capacity(info.globals.len());
@@ -261,8 +273,12 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
                 data.table_handles.push(t);
             }
             (ImportKind::Global(_), Extern::Global(g)) => {
-                let obj = inner.globals.get_mut(g.index as usize).ok_or_else(foreign)?;
-                globals.push(&mut obj.vm);
+                let obj = inner.globals.get(g.index as usize).ok_or_else(foreign)?;
+                let Some(GlobalSlot::Imported(off)) = offsets.global(globals.len() as u32) else {
+                    return Err(foreign());
+                };
+                put(off, obj.cell() as usize);
+                globals.push(obj.cell());
                 data.global_handles.push(g);
             }
             _ => return Err(Error::Link(format!("import {}.{} has the wrong kind", imp.module, imp.name))),
@@ -299,9 +315,17 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     let defined_globals = info.globals.iter().skip(info.num_imported_globals as usize);
     for (ty, init) in defined_globals.zip(&info.global_inits) {
         let value = eval_const(init, &globals, &data.funcs)?;
-        let g = inner.push_global(GlobalData { vm: VMGlobal { value }, ty: *ty });
-        let obj = inner.globals.get_mut(g.index as usize).ok_or_else(foreign)?;
-        globals.push(&mut obj.vm);
+        let Some(GlobalSlot::Defined(off)) = offsets.global(globals.len() as u32) else {
+            return Err(foreign());
+        };
+        // SAFETY: `off` lies inside the context buffer, 16-byte aligned (see
+        // `VMOffsets`); the buffer lives as long as the store.
+        let g = unsafe {
+            let cell = (vmctx_ptr as *mut u8).add(off as usize).cast::<VMGlobal>();
+            cell.write(VMGlobal { value });
+            globals.push(cell);
+            inner.push_global(GlobalData::in_context(*ty, cell))
+        };
         data.global_handles.push(g);
     }
 
@@ -312,10 +336,18 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     data.memory_objs = memories.into_boxed_slice();
     data.table_objs = tables.into_boxed_slice();
     data.globals = globals.into_boxed_slice();
-    data.vmctx.memories = data.memories.as_ptr();
-    data.vmctx.tables = data.tables.as_ptr();
-    data.vmctx.globals = data.globals.as_ptr();
-    data.vmctx.funcs = data.funcs.as_ptr();
+    for (i, &m) in data.memories.iter().enumerate() {
+        let (Some(b), Some(p)) = (offsets.memory_base(i as u32), offsets.memory_ptr(i as u32)) else {
+            return Err(foreign());
+        };
+        // SAFETY: as above; a memory's base never moves.
+        put(b, unsafe { (*m).base } as usize);
+        put(p, m as usize);
+    }
+    for (i, &t) in data.tables.iter().enumerate() {
+        let off = offsets.table_ptr(i as u32).ok_or_else(foreign)?;
+        put(off, t as usize);
+    }
 
     // Element segments are evaluated once, at instantiation (spec 2.0).
     let mut elements = Vec::with_capacity(info.elements.len());

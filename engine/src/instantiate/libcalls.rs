@@ -26,20 +26,45 @@ fn trap(kind: TrapKind) -> u32 {
     FAILED
 }
 
-/// SAFETY: `vmctx` must be the VMContext of a live instance (what compiled
-/// code passes). The returned reference is used only within one libcall,
-/// while compiled code of this thread is suspended in it.
+// SAFETY (for every libcall below): these functions are reached only
+// through the libcall table (`libcall_table`), and only compiled code of
+// this engine calls through it, always passing its own `vmctx`: the
+// VMContext of a live instance whose `runtime` field points to that
+// instance's `InstanceData`, whose `memory_objs`/`table_objs` point to live
+// memories/tables owned by the same store. While a libcall runs, the
+// compiled code that called it is suspended and the `&mut Store` entry
+// point that started the call chain does not touch the store, so the
+// references made here are the only ones in use. None of them outlives
+// the libcall.
+
+/// The instance that called a libcall.
+///
+/// # Safety
+/// `vmctx` must be the VMContext of a live instance (what compiled code
+/// passes), and the returned reference must not outlive the libcall.
 unsafe fn instance<'a>(vmctx: *mut VMContext) -> &'a mut InstanceData {
+    // SAFETY: per the contract above `vmctx` is valid and its `runtime`
+    // field is the instance's `InstanceData`.
     unsafe { &mut *((*vmctx).runtime as *mut InstanceData) }
 }
 
-/// SAFETY: as for [`instance`]; `index` was validated against the module.
+/// Memory `index` of `inst`, or `None` if there is no such memory.
+///
+/// # Safety
+/// As for [`instance`]: `inst` belongs to the running libcall's caller and
+/// the reference must not outlive the libcall.
 unsafe fn memory<'a>(inst: &InstanceData, index: u32) -> Option<&'a mut LinearMemory> {
+    // SAFETY: entries of `memory_objs` point to memories owned by the
+    // store, alive as long as the instance; `get` bounds-checks `index`.
     inst.memory_objs.get(index as usize).map(|&m| unsafe { &mut *m })
 }
 
-/// SAFETY: as for [`memory`].
+/// Table `index` of `inst`, or `None` if there is no such table.
+///
+/// # Safety
+/// As for [`memory`].
 unsafe fn table<'a>(inst: &InstanceData, index: u32) -> Option<&'a mut TableData> {
+    // SAFETY: as in [`memory`], for `table_objs`.
     inst.table_objs.get(index as usize).map(|&t| unsafe { &mut *t })
 }
 
@@ -49,16 +74,24 @@ fn range(start: u32, len: u32, size: usize) -> Option<std::ops::Range<usize>> {
     (end <= size).then_some(start as usize..end)
 }
 
+/// # Safety
+/// Called only by compiled code with its own `vmctx` (see the note above `instance`).
 unsafe extern "C" fn memory_grow(vmctx: *mut VMContext, mem: u32, delta: u32) -> u32 {
+    // SAFETY: `vmctx` is the calling instance's (see the note above `instance`).
     let inst = unsafe { instance(vmctx) };
+    // SAFETY: as above; the reference is dropped before we return.
     match unsafe { memory(inst, mem) }.and_then(|m| m.grow(u64::from(delta))) {
         Some(old) => old as u32,
         None => u32::MAX,
     }
 }
 
+/// # Safety
+/// Called only by compiled code with its own `vmctx` (see the note above `instance`).
 unsafe extern "C" fn memory_fill(vmctx: *mut VMContext, mem: u32, dst: u32, val: u32, len: u32) -> u32 {
+    // SAFETY: `vmctx` is the calling instance's (see the note above `instance`).
     let inst = unsafe { instance(vmctx) };
+    // SAFETY: as above; the reference is dropped before we return.
     let Some(m) = (unsafe { memory(inst, mem) }) else { return trap(TrapKind::MemoryOutOfBounds) };
     let data = m.data_mut();
     match range(dst, len, data.len()).and_then(|r| data.get_mut(r)) {
@@ -70,6 +103,8 @@ unsafe extern "C" fn memory_fill(vmctx: *mut VMContext, mem: u32, dst: u32, val:
     }
 }
 
+/// # Safety
+/// Called only by compiled code with its own `vmctx` (see the note above `instance`).
 unsafe extern "C" fn memory_copy(
     vmctx: *mut VMContext,
     dst_mem: u32,
@@ -78,6 +113,7 @@ unsafe extern "C" fn memory_copy(
     src: u32,
     len: u32,
 ) -> u32 {
+    // SAFETY: `vmctx` is the calling instance's (see the note above `instance`).
     let inst = unsafe { instance(vmctx) };
     let (Some(d), Some(s)) = (inst.memories.get(dst_mem as usize), inst.memories.get(src_mem as usize)) else {
         return trap(TrapKind::MemoryOutOfBounds);
@@ -93,8 +129,12 @@ unsafe extern "C" fn memory_copy(
     OK
 }
 
+/// # Safety
+/// Called only by compiled code with its own `vmctx` (see the note above `instance`).
 unsafe extern "C" fn memory_init(vmctx: *mut VMContext, mem: u32, data: u32, dst: u32, src: u32, len: u32) -> u32 {
+    // SAFETY: `vmctx` is the calling instance's (see the note above `instance`).
     let inst = unsafe { instance(vmctx) };
+    // SAFETY: as above; the reference is dropped before we return.
     let Some(m) = (unsafe { memory(inst, mem) }) else { return trap(TrapKind::MemoryOutOfBounds) };
     let bytes = inst.data_bytes(data).unwrap_or(&[]);
     let Some(src) = range(src, len, bytes.len()).and_then(|r| bytes.get(r)) else {
@@ -110,20 +150,31 @@ unsafe extern "C" fn memory_init(vmctx: *mut VMContext, mem: u32, data: u32, dst
     }
 }
 
+/// # Safety
+/// Called only by compiled code with its own `vmctx` (see the note above `instance`).
 unsafe extern "C" fn data_drop(vmctx: *mut VMContext, data: u32) {
+    // SAFETY: `vmctx` is the calling instance's (see the note above `instance`).
     let inst = unsafe { instance(vmctx) };
     if let Some(d) = inst.data_dropped.get_mut(data as usize) {
         *d = true;
     }
 }
 
+/// # Safety
+/// Called only by compiled code with its own `vmctx` (see the note above `instance`).
 unsafe extern "C" fn table_grow(vmctx: *mut VMContext, table_index: u32, init: u64, delta: u32) -> u32 {
+    // SAFETY: `vmctx` is the calling instance's (see the note above `instance`).
     let inst = unsafe { instance(vmctx) };
+    // SAFETY: as above; the reference is dropped before we return.
     unsafe { table(inst, table_index) }.and_then(|t| t.grow(delta, init as usize)).unwrap_or(u32::MAX)
 }
 
+/// # Safety
+/// Called only by compiled code with its own `vmctx` (see the note above `instance`).
 unsafe extern "C" fn table_fill(vmctx: *mut VMContext, table_index: u32, dst: u32, val: u64, len: u32) -> u32 {
+    // SAFETY: `vmctx` is the calling instance's (see the note above `instance`).
     let inst = unsafe { instance(vmctx) };
+    // SAFETY: as above; the reference is dropped before we return.
     let Some(t) = (unsafe { table(inst, table_index) }) else { return trap(TrapKind::TableOutOfBounds) };
     let n = t.elements.len();
     match range(dst, len, n).and_then(|r| t.elements.get_mut(r)) {
@@ -135,6 +186,8 @@ unsafe extern "C" fn table_fill(vmctx: *mut VMContext, table_index: u32, dst: u3
     }
 }
 
+/// # Safety
+/// Called only by compiled code with its own `vmctx` (see the note above `instance`).
 unsafe extern "C" fn table_copy(
     vmctx: *mut VMContext,
     dst_table: u32,
@@ -143,6 +196,7 @@ unsafe extern "C" fn table_copy(
     src: u32,
     len: u32,
 ) -> u32 {
+    // SAFETY: `vmctx` is the calling instance's (see the note above `instance`).
     let inst = unsafe { instance(vmctx) };
     let (Some(&d), Some(&s)) = (inst.table_objs.get(dst_table as usize), inst.table_objs.get(src_table as usize))
     else {
@@ -170,8 +224,12 @@ unsafe extern "C" fn table_copy(
     OK
 }
 
+/// # Safety
+/// Called only by compiled code with its own `vmctx` (see the note above `instance`).
 unsafe extern "C" fn table_init(vmctx: *mut VMContext, table_index: u32, elem: u32, dst: u32, src: u32, len: u32) -> u32 {
+    // SAFETY: `vmctx` is the calling instance's (see the note above `instance`).
     let inst = unsafe { instance(vmctx) };
+    // SAFETY: as above; the reference is dropped before we return.
     let Some(t) = (unsafe { table(inst, table_index) }) else { return trap(TrapKind::TableOutOfBounds) };
     let items: &[usize] = inst.elements.get(elem as usize).and_then(|e| e.as_deref()).unwrap_or(&[]);
     let Some(src) = range(src, len, items.len()).and_then(|r| items.get(r)) else {
@@ -187,7 +245,10 @@ unsafe extern "C" fn table_init(vmctx: *mut VMContext, table_index: u32, elem: u
     }
 }
 
+/// # Safety
+/// Called only by compiled code with its own `vmctx` (see the note above `instance`).
 unsafe extern "C" fn elem_drop(vmctx: *mut VMContext, elem: u32) {
+    // SAFETY: `vmctx` is the calling instance's (see the note above `instance`).
     let inst = unsafe { instance(vmctx) };
     if let Some(e) = inst.elements.get_mut(elem as usize) {
         *e = None;
@@ -196,6 +257,10 @@ unsafe extern "C" fn elem_drop(vmctx: *mut VMContext, elem: u32) {
 
 /// Calls a host function on behalf of compiled code (through the
 /// wasm-to-host trampoline).
+///
+/// # Safety
+/// Called only by the wasm-to-host trampoline, with the arguments described
+/// in the SAFETY comment below.
 unsafe extern "C" fn host_call(
     host_ctx: *mut VMContext,
     caller_vmctx: *mut VMContext,

@@ -119,25 +119,12 @@ impl Linker {
     }
 }
 
-fn fmt_vals(v: &[ValType]) -> String {
-    let parts: Vec<String> = v.iter().map(|t| fmt_val(*t).to_owned()).collect();
-    format!("[{}]", parts.join(" "))
-}
-
 fn fmt_val(t: ValType) -> &'static str {
-    match t {
-        ValType::I32 => "i32",
-        ValType::I64 => "i64",
-        ValType::F32 => "f32",
-        ValType::F64 => "f64",
-        ValType::V128 => "v128",
-        ValType::FuncRef => "funcref",
-        ValType::ExternRef => "externref",
-    }
+    t.name()
 }
 
 pub(crate) fn fmt_func(t: &FuncType) -> String {
-    format!("func {} -> {}", fmt_vals(&t.params), fmt_vals(&t.results))
+    t.to_string()
 }
 
 fn fmt_limits(min: u64, max: Option<u64>) -> String {

@@ -21,6 +21,27 @@ pub enum ValType {
     ExternRef,
 }
 
+impl ValType {
+    /// The type's name in the text format, as error messages show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValType::I32 => "i32",
+            ValType::I64 => "i64",
+            ValType::F32 => "f32",
+            ValType::F64 => "f64",
+            ValType::V128 => "v128",
+            ValType::FuncRef => "funcref",
+            ValType::ExternRef => "externref",
+        }
+    }
+}
+
+impl std::fmt::Display for ValType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The element type of a table or segment: the two reference types of 2.0.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RefType {
@@ -42,6 +63,26 @@ impl From<RefType> for ValType {
 pub struct FuncType {
     pub params: Vec<ValType>,
     pub results: Vec<ValType>,
+}
+
+/// `func [i32 i64] -> [f32]`, the form error messages use.
+impl std::fmt::Display for FuncType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn list(f: &mut std::fmt::Formatter<'_>, types: &[ValType]) -> std::fmt::Result {
+            f.write_str("[")?;
+            for (i, t) in types.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(" ")?;
+                }
+                f.write_str(t.name())?;
+            }
+            f.write_str("]")
+        }
+        f.write_str("func ")?;
+        list(f, &self.params)?;
+        f.write_str(" -> ")?;
+        list(f, &self.results)
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,6 +222,11 @@ pub struct ModuleInfo {
 
 impl ModuleInfo {
     /// The signature of function `index`.
+    ///
+    /// Only for a validated module (or one restored from the cache, which
+    /// stores validated modules only) and an index below
+    /// `functions.len()`: validation guarantees every entry of `functions`
+    /// names an existing type, so the indexing cannot fail then.
     pub fn func_type(&self, index: u32) -> &FuncType {
         &self.types[self.functions[index as usize] as usize]
     }
@@ -198,6 +244,7 @@ impl ModuleInfo {
         self.func_names
             .binary_search_by_key(&index, |(i, _)| *i)
             .ok()
+            // `i` was just found by the search: in range.
             .map(|i| self.func_names[i].1.as_str())
     }
 }

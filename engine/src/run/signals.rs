@@ -190,6 +190,15 @@ unsafe fn registers(uctx: *mut c_void) -> (usize, usize, usize) {
 /// and still count as the stack running out (a probe of a large frame).
 const STACK_FAULT_WINDOW: usize = 1 << 20;
 
+/// The SIGSEGV/SIGBUS/SIGILL/SIGFPE handler: a fault in compiled code at a
+/// recorded trap site (or a stack overflow) unwinds to the innermost entry
+/// point; anything else is passed on to the previous handler.
+///
+/// # Safety
+/// Only the kernel calls this (installed with SA_SIGINFO by [`install`]), with
+/// a valid `siginfo_t` and `ucontext_t`. Everything it does itself is
+/// async-signal-safe: thread-local reads/writes, the backtrace walk, and
+/// `siglongjmp` through C and compiled-wasm frames only.
 unsafe extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
     let jmp = JMP_BUF.get();
     if !jmp.is_null() {

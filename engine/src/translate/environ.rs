@@ -1,13 +1,15 @@
 //! How wasm state maps onto the `VMContext` (layout in `vm::layout`).
 //!
 //! Everything compiled code reaches goes through the callee `vmctx`
-//! parameter. Pointers that never change while an instance lives (the
-//! `VMContext` arrays, each memory's `VMMemory` and its base, each global's
-//! storage, each table's `VMTable`, type ids, libcall addresses) are loaded
-//! once per function, lazily, at the end of the entry block: the entry block
-//! dominates the whole body, so one load serves every use. Values that can
-//! change (memory length, table base and length, mutable globals) are loaded
-//! where they are used.
+//! parameter. The hottest things are one load from it, at offsets computed
+//! per module (`VMOffsets`): each memory's base, each defined global's value
+//! (stored inline), the pointers to imported globals and to tables.
+//! Pointers that never change while an instance lives (memory bases,
+//! `VMMemory`/`VMTable`/imported-global pointers, the header's arrays, type
+//! ids, libcall addresses) are loaded once per function, lazily, at the end
+//! of the entry block: the entry block dominates the whole body, so one load
+//! serves every use. Values that can change (memory length, table base and
+//! length, mutable globals) are loaded where they are used.
 
 use super::error;
 use crate::parse::types::ModuleInfo;
@@ -28,13 +30,13 @@ use std::collections::HashMap;
 /// Values loaded once in the entry block.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 enum Cached {
-    /// `vmctx.memories`, `.globals`, `.tables`, `.funcs`, `.type_ids`, `.libcalls`.
+    /// A header field: `vmctx.funcs`, `.type_ids`, `.libcalls`.
     Field(i32),
     /// `*mut VMMemory` of memory i.
     MemoryPtr(u32),
     /// Base address of memory i.
     MemoryBase(u32),
-    /// Storage of global i.
+    /// Storage of imported global i.
     GlobalPtr(u32),
     /// Value of immutable global i.
     GlobalValue(u32),
@@ -58,6 +60,8 @@ pub(crate) struct Env<'a> {
     pub func_index: u32,
     /// The callee vmctx parameter: our own instance.
     pub vmctx: Value,
+    /// Where the module's inline `VMContext` area puts things.
+    offsets: VMOffsets,
     /// The terminator of the entry block; cached loads go just before it.
     entry_jump: Option<Inst>,
     cache: HashMap<Cached, Value>,
@@ -75,14 +79,17 @@ impl<'a> Env<'a> {
         info: &'a ModuleInfo,
         func_index: u32,
         vmctx: Value,
-    ) -> Env<'a> {
-        Env {
+    ) -> Result<Env<'a>, Error> {
+        let offsets = module_offsets(info)
+            .ok_or_else(|| error(func_index, "too many memories, tables or globals"))?;
+        Ok(Env {
             info,
             isa,
             ptr: isa.pointer_type(),
             call_conv: CallConv::triple_default(isa.triple()),
             func_index,
             vmctx,
+            offsets,
             entry_jump: None,
             cache: HashMap::new(),
             sigs: HashMap::new(),
@@ -91,7 +98,7 @@ impl<'a> Env<'a> {
             heap_region: None,
             table_region: None,
             global_region: None,
-        }
+        })
     }
 
     pub fn err(&self, message: impl Into<String>) -> Error {
@@ -212,43 +219,60 @@ impl<'a> Env<'a> {
 
     /// `*mut VMMemory` of memory `mem`.
     pub fn memory_ptr(&mut self, b: &mut FunctionBuilder, mem: u32) -> Result<Value, Error> {
-        let array = self.vmctx_field(b, VMCTX_MEMORIES_OFFSET)?;
-        let off = self.array_offset(mem, self.ptr.bytes() as i32)?;
+        let off = self
+            .offsets
+            .memory_ptr(mem)
+            .ok_or_else(|| self.err(format!("memory {mem} out of range")))?;
+        let vmctx = self.vmctx;
         self.entry_load(
             b,
             Cached::MemoryPtr(mem),
             self.ptr,
             Self::readonly_flags(),
-            array,
+            vmctx,
             off,
         )
     }
 
     /// Base address of memory `mem`; never moves (see `MEMORY_RESERVATION`).
     pub fn memory_base(&mut self, b: &mut FunctionBuilder, mem: u32) -> Result<Value, Error> {
-        let m = self.memory_ptr(b, mem)?;
+        let off = self
+            .offsets
+            .memory_base(mem)
+            .ok_or_else(|| self.err(format!("memory {mem} out of range")))?;
+        let vmctx = self.vmctx;
         self.entry_load(
             b,
             Cached::MemoryBase(mem),
             self.ptr,
             Self::readonly_flags(),
-            m,
-            MEMORY_BASE_OFFSET,
+            vmctx,
+            off,
         )
     }
 
-    /// Address of global `g`'s storage.
-    pub fn global_ptr(&mut self, b: &mut FunctionBuilder, g: u32) -> Result<Value, Error> {
-        let array = self.vmctx_field(b, VMCTX_GLOBALS_OFFSET)?;
-        let off = self.array_offset(g, self.ptr.bytes() as i32)?;
-        self.entry_load(
-            b,
-            Cached::GlobalPtr(g),
-            self.ptr,
-            Self::readonly_flags(),
-            array,
-            off,
-        )
+    /// Base and offset of global `g`'s storage: `(vmctx, off)` for a defined
+    /// global (inline in the context), `(pointer, 0)` for an imported one.
+    pub fn global_addr(&mut self, b: &mut FunctionBuilder, g: u32) -> Result<(Value, i32), Error> {
+        match self
+            .offsets
+            .global(g)
+            .ok_or_else(|| self.err(format!("global {g} out of range")))?
+        {
+            GlobalSlot::Defined(off) => Ok((self.vmctx, off)),
+            GlobalSlot::Imported(off) => {
+                let vmctx = self.vmctx;
+                let p = self.entry_load(
+                    b,
+                    Cached::GlobalPtr(g),
+                    self.ptr,
+                    Self::readonly_flags(),
+                    vmctx,
+                    off,
+                )?;
+                Ok((p, 0))
+            }
+        }
     }
 
     /// Reads global `g` (immutable globals once per function).
@@ -259,31 +283,34 @@ impl<'a> Env<'a> {
             .get(g as usize)
             .ok_or_else(|| self.err(format!("global {g} out of range")))?;
         let ty = super::ir_type(gt.ty);
-        let p = self.global_ptr(b, g)?;
+        let (p, off) = self.global_addr(b, g)?;
         if gt.mutable {
-            Ok(b.ins().load(ty, self.global_flags(), p, 0))
+            Ok(b.ins().load(ty, self.global_flags(), p, off))
         } else {
             let flags = self.global_flags().with_readonly();
-            self.entry_load(b, Cached::GlobalValue(g), ty, flags, p, 0)
+            self.entry_load(b, Cached::GlobalValue(g), ty, flags, p, off)
         }
     }
 
     pub fn global_set(&mut self, b: &mut FunctionBuilder, g: u32, v: Value) -> Result<(), Error> {
-        let p = self.global_ptr(b, g)?;
-        b.ins().store(self.global_flags(), v, p, 0);
+        let (p, off) = self.global_addr(b, g)?;
+        b.ins().store(self.global_flags(), v, p, off);
         Ok(())
     }
 
     /// `*mut VMTable` of table `t`.
     pub fn table_ptr(&mut self, b: &mut FunctionBuilder, t: u32) -> Result<Value, Error> {
-        let array = self.vmctx_field(b, VMCTX_TABLES_OFFSET)?;
-        let off = self.array_offset(t, self.ptr.bytes() as i32)?;
+        let off = self
+            .offsets
+            .table_ptr(t)
+            .ok_or_else(|| self.err(format!("table {t} out of range")))?;
+        let vmctx = self.vmctx;
         self.entry_load(
             b,
             Cached::TablePtr(t),
             self.ptr,
             Self::readonly_flags(),
-            array,
+            vmctx,
             off,
         )
     }

@@ -132,7 +132,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .block_params(entry)
             .first()
             .ok_or_else(|| error(func_index, "no vmctx"))?;
-        let mut env = Env::new(isa, info, func_index, vmctx);
+        let mut env = Env::new(isa, info, func_index, vmctx)?;
         env.prologue(&mut b)?;
         let ret = b.create_block();
         for r in &fty.results {

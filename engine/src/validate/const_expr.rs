@@ -6,7 +6,6 @@
 //! `global.get` names an *imported immutable* global (2.0 lets constant
 //! expressions read nothing else), and `ref.func` names a function.
 
-use super::display;
 use crate::parse::{ConstExpr, ConstOp, ModuleInfo, ValType};
 
 /// Why a constant expression is invalid (the caller adds the offset).
@@ -73,12 +72,12 @@ pub fn check(
         [t] if *t == expected => Ok(()),
         [t] => Err(format!(
             "type mismatch: expected {}, found {}",
-            display::ty(expected),
-            display::ty(*t)
+            expected,
+            t
         )),
         [] => Err(format!(
             "type mismatch: expected {}, found nothing",
-            display::ty(expected)
+            expected
         )),
         _ => Err(format!(
             "type mismatch: constant expression leaves {} values",

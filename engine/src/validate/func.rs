@@ -10,7 +10,6 @@
 //! the frames, the locals and the decoding loop.
 
 use super::context::Context;
-use super::display;
 use super::limits::MAX_LOCALS;
 use crate::parse::{malformed, reader_features, FuncType, ModuleInfo, ValType};
 use crate::Error;
@@ -152,6 +151,14 @@ impl<'a> FuncValidator<'a> {
         }
     }
 
+    /// A binary-format error at the current position: the spec treats a few
+    /// decoding limits (the local count, the data count section's presence)
+    /// as malformed rather than invalid, because they are rules of the
+    /// encoding, not of typing.
+    pub fn malformed_here(&self, message: impl Into<String>) -> Error {
+        Error::Malformed { offset: self.offset, message: message.into() }
+    }
+
     fn define_locals(
         &mut self,
         ty: &FuncType,
@@ -159,7 +166,7 @@ impl<'a> FuncValidator<'a> {
     ) -> Result<(), Error> {
         let mut total = u32::try_from(ty.params.len()).unwrap_or(u32::MAX);
         if total > MAX_LOCALS {
-            return Err(self.err("too many locals"));
+            return Err(self.malformed_here("too many locals"));
         }
         self.locals.extend_from_slice(&ty.params);
         for _ in 0..reader.get_count() {
@@ -167,7 +174,7 @@ impl<'a> FuncValidator<'a> {
             let (count, t) = reader.read().map_err(malformed)?;
             total = match total.checked_add(count) {
                 Some(n) if n <= MAX_LOCALS => n,
-                _ => return Err(self.err(format!("too many locals (at most {MAX_LOCALS})"))),
+                _ => return Err(self.malformed_here(format!("too many locals (at most {MAX_LOCALS})"))),
             };
             let t = crate::parse::convert_val_type(t, self.offset)?;
             // Bounded by MAX_LOCALS, checked just above.
@@ -261,14 +268,14 @@ impl<'a> FuncValidator<'a> {
             }
             return Err(self.err(format!(
                 "type mismatch: expected {} but nothing on stack",
-                display::ty(expected)
+                expected
             )));
         }
         match self.vals.pop().flatten() {
             Some(actual) if actual != expected => Err(self.err(format!(
                 "type mismatch: expected {}, found {}",
-                display::ty(expected),
-                display::ty(actual)
+                expected,
+                actual
             ))),
             other => Ok(other),
         }
@@ -390,6 +397,8 @@ impl<'a> FuncValidator<'a> {
 /// immediates.
 pub fn op_name(op: &wp::Operator<'_>) -> String {
     let s = format!("{op:?}");
+    // `end` is the position of an ASCII char (or the length): a char
+    // boundary within `s`, so the slice cannot fail.
     let end = s.find([' ', '{', '(']).unwrap_or(s.len());
     s[..end].to_string()
 }

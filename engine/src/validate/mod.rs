@@ -14,7 +14,6 @@
 
 mod const_expr;
 mod context;
-mod display;
 mod func;
 mod limits;
 mod locate;

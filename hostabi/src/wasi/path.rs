@@ -26,6 +26,37 @@ fn dir_of(ctx: &WasiCtx, fd: u32, needed: u64) -> Result<&Descriptor, Errno> {
     Ok(d)
 }
 
+/// As [`dir_of`], for a call that changes the tree: the directory must
+/// also belong to a writable grant.
+fn writable_dir_of(ctx: &WasiCtx, fd: u32, needed: u64) -> Result<&Descriptor, Errno> {
+    let d = dir_of(ctx, fd, needed)?;
+    d.require_writable_grant()?;
+    Ok(d)
+}
+
+/// The source and target directories of `path_link`/`path_rename`, each
+/// `(fd, needed rights)`. Both grants must be writable: a hard link made in
+/// a writable grant to a file of a read-only grant would make that file
+/// writable, and a rename changes both directories.
+fn writable_pair(ctx: &WasiCtx, old: (u32, u64), new: (u32, u64)) -> Result<(&Descriptor, &Descriptor), Errno> {
+    let o = dir_of(ctx, old.0, old.1)?;
+    let n = dir_of(ctx, new.0, new.1)?;
+    o.require_writable_grant()?;
+    n.require_writable_grant()?;
+    Ok((o, n))
+}
+
+/// The guest path at `path`/`len` resolved below `dir` (see [`resolve`]).
+fn resolve_arg<'d>(
+    dir: &'d Descriptor,
+    mem: &GuestMemory<'_>,
+    path: u32,
+    len: u32,
+    follow_final: bool,
+) -> Result<Resolved<'d>, Errno> {
+    resolve(dir.fd.as_fd(), mem.read_str(path, len)?, follow_final)
+}
+
 fn follow(flags: u32) -> Result<bool, Errno> {
     if flags & !lookupflags::SYMLINK_FOLLOW != 0 {
         return Err(Errno::Inval);
@@ -139,16 +170,15 @@ pub fn path_open(
 }
 
 pub fn path_create_directory(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, path: u32, path_len: u32) -> Result<(), Errno> {
-    let d = dir_of(ctx, fd, rights::PATH_CREATE_DIRECTORY)?;
-    d.require_writable_grant()?;
-    let r = resolve(d.fd.as_fd(), mem.read_str(path, path_len)?, false)?;
+    let d = writable_dir_of(ctx, fd, rights::PATH_CREATE_DIRECTORY)?;
+    let r = resolve_arg(d, mem, path, path_len, false)?;
     Ok(rustix::fs::mkdirat(&r.dir, r.name(), Mode::from_raw_mode(0o777))?)
 }
 
 pub fn path_filestat_get(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, flags: u32, path: u32, path_len: u32, out: u32) -> Result<(), Errno> {
     let d = dir_of(ctx, fd, rights::PATH_FILESTAT_GET)?;
     mem.check(out, layout::FILESTAT_SIZE)?;
-    let r = resolve(d.fd.as_fd(), mem.read_str(path, path_len)?, follow(flags)?)?;
+    let r = resolve_arg(d, mem, path, path_len, follow(flags)?)?;
     let st = lstat(&r)?;
     if r.must_be_dir && !is_dir(&st) {
         return Err(Errno::NotDir);
@@ -171,7 +201,7 @@ pub fn path_filestat_set_times(
     let d = dir_of(ctx, fd, rights::PATH_FILESTAT_SET_TIMES)?;
     let ts = timestamps(atim, mtim, fst)?;
     d.require_writable_grant()?;
-    let r = resolve(d.fd.as_fd(), mem.read_str(path, path_len)?, follow(flags)?)?;
+    let r = resolve_arg(d, mem, path, path_len, follow(flags)?)?;
     if r.must_be_dir && !is_dir(&lstat(&r)?) {
         return Err(Errno::NotDir);
     }
@@ -190,14 +220,9 @@ pub fn path_link(
     new_path: u32,
     new_len: u32,
 ) -> Result<(), Errno> {
-    let old = dir_of(ctx, old_fd, rights::PATH_LINK_SOURCE)?;
-    let new = dir_of(ctx, new_fd, rights::PATH_LINK_TARGET)?;
-    // Both sides must be writable: a hard link made in a writable grant to
-    // a file of a read-only grant would make that file writable.
-    old.require_writable_grant()?;
-    new.require_writable_grant()?;
-    let ro = resolve(old.fd.as_fd(), mem.read_str(old_path, old_len)?, follow(old_flags)?)?;
-    let rn = resolve(new.fd.as_fd(), mem.read_str(new_path, new_len)?, false)?;
+    let (old, new) = writable_pair(ctx, (old_fd, rights::PATH_LINK_SOURCE), (new_fd, rights::PATH_LINK_TARGET))?;
+    let ro = resolve_arg(old, mem, old_path, old_len, follow(old_flags)?)?;
+    let rn = resolve_arg(new, mem, new_path, new_len, false)?;
     if ro.must_be_dir || rn.must_be_dir {
         // Directories cannot be hard-linked; say which error applies.
         let st = lstat(&ro)?;
@@ -206,6 +231,7 @@ pub fn path_link(
     Ok(rustix::fs::linkat(&ro.dir, ro.name(), &rn.dir, rn.name(), AtFlags::empty())?)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn path_readlink(
     ctx: &mut WasiCtx,
     mem: &mut GuestMemory<'_>,
@@ -219,7 +245,7 @@ pub fn path_readlink(
     let d = dir_of(ctx, fd, rights::PATH_READLINK)?;
     mem.check(buf, buf_len)?;
     mem.check(bufused, 4)?;
-    let r = resolve(d.fd.as_fd(), mem.read_str(path, path_len)?, false)?;
+    let r = resolve_arg(d, mem, path, path_len, false)?;
     if r.must_be_dir {
         // "link/" names the directory the link points to, not the link.
         return Err(Errno::Inval);
@@ -232,9 +258,8 @@ pub fn path_readlink(
 }
 
 pub fn path_remove_directory(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, path: u32, path_len: u32) -> Result<(), Errno> {
-    let d = dir_of(ctx, fd, rights::PATH_REMOVE_DIRECTORY)?;
-    d.require_writable_grant()?;
-    let r = resolve(d.fd.as_fd(), mem.read_str(path, path_len)?, false)?;
+    let d = writable_dir_of(ctx, fd, rights::PATH_REMOVE_DIRECTORY)?;
+    let r = resolve_arg(d, mem, path, path_len, false)?;
     Ok(rustix::fs::unlinkat(&r.dir, r.name(), AtFlags::REMOVEDIR)?)
 }
 
@@ -249,12 +274,9 @@ pub fn path_rename(
     new_path: u32,
     new_len: u32,
 ) -> Result<(), Errno> {
-    let old = dir_of(ctx, old_fd, rights::PATH_RENAME_SOURCE)?;
-    let new = dir_of(ctx, new_fd, rights::PATH_RENAME_TARGET)?;
-    old.require_writable_grant()?;
-    new.require_writable_grant()?;
-    let ro = resolve(old.fd.as_fd(), mem.read_str(old_path, old_len)?, false)?;
-    let rn = resolve(new.fd.as_fd(), mem.read_str(new_path, new_len)?, false)?;
+    let (old, new) = writable_pair(ctx, (old_fd, rights::PATH_RENAME_SOURCE), (new_fd, rights::PATH_RENAME_TARGET))?;
+    let ro = resolve_arg(old, mem, old_path, old_len, false)?;
+    let rn = resolve_arg(new, mem, new_path, new_len, false)?;
     if (ro.must_be_dir || rn.must_be_dir) && !is_dir(&lstat(&ro)?) {
         return Err(Errno::NotDir);
     }
@@ -270,8 +292,7 @@ pub fn path_symlink(
     new_path: u32,
     new_len: u32,
 ) -> Result<(), Errno> {
-    let d = dir_of(ctx, fd, rights::PATH_SYMLINK)?;
-    d.require_writable_grant()?;
+    let d = writable_dir_of(ctx, fd, rights::PATH_SYMLINK)?;
     let target = mem.read_str(old_path, old_len)?;
     if target.contains('\0') {
         return Err(Errno::Inval);
@@ -281,14 +302,13 @@ pub fn path_symlink(
     if target.starts_with('/') {
         return Err(Errno::NotCapable);
     }
-    let r = resolve(d.fd.as_fd(), mem.read_str(new_path, new_len)?, false)?;
+    let r = resolve_arg(d, mem, new_path, new_len, false)?;
     Ok(rustix::fs::symlinkat(target, &r.dir, r.name())?)
 }
 
 pub fn path_unlink_file(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, path: u32, path_len: u32) -> Result<(), Errno> {
-    let d = dir_of(ctx, fd, rights::PATH_UNLINK_FILE)?;
-    d.require_writable_grant()?;
-    let r = resolve(d.fd.as_fd(), mem.read_str(path, path_len)?, false)?;
+    let d = writable_dir_of(ctx, fd, rights::PATH_UNLINK_FILE)?;
+    let r = resolve_arg(d, mem, path, path_len, false)?;
     if r.must_be_dir {
         let st = lstat(&r)?;
         return Err(if is_dir(&st) { Errno::IsDir } else { Errno::NotDir });

@@ -116,7 +116,7 @@ impl<'a> FuncValidator<'a> {
     /// data count section (bodies come before the data section).
     fn data_segment(&self, index: u32) -> Result<(), Error> {
         let Some(count) = self.info.data_count else {
-            return Err(self.err("data count section required"));
+            return Err(self.malformed_here("data count section required"));
         };
         if index >= count {
             return Err(self.err(format!("unknown data segment {index}")));
