@@ -27,8 +27,10 @@ def main():
     if len(sys.argv) > 3:
         artifact, syms = sys.argv[2:4]
         with open(artifact, "rb") as f:
-            header = f.read(136)
-        code_offset = struct.unpack_from("<Q", header, 120)[0]
+            header = f.read(168)
+        # objcache format: offset and length of the metadata, data, trap
+        # and code sections from byte 104; the code section's offset.
+        code_offset = struct.unpack_from("<Q", header, 152)[0]
         with open(syms) as f:
             for line in f:
                 off, length, index, name = line.rstrip("\n").split(" ", 3)
