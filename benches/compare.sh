@@ -30,6 +30,9 @@ native_runs=${NATIVE_RUNS:-3}
 if [ -z "${NATIVE_PYTHON:-}" ]; then
     if python3.12 -c pass >/dev/null 2>&1; then NATIVE_PYTHON=python3.12; else NATIVE_PYTHON=python3; fi
 fi
+# The interpreter itself, not a launcher script (pyenv's shims are bash
+# scripts that would add their own start-up to hello.py's time).
+NATIVE_PYTHON=$("$NATIVE_PYTHON" -c 'import sys; print(sys.executable)')
 
 echo "compare: setup" >&2
 bash scripts/fetch-python.sh >&2
@@ -70,10 +73,10 @@ echo "compare: native CPython ($NATIVE_PYTHON)" >&2
 } >"$out/native.tsv"
 
 echo "compare: peak RSS of hello.py" >&2
-cargo build --release --example bench-rss-runner >&2
-runner="$CARGO_TARGET_DIR/release/examples/bench-rss-runner"
+cargo build --release --example bench-runner >&2
+runner="$CARGO_TARGET_DIR/release/examples/bench-runner"
 for rt in faasm-engine wasmtime; do
-    /usr/bin/time -v -o "$out/time-$rt.txt" "$runner" "$rt" /bench/hello.py >/dev/null
+    /usr/bin/time -v -o "$out/time-$rt.txt" "$runner" "$rt" run /bench/hello.py >/dev/null
     kb=$(sed -n 's/^\s*Maximum resident set size (kbytes): //p' "$out/time-$rt.txt")
     printf '%s\t%s\n' "$rt" "$kb" >>"$out/rss.tsv"
 done

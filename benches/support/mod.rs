@@ -100,6 +100,11 @@ impl Paths {
     }
 }
 
+/// `BENCH_PERF_MAP=1`: name JIT code for perf (both runtimes).
+pub fn perf_map_wanted() -> bool {
+    std::env::var_os("BENCH_PERF_MAP").is_some_and(|v| v == "1")
+}
+
 /// What a guest run printed and how it ended.
 #[derive(Debug)]
 pub struct RunOutput {
@@ -176,7 +181,43 @@ pub mod faasm {
     /// Loads the compiled module from its artifact until it is ready to
     /// instantiate (verified, mapped, executable).
     pub fn load(engine: &Engine, path: &Path) -> Module {
-        objcache::read_artifact(engine, path).unwrap_or_else(|e| fatal(format_args!("faasm-engine load: {e}")))
+        let m = objcache::read_artifact(engine, path).unwrap_or_else(|e| fatal(format_args!("faasm-engine load: {e}")));
+        if perf_map_wanted() {
+            write_perf_map(&m);
+        }
+        m
+    }
+
+    /// Appends the module's functions to `/tmp/perf-PID.map`, so that
+    /// `perf report` names JIT code (as wasmtime's `PerfMap` profiler does).
+    fn write_perf_map(m: &Module) {
+        use std::io::Write;
+        let (info, compiled, code) = m.parts();
+        let base = code.as_ptr() as usize;
+        let mut text = String::new();
+        for (i, r) in compiled.functions.iter().enumerate() {
+            let index = info.num_imported_funcs + i as u32;
+            let name = info.func_name(index).map(str::to_owned).unwrap_or_else(|| format!("wasm[{index}]"));
+            text.push_str(&format!("{:x} {:x} {name}\n", base + r.offset as usize, r.len));
+        }
+        // perf attributes samples in a file-backed mapping (the artifact is
+        // executed in place) to the file, not to the map: the same list by
+        // offset in the code, for benches/tools/perf_symbolize.py.
+        let mut by_offset = String::new();
+        for (i, r) in compiled.functions.iter().enumerate() {
+            let index = info.num_imported_funcs + i as u32;
+            let name = info.func_name(index).map(str::to_owned).unwrap_or_else(|| format!("wasm[{index}]"));
+            by_offset.push_str(&format!("{:x} {:x} {index} {name}\n", r.offset, r.len));
+        }
+        let sym_path = format!("/tmp/faasm-code-{}.syms", std::process::id());
+        if let Err(e) = std::fs::write(&sym_path, by_offset) {
+            fatal(format_args!("{sym_path}: {e}"));
+        }
+        let path = format!("/tmp/perf-{}.map", std::process::id());
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(&path);
+        if let Err(e) = file.and_then(|mut f| f.write_all(text.as_bytes())) {
+            fatal(format_args!("{path}: {e}"));
+        }
     }
 
     /// A python3.wasm ready to run: the module, and a linker with WASI
@@ -294,14 +335,21 @@ pub mod wasmtime_rt {
             .table_elements(1 << 16)
             .max_core_instance_size(8 << 20);
         let mut c = Config::new();
+        // BENCH_WASMTIME_POOLING=0: on-demand allocation, for valgrind, which
+        // cannot reserve the pool's address space.
+        if std::env::var_os("BENCH_WASMTIME_POOLING").is_none_or(|v| v != "0") {
+            c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
         // wasmtime-wasi turns on wasmtime's `async` feature, which wants the
         // (unused here) async stack above the wasm stack limit.
         c.async_stack_size(WASM_STACK + (1 << 20))
             .max_wasm_stack(WASM_STACK)
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
             .memory_init_cow(true)
             .parallel_compilation(true)
             .cranelift_opt_level(wasmtime::OptLevel::Speed);
+        if perf_map_wanted() {
+            c.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         Engine::new(&c).unwrap_or_else(|e| fatal(format_args!("wasmtime config: {e:#}")))
     }
 
@@ -478,7 +526,7 @@ pub const KERNELS: &[KernelSpec] = &[
     KernelSpec { name: "hash", n: 16 },
     KernelSpec { name: "sort", n: 6 },
     KernelSpec { name: "matmul", n: 12 },
-    KernelSpec { name: "dispatch", n: 3_000_000 },
+    KernelSpec { name: "dispatch", n: 300_000 },
 ];
 
 /// Compiles `benches/kernels/NAME.c` with clang-19 to wasm (freestanding,

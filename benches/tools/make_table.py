@@ -27,10 +27,11 @@ def read_tsv(path):
 
 
 def criterion_results(base):
-    """{(group, runtime): median seconds per iteration}"""
-    res = {}
+    """({(group, runtime): median seconds per iteration},
+        {(group, runtime): fastest sample's seconds per iteration})"""
+    res, fastest = {}, {}
     if not os.path.isdir(base):
-        return res
+        return res, fastest
     for root, dirs, files in os.walk(base):
         if os.path.basename(root) != "new" or "benchmark.json" not in files:
             continue
@@ -38,8 +39,16 @@ def criterion_results(base):
             b = json.load(f)
         with open(os.path.join(root, "estimates.json")) as f:
             e = json.load(f)
-        res[(b["group_id"], b["function_id"])] = e["median"]["point_estimate"] / 1e9
-    return res
+        key = (b["group_id"], b["function_id"])
+        res[key] = e["median"]["point_estimate"] / 1e9
+        sample = os.path.join(root, "sample.json")
+        if os.path.exists(sample):
+            with open(sample) as f:
+                smp = json.load(f)
+            per_iter = [t / n for t, n in zip(smp["times"], smp["iters"]) if n]
+            if per_iter:
+                fastest[key] = min(per_iter) / 1e9
+    return res, fastest
 
 
 def fmt_time(s):
@@ -67,7 +76,7 @@ def geomean(xs):
 
 def main():
     out, quick, native_python = sys.argv[1], sys.argv[2], sys.argv[3]
-    res = criterion_results(os.path.join(out, "criterion"))
+    res, fastest = criterion_results(os.path.join(out, "criterion"))
     for g, rt, secs, runs in read_tsv(os.path.join(out, "compile.tsv")):
         res[(g, rt)] = float(secs)
     native = dict(read_tsv(os.path.join(out, "native.tsv")))
@@ -108,6 +117,9 @@ def main():
         if f and n:
             py_native_ratios.append(f / n)
     py_geo = geomean(py_ratios)
+    py_fast = geomean([fastest[(g, FAASM)] / fastest[(g, WASMTIME)] for g in py_groups
+                       if (g, FAASM) in fastest and (g, WASMTIME) in fastest])
+    py_native = geomean(py_native_ratios)
 
     k_groups = sorted(set(g for (g, rt) in res if g.startswith("kernel-")))
     k_ratios = []
@@ -139,8 +151,15 @@ def main():
       "Times are criterion medians per iteration (compile: best of the harness's runs); "
       "Python programs are timed inside the guest by the pyperf shim (start-up excluded), "
       "native CPython %s with the same shim and loops (median of runs). "
-      "Peak RSS: `/usr/bin/time -v` on one run of `bench-rss-runner` per runtime "
+      "Peak RSS: `/usr/bin/time -v` on one run of `bench-runner` per runtime "
       "(compiled module from the cache), and of native `python3 hello.py`." % native_version)
+    p()
+    if py_fast is not None:
+        p("Python programs, geomean of the ratio of each runtime's fastest sample (less sensitive "
+          "to other load on the machine): %.2f." % py_fast, end=" ")
+    if py_native is not None:
+        p("faasm-engine / native CPython, geomean: %.2f." % py_native, end="")
+    p()
     p()
     p("Targets (ratio <= 1.00): ", end="")
     targets = []
