@@ -132,8 +132,22 @@ struct Filter(Option<String>);
 
 impl Filter {
     fn from_args() -> Filter {
-        let free: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-        Filter(free.first().cloned())
+        // criterion's options that take a value (the value is not the filter).
+        const WITH_VALUE: &[&str] = &[
+            "--profile-time", "--save-baseline", "-s", "--baseline", "-b", "--load-baseline",
+            "--sample-size", "--warm-up-time", "--measurement-time", "--nresamples",
+            "--noise-threshold", "--confidence-level", "--significance-level", "--plotting-backend",
+            "--output-format", "--color", "-c", "--format",
+        ];
+        let mut args = std::env::args().skip(1);
+        while let Some(a) = args.next() {
+            if WITH_VALUE.contains(&a.as_str()) {
+                args.next();
+            } else if !a.starts_with('-') {
+                return Filter(Some(a));
+            }
+        }
+        Filter(None)
     }
     fn matches(&self, group: &str) -> bool {
         let Some(f) = &self.0 else { return true };
