@@ -146,7 +146,7 @@ impl Engine {
             func: None,
             message: "host trampoline outside the code".into(),
         })? as usize;
-        code.register(Arc::new(CodeMeta { traps: compiled.traps.clone(), ..CodeMeta::default() }));
+        code.register(Arc::new(CodeMeta { traps: crate::compile::TrapTable::from_sites(&compiled.traps), ..CodeMeta::default() }));
         map.insert(id, HostTrampoline { _code: code, entry });
         Ok(entry as *const u8)
     }

@@ -25,7 +25,7 @@ pub use instantiate::memory::Memory;
 pub use instantiate::store::Store;
 pub use instantiate::table::Table;
 pub use instantiate::values::{Extern, Val};
-pub use module::Module;
+pub use module::{CachedModule, Module};
 pub use parse::types::{
     Export, ExternKind, FuncType, GlobalType, Import, ImportKind, MemoryType, ModuleInfo, RefType,
     TableType, ValType,

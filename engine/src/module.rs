@@ -4,25 +4,59 @@
 
 use crate::compile::artifact::{CodeRange, CompiledCode};
 use crate::compile::code_memory::{CodeMemory, CodeMeta};
+use crate::compile::trap_table::TrapTable;
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::parse::types::{Export, Import, ModuleInfo};
+use crate::instantiate::memory_image::{ImageLayout, MemoryImage};
+use crate::parse::types::{ConstOp, Export, Import, ModuleInfo};
 use crate::run::entry::EntryTrampoline;
+use std::fs::File;
 use std::ops::Range;
-use crate::instantiate::memory_image::MemoryImage;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 struct ModuleInner {
     engine: Engine,
     info: ModuleInfo,
-    /// Ranges and trap sites; `compiled.code` is empty (the bytes live in `code`).
+    /// Function and trampoline ranges; `compiled.code` and
+    /// `compiled.traps` are empty (the bytes live in `code`, the trap sites
+    /// in `meta.traps`).
     compiled: CompiledCode,
     code: CodeMemory,
+    /// What the signal handler and backtraces know about `code`.
+    meta: Arc<CodeMeta>,
     /// Engine-wide signature id of each entry of the type section.
     type_ids: Vec<u32>,
-    /// Copy-on-write image of memory 0, built at the first instantiation
-    /// (None inside: the module does not qualify, see `memory_image`).
-    memory_image: OnceLock<Option<MemoryImage>>,
+    /// Entry address and signature id of each defined function: all of a
+    /// `VMFuncRef` but the instance, worked out once instead of per
+    /// instance (CPython has 11,448 functions).
+    defined_funcs: Box<[(usize, u32)]>,
+    /// For each element segment whose items are all `ref.func` or
+    /// `ref.null` (CPython's function table): the function indices, with
+    /// `u32::MAX` for null, so that tables are filled without evaluating
+    /// thousands of constant expressions per instance.
+    elem_funcs: Box<[Option<Box<[u32]>>]>,
+    /// Copy-on-write image of memory 0, if the module qualifies (see
+    /// `memory_image`). With an image, `info.data` may be empty: the image
+    /// stands for all `layout().segments` segments.
+    memory_image: Option<MemoryImage>,
+}
+
+/// A module as the on-disk cache stores it: everything `Module::from_cached`
+/// needs, with the bulky parts left in the mapped file.
+pub struct CachedModule {
+    /// Its data segments may be empty when `image` stands for them.
+    pub info: ModuleInfo,
+    /// Ranges only (`code` and `traps` are ignored).
+    pub compiled: CompiledCode,
+    /// Private copy-on-write mapping of the whole artifact file.
+    pub mapping: Arc<memmap2::MmapMut>,
+    /// Page-aligned range of `mapping` holding the machine code.
+    pub code_range: Range<usize>,
+    /// Range of `mapping` holding the trap table (`TrapTable` encoding).
+    pub traps_range: Range<usize>,
+    /// The memory image: the artifact file, the image's offset in it (page
+    /// aligned; checked by the caller to lie in the file) and its layout.
+    pub image: Option<(Arc<File>, u64, ImageLayout)>,
 }
 
 /// A compiled module.
@@ -61,11 +95,6 @@ fn check_compiled(info: &ModuleInfo, compiled: &CompiledCode, code_len: usize) -
     }
     if !compiled.functions.windows(2).all(|w| w[0].offset <= w[1].offset) {
         return Err(bad("function ranges are not sorted".into()));
-    }
-    if !compiled.traps.windows(2).all(|w| w[0].offset <= w[1].offset)
-        || compiled.traps.iter().any(|t| t.offset as usize >= code_len)
-    {
-        return Err(bad("trap table unsorted or outside the code".into()));
     }
     if info.functions.iter().any(|&t| t as usize >= info.types.len()) {
         return Err(bad("function type index out of range".into()));
@@ -108,44 +137,107 @@ impl Module {
     /// executable memory).
     pub fn from_compiled(engine: &Engine, info: ModuleInfo, mut compiled: CompiledCode) -> Result<Module, Error> {
         check_compiled(&info, &compiled, compiled.code.len())?;
+        let traps = std::mem::take(&mut compiled.traps);
+        let code_len = compiled.code.len();
+        if !traps.is_sorted_by_key(|t| t.offset) || traps.last().is_some_and(|t| t.offset as usize >= code_len) {
+            return Err(Error::Compile { func: None, message: "trap table unsorted or outside the code".into() });
+        }
         let code = CodeMemory::new(&compiled.code)?;
         compiled.code = Vec::new();
-        Module::finish(engine, info, compiled, code)
+        let image = MemoryImage::build(&info);
+        Module::finish(engine, info, compiled, code, TrapTable::from_sites(&traps), image)
     }
 
-    /// A module restored from the on-disk cache: `mmap` is a private
-    /// copy-on-write mapping of the cache file and `code_range` the
-    /// page-aligned range holding the machine code, which is made
-    /// executable in place (no copy). `compiled.code` is ignored.
-    pub fn from_cached(
+    /// A module restored from the on-disk cache: the code is made
+    /// executable in place in the file's private mapping (no copy), the
+    /// trap table is read in place, and the memory image is mapped from the
+    /// file at each instantiation. If the kernel refuses to make the mapping
+    /// executable (a cache on a `noexec` file system), the code is copied
+    /// into fresh executable memory instead: slower, but no recompilation.
+    pub fn from_cached(engine: &Engine, cached: CachedModule) -> Result<Module, Error> {
+        let CachedModule { info, mut compiled, mapping, code_range, traps_range, image } = cached;
+        compiled.code = Vec::new();
+        compiled.traps = Vec::new();
+        check_compiled(&info, &compiled, code_range.len())?;
+        let traps = TrapTable::from_mapping(mapping.clone(), traps_range, code_range.len())?;
+        let bad = |m: String| Error::Compile { func: None, message: format!("inconsistent memory image: {m}") };
+        let image = match image {
+            Some((file, offset, layout)) => {
+                let memory = match (info.num_imported_memories, info.memories.first()) {
+                    (0, Some(m)) => m,
+                    _ => return Err(bad("the module defines no memory 0".into())),
+                };
+                if !info.data.is_empty() && info.data.len() != layout.segments as usize {
+                    return Err(bad(format!("{} segments listed, {} in the image", info.data.len(), layout.segments)));
+                }
+                Some(MemoryImage::from_file(file, offset, layout, memory).map_err(bad)?)
+            }
+            None => MemoryImage::build(&info),
+        };
+        let code = match CodeMemory::from_mmap(mapping.clone(), code_range.clone()) {
+            Ok(code) => code,
+            Err(Error::Resource(_)) => {
+                let bytes = mapping.get(code_range).ok_or_else(|| bad("code outside the file".into()))?;
+                CodeMemory::new(bytes)?
+            }
+            Err(e) => return Err(e),
+        };
+        Module::finish(engine, info, compiled, code, traps, image)
+    }
+
+    fn finish(
         engine: &Engine,
         info: ModuleInfo,
-        mut compiled: CompiledCode,
-        mmap: memmap2::MmapMut,
-        code_range: Range<usize>,
+        compiled: CompiledCode,
+        mut code: CodeMemory,
+        traps: TrapTable,
+        memory_image: Option<MemoryImage>,
     ) -> Result<Module, Error> {
-        compiled.code = Vec::new();
-        check_compiled(&info, &compiled, code_range.len())?;
-        let code = CodeMemory::from_mmap(mmap, code_range)?;
-        Module::finish(engine, info, compiled, code)
-    }
-
-    fn finish(engine: &Engine, info: ModuleInfo, compiled: CompiledCode, mut code: CodeMemory) -> Result<Module, Error> {
-        code.register(Arc::new(CodeMeta {
-            traps: compiled.traps.clone(),
+        let meta = Arc::new(CodeMeta {
+            traps,
             functions: compiled.functions.clone(),
             num_imported_funcs: info.num_imported_funcs,
             func_names: info.func_names.clone(),
             module_name: info.name.clone(),
-        }));
-        let type_ids = info.types.iter().map(|t| engine.signature_id(t)).collect();
+        });
+        code.register(meta.clone());
+        let type_ids: Vec<u32> = info.types.iter().map(|t| engine.signature_id(t)).collect();
+        let nimp = info.num_imported_funcs as usize;
+        let defined_funcs = compiled
+            .functions
+            .iter()
+            .enumerate()
+            .map(|(def, range)| {
+                let bad = || Error::Compile { func: Some((nimp + def) as u32), message: "no code or type for the function".into() };
+                let entry = code.ptr_of(*range).ok_or_else(bad)? as usize;
+                let ty = *info.functions.get(nimp + def).ok_or_else(bad)?;
+                Ok((entry, *type_ids.get(ty as usize).ok_or_else(bad)?))
+            })
+            .collect::<Result<Box<[_]>, Error>>()?;
+        let elem_funcs = info
+            .elements
+            .iter()
+            .map(|seg| {
+                seg.items
+                    .iter()
+                    .map(|item| match item.ops.as_slice() {
+                        [ConstOp::RefFunc(f)] if (*f as usize) < info.functions.len() => Some(*f),
+                        [ConstOp::RefNull(_)] => Some(u32::MAX),
+                        _ => None,
+                    })
+                    .collect::<Option<Box<[u32]>>>()
+            })
+            .collect();
         Ok(Module(Arc::new(ModuleInner {
             engine: engine.clone(),
             info,
             compiled,
             code,
+            meta,
             type_ids,
-            memory_image: OnceLock::new(),
+            defined_funcs,
+            elem_funcs,
+            memory_image,
         })))
     }
 
@@ -166,25 +258,44 @@ impl Module {
     }
 
     /// What the on-disk cache stores: the module description, the compiled
-    /// code's ranges and trap table (its `code` field is empty), and the
-    /// machine code bytes.
+    /// code's ranges (its `code` and `traps` fields are empty: see
+    /// [`Module::trap_table`]), and the machine code bytes.
     pub fn parts(&self) -> (&ModuleInfo, &CompiledCode, &[u8]) {
         (&self.0.info, &self.0.compiled, self.0.code.bytes())
     }
 
-    /// The copy-on-write image of memory 0 if this module's data segments
-    /// allow one (built once, on first use, shared by all instances).
-    pub(crate) fn memory_image(&self) -> Option<&MemoryImage> {
-        self.0.memory_image.get_or_init(|| MemoryImage::build(&self.0.info)).as_ref()
+    /// Every trap site of the code.
+    pub fn trap_table(&self) -> &TrapTable {
+        &self.0.meta.traps
+    }
+
+    /// The copy-on-write image of memory 0, if this module's data segments
+    /// allow one (shared by all instances).
+    pub fn memory_image(&self) -> Option<&MemoryImage> {
+        self.0.memory_image.as_ref()
+    }
+
+    /// Number of data segments (an image may stand for them all).
+    pub(crate) fn num_data_segments(&self) -> usize {
+        match &self.0.memory_image {
+            Some(img) => img.layout().segments as usize,
+            None => self.0.info.data.len(),
+        }
     }
 
     pub(crate) fn type_ids(&self) -> &[u32] {
         &self.0.type_ids
     }
 
-    /// Entry of defined function `def_index`.
-    pub(crate) fn func_code(&self, def_index: u32) -> Option<*const u8> {
-        self.0.code.ptr_of(*self.0.compiled.functions.get(def_index as usize)?)
+    /// Entry address and signature id of every defined function, in order.
+    pub(crate) fn defined_funcs(&self) -> &[(usize, u32)] {
+        &self.0.defined_funcs
+    }
+
+    /// The function indices of element segment `index` if all its items
+    /// are `ref.func` (or `ref.null`: `u32::MAX`).
+    pub(crate) fn elem_funcs(&self, index: usize) -> Option<&[u32]> {
+        self.0.elem_funcs.get(index)?.as_deref()
     }
 
     /// The host-to-wasm trampoline for type `type_index`.

@@ -92,7 +92,7 @@ fn parse_fills_module_info() {
     assert_eq!(info.num_imported_funcs, 1);
     assert_eq!(info.num_imported_globals, 1);
     assert_eq!(info.globals.len(), 2);
-    assert_eq!(info.global_inits[0].ops, vec![ConstOp::I64Const(7)]);
+    assert_eq!(info.global_inits[0].ops.as_slice(), [ConstOp::I64Const(7)]);
     assert_eq!(info.tables[0].min, 2);
     assert_eq!(info.tables[0].max, Some(10));
     assert_eq!(info.memories[0].min, 1);
@@ -102,7 +102,7 @@ fn parse_fills_module_info() {
         info.elements[0].mode,
         ElementMode::Active { table: 0, .. }
     ));
-    assert_eq!(info.elements[0].items[1].ops, vec![ConstOp::RefFunc(1)]);
+    assert_eq!(info.elements[0].items[1].ops.as_slice(), [ConstOp::RefFunc(1)]);
     assert_eq!(info.elements[1].mode, ElementMode::Declared);
     assert_eq!(info.data[0].bytes, b"hi");
     assert_eq!(info.data[1].bytes, b"passive");

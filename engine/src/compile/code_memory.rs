@@ -8,7 +8,8 @@
 //! allocate nor block on a lock another thread could hold indefinitely (see
 //! [`with_code_at`]).
 
-use crate::compile::artifact::{CodeRange, TrapSite};
+use crate::compile::artifact::CodeRange;
+use crate::compile::trap_table::TrapTable;
 use crate::error::Error;
 use crate::vm::trap::TrapKind;
 use std::collections::BTreeMap;
@@ -20,7 +21,7 @@ use std::sync::{Arc, RwLock};
 #[derive(Debug, Default)]
 pub struct CodeMeta {
     /// Every trap site, sorted by offset.
-    pub traps: Vec<TrapSite>,
+    pub traps: TrapTable,
     /// One range per defined function, sorted by offset.
     pub functions: Vec<CodeRange>,
     /// Added to a defined-function index to get the module's function index.
@@ -33,8 +34,7 @@ pub struct CodeMeta {
 impl CodeMeta {
     /// Trap kind of the instruction at `offset`, if it is a trap site.
     pub fn trap_at(&self, offset: u32) -> Option<TrapKind> {
-        let i = self.traps.binary_search_by_key(&offset, |t| t.offset).ok()?;
-        self.traps.get(i).map(|t| t.kind)
+        self.traps.lookup(offset)
     }
 
     /// Module function index whose code contains `offset`.
@@ -112,8 +112,9 @@ pub fn code_meta_at(pc: usize) -> Option<(Arc<CodeMeta>, u32)> {
 enum Backing {
     /// Anonymous mapping holding a copy of the code.
     Anon(memmap2::Mmap),
-    /// Private copy-on-write file mapping from the on-disk cache.
-    File(memmap2::MmapMut),
+    /// Private copy-on-write file mapping from the on-disk cache (shared
+    /// with the module's trap table, which lives in the same file).
+    File(Arc<memmap2::MmapMut>),
 }
 
 /// A module's machine code, mapped read+exec.
@@ -149,19 +150,22 @@ impl CodeMemory {
 
     /// Uses `code_range` of a private file mapping as code without copying:
     /// the range must start on a page boundary; its pages become read+exec.
-    pub fn from_mmap(mmap: memmap2::MmapMut, code_range: Range<usize>) -> Result<CodeMemory, Error> {
+    pub fn from_mmap(mmap: Arc<memmap2::MmapMut>, code_range: Range<usize>) -> Result<CodeMemory, Error> {
         let page = page_size();
         if !code_range.start.is_multiple_of(page) || code_range.start > code_range.end || code_range.end > mmap.len() {
-            return Err(Error::Resource(format!(
-                "code range {code_range:?} is not page-aligned inside a {}-byte mapping",
-                mmap.len()
-            )));
+            // A malformed artifact, not a lack of resources: the caller
+            // must refuse it rather than fall back to copying.
+            return Err(Error::Compile {
+                func: None,
+                message: format!("code range {code_range:?} is not page-aligned inside a {}-byte mapping", mmap.len()),
+            });
         }
         let prot_len = (code_range.end - code_range.start).next_multiple_of(page);
         if prot_len > 0 {
             // SAFETY: `start .. start+prot_len` lies within the mapping (its
             // length is page-rounded by the kernel) and nothing else holds a
-            // reference into these pages while we change their protection;
+            // reference into these pages while we change their protection
+            // (other holders of the mapping use other sections of the file);
             // the mapping is kept alive by `self` afterwards and never written.
             let rc = unsafe {
                 libc::mprotect(
@@ -267,7 +271,7 @@ mod tests {
         let mut cm = CodeMemory::new(&code).unwrap();
         assert_eq!(cm.bytes(), &code);
         let meta = Arc::new(CodeMeta {
-            traps: vec![TrapSite { offset: 3, kind: TrapKind::Unreachable }],
+            traps: TrapTable::from_sites(&[crate::compile::TrapSite { offset: 3, kind: TrapKind::Unreachable }]),
             functions: vec![CodeRange { offset: 0, len: 5 }],
             num_imported_funcs: 2,
             ..CodeMeta::default()
@@ -283,13 +287,12 @@ mod tests {
 
     #[test]
     fn from_mmap_rejects_unaligned_range() {
-        let map = memmap2::MmapMut::map_anon(2 * page_size()).unwrap();
-        assert!(CodeMemory::from_mmap(map, 1..10).is_err());
-        let map = memmap2::MmapMut::map_anon(2 * page_size()).unwrap();
+        let map = Arc::new(memmap2::MmapMut::map_anon(2 * page_size()).unwrap());
+        assert!(CodeMemory::from_mmap(map.clone(), 1..10).is_err());
         assert!(CodeMemory::from_mmap(map, 0..3 * page_size()).is_err());
         let mut map = memmap2::MmapMut::map_anon(2 * page_size()).unwrap();
         map[page_size()] = 0xC3;
-        let cm = CodeMemory::from_mmap(map, page_size()..page_size() + 1).unwrap();
+        let cm = CodeMemory::from_mmap(Arc::new(map), page_size()..page_size() + 1).unwrap();
         assert_eq!(cm.bytes(), &[0xC3]);
     }
 }

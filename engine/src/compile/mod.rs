@@ -10,6 +10,8 @@ pub mod code_memory;
 pub mod isa;
 pub mod module;
 pub mod trampolines;
+pub mod trap_table;
 pub use artifact::*;
+pub use trap_table::TrapTable;
 pub use isa::{host_isa, settings_fingerprint, OptLevel};
 pub use module::{compile_module, compile_module_with_progress};

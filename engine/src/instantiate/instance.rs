@@ -83,11 +83,10 @@ impl InstanceData {
 
     /// Data segment bytes, empty once dropped.
     pub fn data_bytes(&self, index: u32) -> Option<&[u8]> {
-        let seg = self.module.info().data.get(index as usize)?;
         if *self.data_dropped.get(index as usize)? {
             Some(&[])
         } else {
-            Some(&seg.bytes)
+            Some(&self.module.info().data.get(index as usize)?.bytes)
         }
     }
 }
@@ -139,10 +138,24 @@ impl Instance {
 
 /// Evaluates a constant expression.
 fn eval_const(expr: &ConstExpr, globals: &[*mut VMGlobal], funcs: &[VMFuncRef]) -> Result<ValRaw, Error> {
-    let bad = |m: &str| Error::Instantiation(format!("bad constant expression: {m}"));
+    // Every constant expression of wasm 2.0 is one instruction: no stack.
+    if let [op] = expr.ops.as_slice() {
+        return eval_op(*op, globals, funcs);
+    }
     let mut stack: Vec<ValRaw> = Vec::with_capacity(2);
     for op in &expr.ops {
-        let v = match *op {
+        stack.push(eval_op(*op, globals, funcs)?);
+    }
+    match stack.as_slice() {
+        [v] => Ok(*v),
+        _ => Err(Error::Instantiation("bad constant expression: must leave exactly one value".into())),
+    }
+}
+
+fn eval_op(op: ConstOp, globals: &[*mut VMGlobal], funcs: &[VMFuncRef]) -> Result<ValRaw, Error> {
+    let bad = |m: &str| Error::Instantiation(format!("bad constant expression: {m}"));
+    {
+        let v = match op {
             ConstOp::I32Const(v) => ValRaw::i32(v),
             ConstOp::I64Const(v) => ValRaw::i64(v),
             ConstOp::F32Const(v) => ValRaw::f32_bits(v),
@@ -160,11 +173,7 @@ fn eval_const(expr: &ConstExpr, globals: &[*mut VMGlobal], funcs: &[VMFuncRef]) 
                 unsafe { (*g).value }
             }
         };
-        stack.push(v);
-    }
-    match stack.as_slice() {
-        [v] => Ok(*v),
-        _ => Err(bad("must leave exactly one value")),
+        Ok(v)
     }
 }
 
@@ -213,7 +222,7 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
         table_handles: Vec::new(),
         global_handles: Vec::new(),
         elements: Vec::new(),
-        data_dropped: vec![false; info.data.len()],
+        data_dropped: vec![false; module.num_data_segments()],
         caller_memory: None,
     });
     let vmctx_ptr = data.vmctx.as_mut_ptr() as *mut VMContext;
@@ -286,27 +295,15 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     }
 
     // Defined functions.
-    let nimp = info.num_imported_funcs as usize;
-    for def in 0..info.num_defined_funcs() as usize {
-        let func_index = nimp + def;
-        let type_index = *info.functions.get(func_index).ok_or_else(foreign)?;
-        let code = module
-            .func_code(def as u32)
-            .ok_or_else(|| Error::Instantiation(format!("no code for function {func_index}")))?;
-        let type_id = *module.type_ids().get(type_index as usize).ok_or_else(foreign)?;
-        if let Some(slot) = data.funcs.get_mut(func_index) {
-            *slot = VMFuncRef { code, vmctx: vmctx_ptr, type_id };
-        }
+    let defined = data.funcs.get_mut(info.num_imported_funcs as usize..).unwrap_or_default();
+    for (slot, &(code, type_id)) in defined.iter_mut().zip(module.defined_funcs()) {
+        *slot = VMFuncRef { code: code as *const u8, vmctx: vmctx_ptr, type_id };
     }
 
-    // Defined memories and tables.
-    let image = module.memory_image();
-    for (i, ty) in info.memories.iter().enumerate().skip(info.num_imported_memories as usize) {
-        let mem = match image {
-            // An image exists only for a defined memory 0.
-            Some(img) if i == 0 => LinearMemory::with_image(ty, img)?,
-            _ => LinearMemory::new(ty)?,
-        };
+    // Defined memories and tables. (A memory image, if any, is mapped
+    // when data segments are applied, after the element segments.)
+    for ty in info.memories.iter().skip(info.num_imported_memories as usize) {
+        let mem = LinearMemory::new(ty)?;
         let m = inner.push_memory(mem);
         memories.push(m.get_mut(inner).ok_or_else(foreign)?);
         data.memory_handles.push(m);
@@ -356,14 +353,22 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     }
 
     // Element segments are evaluated once, at instantiation (spec 2.0).
+    // Only passive ones are kept: active and declared segments are dropped
+    // once instantiation ends, and active ones are evaluated straight into
+    // their table by `initialise_segments` (evaluation has no effects, so
+    // doing it there changes nothing observable).
     let mut elements = Vec::with_capacity(info.elements.len());
     for seg in &info.elements {
-        let items = seg
-            .items
-            .iter()
-            .map(|e| eval_const(e, &data.globals, &data.funcs).map(|v| v.get_ref() as usize))
-            .collect::<Result<Box<[usize]>, Error>>()?;
-        elements.push(Some(items));
+        let items = match seg.mode {
+            ElementMode::Passive => Some(
+                seg.items
+                    .iter()
+                    .map(|e| eval_const(e, &data.globals, &data.funcs).map(|v| v.get_ref() as usize))
+                    .collect::<Result<Box<[usize]>, Error>>()?,
+            ),
+            ElementMode::Active { .. } | ElementMode::Declared => None,
+        };
+        elements.push(items);
     }
     data.elements = elements;
 
@@ -399,35 +404,38 @@ fn initialise_segments(inner: &mut StoreInner, index: u32) -> Result<(), Error> 
     let module = data.module.clone();
     let info = module.info();
     for (i, seg) in info.elements.iter().enumerate() {
-        match &seg.mode {
-            ElementMode::Passive => continue,
-            ElementMode::Declared => {}
-            ElementMode::Active { table, offset } => {
-                let dst = eval_const(offset, &data.globals, &data.funcs)?.get_u32();
-                let items = data.elements.get(i).and_then(|e| e.as_deref()).unwrap_or(&[]);
-                let t = *data.table_objs.get(*table as usize).ok_or_else(foreign)?;
-                // SAFETY: table objects are boxed in the store and alive; no
-                // other reference to this table exists during instantiation.
-                let t = unsafe { &mut *t };
-                let end = dst as usize + items.len();
-                let dst_slice = t.elements.get_mut(dst as usize..end).ok_or_else(|| oob(TrapKind::TableOutOfBounds))?;
-                dst_slice.copy_from_slice(items);
-            }
-        }
-        if let Some(e) = data.elements.get_mut(i) {
-            *e = None;
-        }
-    }
-    for (i, seg) in info.data.iter().enumerate() {
-        let DataMode::Active { memory, offset } = &seg.mode else { continue };
-        if module.memory_image().is_some() {
-            // Memory 0 was mapped from the image: every active segment is
-            // already in place and none could trap.
-            if let Some(d) = data.data_dropped.get_mut(i) {
-                *d = true;
+        let ElementMode::Active { table, offset } = &seg.mode else { continue };
+        let dst = eval_const(offset, &data.globals, &data.funcs)?.get_u32();
+        let t = *data.table_objs.get(*table as usize).ok_or_else(foreign)?;
+        // SAFETY: table objects are boxed in the store and alive; no
+        // other reference to this table exists during instantiation.
+        let t = unsafe { &mut *t };
+        let end = dst as usize + seg.items.len();
+        let dst_slice = t.elements.get_mut(dst as usize..end).ok_or_else(|| oob(TrapKind::TableOutOfBounds))?;
+        if let Some(funcs) = module.elem_funcs(i) {
+            // `ref.func` items are the addresses of this instance's funcrefs.
+            for (slot, &f) in dst_slice.iter_mut().zip(funcs) {
+                *slot = data.funcs.get(f as usize).map_or(0, |r| r as *const VMFuncRef as usize);
             }
             continue;
         }
+        for (slot, item) in dst_slice.iter_mut().zip(&seg.items) {
+            *slot = eval_const(item, &data.globals, &data.funcs)?.get_ref() as usize;
+        }
+    }
+    if let Some(image) = module.memory_image() {
+        // The image holds every data segment (all active on memory 0, none
+        // able to trap): map it over the fresh memory instead of copying.
+        let m = *data.memory_objs.first().ok_or_else(foreign)?;
+        // SAFETY: the memory object is boxed in the store and alive; the
+        // image lies inside its initial size (checked when the image was
+        // made), and no compiled code has run on this memory yet.
+        unsafe { (*m).map_image(image)? };
+        data.data_dropped.fill(true);
+        return Ok(());
+    }
+    for (i, seg) in info.data.iter().enumerate() {
+        let DataMode::Active { memory, offset } = &seg.mode else { continue };
         let dst = eval_const(offset, &data.globals, &data.funcs)?.get_u32();
         let m = *data.memory_objs.get(*memory as usize).ok_or_else(foreign)?;
         // SAFETY: as for tables above.

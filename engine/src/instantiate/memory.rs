@@ -66,27 +66,24 @@ impl LinearMemory {
         Ok(mem)
     }
 
-    /// Like [`LinearMemory::new`], then maps `image` copy-on-write over the
-    /// start of the memory so that it starts with the module's data. The
-    /// caller guarantees `image` was built for a memory of type `ty` (its
-    /// length is at most `ty.min` pages).
-    pub fn with_image(ty: &MemoryType, image: &MemoryImage) -> Result<LinearMemory, Error> {
-        let mem = LinearMemory::new(ty)?;
-        if image.len() > mem.vm.length {
+    /// Maps `image` copy-on-write over its place in this memory, so that
+    /// the memory holds the module's data. Only for a fresh memory whose
+    /// accessible size covers the image.
+    pub fn map_image(&mut self, image: &MemoryImage) -> Result<(), Error> {
+        let layout = image.layout();
+        let end = layout.mem_offset.saturating_add(layout.len);
+        if end > self.vm.length as u64 {
             return Err(Error::Instantiation(format!(
-                "memory image of {} bytes exceeds the {} initial bytes",
-                image.len(),
-                mem.vm.length
+                "memory image ends at byte {end}, past the memory's {} bytes",
+                self.vm.length
             )));
         }
-        // SAFETY: `base..base + image.len()` lies in the accessible part of
-        // our own reservation (checked above), which no one else references
-        // yet. Replacing those pages keeps them read+write; the rest of the
-        // reservation keeps its protections, and dropping the memory
-        // unmaps the image mapping with the whole reservation.
-        unsafe { image.map_at(mem.vm.base) }
-            .map_err(|e| Error::Resource(format!("cannot map the memory image: {e}")))?;
-        Ok(mem)
+        // SAFETY: the image's range lies in the accessible part of our own
+        // reservation (checked above); `&mut self` means no one else holds
+        // a reference to these pages. Replacing them keeps them read+write;
+        // dropping the memory unmaps the image with the whole reservation.
+        unsafe { image.map_at(self.vm.base) }
+            .map_err(|e| Error::Resource(format!("cannot map the memory image: {e}")))
     }
 
     pub fn size_pages(&self) -> u64 {

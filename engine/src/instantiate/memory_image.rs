@@ -14,35 +14,50 @@
 //! per-segment copy with the spec's trap semantics. So does everything if
 //! `memfd_create` is unavailable.
 
-use crate::parse::types::{ConstOp, DataMode, ModuleInfo};
+use crate::parse::types::{ConstOp, DataMode, MemoryType, ModuleInfo};
 use crate::vm::layout::WASM_PAGE_SIZE;
+use serde::{Deserialize, Serialize};
+use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+
+/// Where an image lies in memory 0 and what it stands for. Offset and
+/// length are multiples of the 64 KiB wasm page, hence of every host page
+/// size, so the image can be mapped from any page-aligned file offset.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageLayout {
+    /// First byte of memory the image covers.
+    pub mem_offset: u64,
+    /// Bytes covered (0: the data is all zeros, a fresh memory already is
+    /// the image).
+    pub len: u64,
+    /// Number of data segments (all active) the image replaces.
+    pub segments: u32,
+}
+
+/// What backs an image's pages.
+#[derive(Debug)]
+enum Source {
+    /// A sealed memfd holding exactly the image (modules compiled in this
+    /// process).
+    Memfd(OwnedFd),
+    /// A page-aligned range of an artifact file from the on-disk cache.
+    File { file: Arc<File>, offset: u64 },
+}
 
 /// The initial contents of a module's memory 0, ready to be mapped.
 #[derive(Debug)]
 pub struct MemoryImage {
-    /// Sealed memfd of `len` bytes; None when the contents are all zero
-    /// (then a fresh memory already is the image).
-    fd: Option<OwnedFd>,
-    /// Bytes of the image: a multiple of the host page size, at most the
-    /// memory's initial size.
-    len: usize,
-}
-
-/// Host page size (the granularity of `mmap`).
-fn host_page() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if p > 0 {
-        p as usize
-    } else {
-        4096
-    }
+    /// None when `layout.len` is 0.
+    source: Option<Source>,
+    layout: ImageLayout,
 }
 
 /// The segments' placement in memory 0 if they qualify for an image (see
-/// the module comment): (offset, bytes) in application order.
-fn qualifying_segments(info: &ModuleInfo) -> Option<Vec<(usize, &[u8])>> {
+/// the module comment): (offset, bytes) in application order, and the
+/// initial size of the memory in bytes.
+fn qualifying_segments(info: &ModuleInfo) -> Option<(Vec<(usize, &[u8])>, usize)> {
     if info.num_imported_memories != 0 {
         return None;
     }
@@ -58,68 +73,113 @@ fn qualifying_segments(info: &ModuleInfo) -> Option<Vec<(usize, &[u8])>> {
         }
         out.push((off, seg.bytes.as_slice()));
     }
-    Some(out)
+    Some((out, initial))
+}
+
+/// The image of `info`'s memory 0 — its layout and bytes — or None when
+/// the module does not qualify.
+pub fn plan(info: &ModuleInfo) -> Option<(ImageLayout, Vec<u8>)> {
+    let (segs, initial) = qualifying_segments(info)?;
+    let segments = u32::try_from(segs.len()).ok()?;
+    // The image spans the non-zero bytes only: zeros around them are what
+    // a fresh memory holds anyway.
+    let (mut lo, mut hi) = (usize::MAX, 0usize);
+    for &(off, bytes) in &segs {
+        if let Some(first) = bytes.iter().position(|&b| b != 0) {
+            let last = bytes.iter().rposition(|&b| b != 0).unwrap_or(first);
+            lo = lo.min(off + first);
+            hi = hi.max(off + last + 1);
+        }
+    }
+    if hi == 0 {
+        return Some((ImageLayout { mem_offset: 0, len: 0, segments }, Vec::new()));
+    }
+    // Whole wasm pages: still inside the initial size, a multiple of them.
+    let start = lo / WASM_PAGE_SIZE * WASM_PAGE_SIZE;
+    let end = hi.div_ceil(WASM_PAGE_SIZE) * WASM_PAGE_SIZE;
+    debug_assert!(end <= initial);
+    let mut contents = vec![0u8; end - start];
+    for &(off, bytes) in &segs {
+        // Clip each segment to [start, end): what lies outside is zeros.
+        let (s, e) = (off.max(start), (off + bytes.len()).min(end));
+        if s < e {
+            contents.get_mut(s - start..e - start)?.copy_from_slice(bytes.get(s - off..e - off)?);
+        }
+    }
+    let layout = ImageLayout { mem_offset: start as u64, len: contents.len() as u64, segments };
+    Some((layout, contents))
 }
 
 impl MemoryImage {
-    /// Builds the image of `info`'s memory 0, or None when the module does
-    /// not qualify or the kernel cannot provide a memfd.
+    /// Builds the image of `info`'s memory 0 in a memfd, or None when the
+    /// module does not qualify or the kernel cannot provide a memfd.
     pub fn build(info: &ModuleInfo) -> Option<MemoryImage> {
-        let segs = qualifying_segments(info)?;
-        // The image ends at the last non-zero byte: trailing zeros are what a
-        // fresh memory holds anyway.
-        let mut last = 0usize;
-        for &(off, bytes) in &segs {
-            if let Some(p) = bytes.iter().rposition(|&b| b != 0) {
-                last = last.max(off + p + 1);
-            }
-        }
-        if last == 0 {
-            return Some(MemoryImage { fd: None, len: 0 });
-        }
-        let page = host_page();
-        // Rounding up to a host page stays inside the initial size, which
-        // is a multiple of the 64 KiB wasm page.
-        let len = last.div_ceil(page) * page;
-        let mut contents = vec![0u8; len];
-        for &(off, bytes) in &segs {
-            let end = (off + bytes.len()).min(len);
-            if off < end {
-                contents.get_mut(off..end)?.copy_from_slice(bytes.get(..end - off)?);
-            }
+        let (layout, contents) = plan(info)?;
+        if layout.len == 0 {
+            return Some(MemoryImage { source: None, layout });
         }
         let fd = create_sealed_memfd(&contents)?;
-        Some(MemoryImage { fd: Some(fd), len })
+        Some(MemoryImage { source: Some(Source::Memfd(fd)), layout })
     }
 
-    /// Bytes covered by the image (0 if all zero).
-    pub fn len(&self) -> usize {
-        self.len
+    /// The image stored at `offset` of an artifact `file`, for a module
+    /// whose memory 0 has type `memory`. Checks that the layout is aligned
+    /// and fits in the memory's initial size; the caller has verified that
+    /// the file holds `layout.len` bytes at `offset`.
+    pub fn from_file(file: Arc<File>, offset: u64, layout: ImageLayout, memory: &MemoryType) -> Result<MemoryImage, String> {
+        let page = WASM_PAGE_SIZE as u64;
+        if layout.mem_offset % page != 0 || layout.len % page != 0 || offset % page != 0 {
+            return Err(format!("memory image {layout:?} at file offset {offset} is not page-aligned"));
+        }
+        let end = layout.mem_offset.checked_add(layout.len).ok_or("memory image range overflows")?;
+        if end > memory.min.saturating_mul(page) {
+            return Err(format!("memory image ends at {end}, past the initial {} pages", memory.min));
+        }
+        let source = (layout.len > 0).then_some(Source::File { file, offset });
+        Ok(MemoryImage { source, layout })
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
+    pub fn layout(&self) -> ImageLayout {
+        self.layout
     }
 
-    /// Maps the image privately over `[base, base + len)`.
+    /// The image's bytes (`layout().len` of them), read back from its file.
+    pub fn read_contents(&self) -> std::io::Result<Vec<u8>> {
+        let mut buf = vec![0u8; usize::try_from(self.layout.len).map_err(std::io::Error::other)?];
+        match &self.source {
+            None => {}
+            Some(Source::Memfd(fd)) => File::from(fd.try_clone()?).read_exact_at(&mut buf, 0)?,
+            Some(Source::File { file, offset }) => file.read_exact_at(&mut buf, *offset)?,
+        }
+        Ok(buf)
+    }
+
+    /// Maps the image privately over its place in the memory at `base`.
     ///
     /// # Safety
-    /// `base..base + self.len()` must be inside a reservation owned by the
-    /// caller that nothing else references (it is replaced).
+    /// `base + mem_offset .. + len` must lie in the accessible part of a
+    /// reservation owned by the caller that nothing else references (its
+    /// pages are replaced).
     pub(crate) unsafe fn map_at(&self, base: *mut u8) -> std::io::Result<()> {
-        let Some(fd) = &self.fd else { return Ok(()) };
-        // SAFETY: per this function's contract the range is ours to
-        // replace; the file is sealed at exactly `len` bytes, so every page
-        // of the mapping is backed (no SIGBUS) and cannot change under us.
+        let (fd, offset) = match &self.source {
+            None => return Ok(()),
+            Some(Source::Memfd(fd)) => (fd.as_raw_fd(), 0u64),
+            Some(Source::File { file, offset }) => (file.as_raw_fd(), *offset),
+        };
+        let offset = libc::off_t::try_from(offset).map_err(std::io::Error::other)?;
+        // SAFETY: per this function's contract the range is ours to replace.
+        // The memfd is sealed at exactly `len` bytes; the artifact file is
+        // never modified in place (its writers publish by rename) and holds
+        // the range (checked at load), so every page is backed and stable.
         // MAP_PRIVATE gives the instance its own copy of any page it writes.
         let p = unsafe {
             libc::mmap(
-                base as *mut libc::c_void,
-                self.len,
+                base.add(self.layout.mem_offset as usize) as *mut libc::c_void,
+                self.layout.len as usize,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_FIXED,
-                fd.as_raw_fd(),
-                0,
+                fd,
+                offset,
             )
         };
         if p == libc::MAP_FAILED {
@@ -161,11 +221,15 @@ mod tests {
 
     #[test]
     fn which_modules_get_an_image() {
-        let img = image(r#"(module (memory 1) (data (i32.const 5000) "\01") (data (i32.const 9000) "\00"))"#).unwrap();
-        // Up to the last non-zero byte, rounded to a host page.
-        assert_eq!(img.len(), 5001usize.div_ceil(host_page()) * host_page());
-        assert!(image(r#"(module (memory 1) (data (i32.const 0) "\00\00"))"#).unwrap().is_empty());
-        assert!(image(r#"(module (memory 1))"#).unwrap().is_empty());
+        let img = image(r#"(module (memory 3) (data (i32.const 70000) "\01") (data (i32.const 9000) "\00"))"#).unwrap();
+        // The wasm pages holding non-zero bytes only.
+        assert_eq!(img.layout(), ImageLayout { mem_offset: 65536, len: 65536, segments: 2 });
+        let bytes = img.read_contents().unwrap();
+        assert_eq!(bytes[70000 - 65536], 1);
+        assert_eq!(bytes.iter().filter(|&&b| b != 0).count(), 1);
+        let zero = image(r#"(module (memory 1) (data (i32.const 0) "\00\00"))"#).unwrap();
+        assert_eq!(zero.layout(), ImageLayout { mem_offset: 0, len: 0, segments: 1 });
+        assert_eq!(image(r#"(module (memory 1))"#).unwrap().layout().len, 0);
         for wat in [
             r#"(module (memory 1) (data (i32.const 65535) "ab"))"#,
             r#"(module (memory 1) (data (i32.const -1) "a"))"#,
@@ -176,5 +240,33 @@ mod tests {
         ] {
             assert!(image(wat).is_none(), "{wat}");
         }
+    }
+
+    #[test]
+    fn later_segments_win() {
+        let img = image(r#"(module (memory 1) (data (i32.const 10) "abc") (data (i32.const 11) "X"))"#).unwrap();
+        assert_eq!(&img.read_contents().unwrap()[10..13], b"aXc");
+    }
+
+    #[test]
+    fn file_images_are_checked() {
+        let file = Arc::new(tempfile_like());
+        let ty = MemoryType { min: 2, max: None };
+        let ok = ImageLayout { mem_offset: 65536, len: 65536, segments: 1 };
+        assert!(MemoryImage::from_file(file.clone(), 0, ok, &ty).is_ok());
+        assert!(MemoryImage::from_file(file.clone(), 4096, ok, &ty).is_err(), "unaligned file offset");
+        let past = ImageLayout { mem_offset: 65536, len: 2 * 65536, segments: 1 };
+        assert!(MemoryImage::from_file(file.clone(), 0, past, &ty).is_err(), "past the initial size");
+        let odd = ImageLayout { mem_offset: 100, len: 65536, segments: 1 };
+        assert!(MemoryImage::from_file(file, 0, odd, &ty).is_err(), "unaligned memory offset");
+    }
+
+    /// An anonymous file (the checks above never read it).
+    fn tempfile_like() -> File {
+        // SAFETY: a valid NUL-terminated name; the fd is ours alone.
+        let raw = unsafe { libc::memfd_create(c"test".as_ptr(), libc::MFD_CLOEXEC) };
+        assert!(raw >= 0);
+        // SAFETY: `raw` is a fresh fd nobody else owns.
+        File::from(unsafe { OwnedFd::from_raw_fd(raw) })
     }
 }

@@ -14,7 +14,7 @@ use wasmparser as wp;
 
 pub(crate) fn const_expr(expr: &wp::ConstExpr<'_>) -> Result<ConstExpr, Error> {
     let mut reader = expr.get_operators_reader();
-    let mut ops = Vec::new();
+    let mut ops = crate::parse::types::ConstOps::new();
     loop {
         let offset = reader.original_position();
         let op = reader.read().map_err(malformed)?;

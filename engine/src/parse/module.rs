@@ -276,7 +276,7 @@ fn element(elem: wp::Element<'_>, offset: usize) -> Result<ElementSegment, Error
         wp::ElementItems::Functions(reader) => {
             for f in reader {
                 items.push(ConstExpr {
-                    ops: vec![ConstOp::RefFunc(f.map_err(malformed)?)],
+                    ops: smallvec::smallvec![ConstOp::RefFunc(f.map_err(malformed)?)],
                 });
             }
             RefType::FuncRef

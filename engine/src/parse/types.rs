@@ -120,10 +120,17 @@ pub enum ConstOp {
 }
 
 /// A constant expression: a short sequence of [`ConstOp`]s leaving one value.
+/// Almost always one op (wasm 2.0 allows nothing else), held inline: a
+/// module can have tens of thousands (CPython's function table has 5,902
+/// `ref.func` items), and a heap allocation each made loading them from
+/// the cache slow.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConstExpr {
-    pub ops: Vec<ConstOp>,
+    pub ops: ConstOps,
 }
+
+/// The ops of a [`ConstExpr`].
+pub type ConstOps = smallvec::SmallVec<[ConstOp; 1]>;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ImportKind {

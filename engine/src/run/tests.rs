@@ -47,7 +47,7 @@ fn blob() -> Blob {
     let mut code = CodeMemory::new(&bytes).unwrap();
     let starts = functions.iter().map(|r| code.as_ptr() as usize + r.offset as usize).collect();
     code.register(Arc::new(CodeMeta {
-        traps,
+        traps: crate::compile::TrapTable::from_sites(&traps),
         functions,
         num_imported_funcs: 1,
         func_names: vec![(1, "unreachable_fn".to_owned())],
