@@ -9,7 +9,8 @@
 use crate::file::{self, Mapped, TMP_SUFFIX};
 use crate::format::{ArtifactRef, Rejection};
 use crate::key::{CacheKey, Fingerprint};
-use engine::compile::CompiledCode;
+use engine::compile::{CompiledCode, TrapTable};
+use engine::instantiate::memory_image::ImageLayout;
 use engine::ModuleInfo;
 use std::ffi::OsString;
 use std::fs;
@@ -38,6 +39,10 @@ pub trait Artifact {
     fn compiled(&self) -> &CompiledCode;
     /// The machine code, position independent.
     fn code(&self) -> &[u8];
+    /// The trap sites of the code.
+    fn trap_table(&self) -> &TrapTable;
+    /// The memory image standing for all data segments, with its bytes.
+    fn memory_image(&self) -> io::Result<Option<(ImageLayout, Vec<u8>)>>;
 }
 
 /// Entries found by [`Cache::stats`].
@@ -54,6 +59,8 @@ pub struct Stats {
     /// Temporary files: writes in progress, or left by a crashed writer.
     pub temp_files: u64,
     pub temp_bytes: u64,
+    /// Module index files (`<key>.widx`, see `index`).
+    pub index_files: u64,
 }
 
 /// What [`Cache::clear`] removed.
@@ -154,14 +161,18 @@ impl Cache {
             }
         };
         let module = build()?;
-        let artifact = ArtifactRef {
-            fingerprint: current,
-            wasm_sha256: *wasm_sha256,
-            info: module.info(),
-            compiled: module.compiled(),
-            code: module.code(),
-        };
-        if let Err(e) = self.insert(&artifact) {
+        let stored = module.memory_image().and_then(|image| {
+            self.insert(&ArtifactRef {
+                fingerprint: current,
+                wasm_sha256: *wasm_sha256,
+                info: module.info(),
+                compiled: module.compiled(),
+                code: module.code(),
+                traps: module.trap_table(),
+                image: image.as_ref().map(|(layout, bytes)| (*layout, bytes.as_slice())),
+            })
+        });
+        if let Err(e) = stored {
             self.warn(format_args!(
                 "cannot store the compiled module in the cache ({}): {e}",
                 path.display()
@@ -195,6 +206,7 @@ impl Cache {
                     s.temp_files += 1;
                     s.temp_bytes += len;
                 }
+                FileKind::Index => s.index_files += 1,
             }
         }
         Ok(s)
@@ -251,20 +263,26 @@ impl Cache {
 enum FileKind {
     Entry,
     Temp,
+    Index,
 }
 
-/// `<64 hex>.fobj` is an entry; `.<64 hex>.fobj.<pid>.<n>.tmp` a temporary file.
+/// `<64 hex>.fobj` is an entry, `<64 hex>.widx` an index file, and
+/// `.<either>.<pid>.<n>.tmp` a temporary file.
 fn classify(name: &OsString) -> Option<FileKind> {
     let name = name.to_str()?;
-    let is_entry = |n: &str| {
-        n.strip_suffix(EXTENSION)
+    let named = |n: &str, ext: &str| {
+        n.strip_suffix(ext)
             .and_then(|n| n.strip_suffix('.'))
             .is_some_and(|h| {
                 h.len() == 64 && h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
             })
     };
-    if is_entry(name) {
+    let is_entry = |n: &str| named(n, EXTENSION) || named(n, crate::index::INDEX_EXTENSION);
+    if named(name, EXTENSION) {
         return Some(FileKind::Entry);
+    }
+    if named(name, crate::index::INDEX_EXTENSION) {
+        return Some(FileKind::Index);
     }
     let rest = name.strip_prefix('.')?.strip_suffix(TMP_SUFFIX)?;
     let mut parts = rest.rsplitn(3, '.');

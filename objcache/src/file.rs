@@ -5,10 +5,29 @@
 //! place. A reader therefore sees either the old file or the new one, and a
 //! mapping stays valid (it keeps the old inode) when a concurrent writer
 //! replaces the file under it.
+//!
+//! ## Verifying once per process
+//! The checksum reads every byte of the file (20 MB for python3.wasm,
+//! ~1.5 ms), more than everything else a load does. A process that loads
+//! the same file again (an embedder dropping and reloading a module, a
+//! worker serving the same function) skips it when the file is provably the
+//! one it verified: same device, inode, size, modification and change times
+//! and header checksum. Any write to a file sets its change time (ctime) to
+//! the current time, which no unprivileged process can set back; so the
+//! identity is only remembered for a file whose ctime was already
+//! [`SETTLED`] in the past when it was verified — a later write then always
+//! lands on a different ctime, even with coarse file-system timestamps.
+//! Freshly written files (every test that damages a file) are verified on
+//! every load.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use crate::format::{self, ArtifactRef, Decoded, Rejection};
 use crate::key::Fingerprint;
 use memmap2::{MmapMut, MmapOptions};
+use std::sync::Arc;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
@@ -17,11 +36,67 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// A verified artifact and the private mapping of its file that holds the
 /// code (at `decoded.code_range`). The mapping is copy-on-write and
 /// writable, as the engine's code memory takes it (it turns the code pages
-/// read+exec); nothing writes to it, so no page is ever copied.
+/// read+exec); nothing writes to it, so no page is ever copied. The open
+/// file stays with it: the memory image is mapped from it at each
+/// instantiation.
 pub struct Mapped {
-    pub mmap: MmapMut,
+    pub mmap: Arc<MmapMut>,
+    pub file: Arc<File>,
     pub decoded: Decoded,
     pub path: PathBuf,
+}
+
+/// How long ago a file's last change must be for its verification to be
+/// remembered (see the module docs). File-system timestamps are at worst a
+/// few milliseconds coarse; two seconds leaves a wide margin.
+pub const SETTLED: Duration = Duration::from_secs(2);
+
+/// What identifies a file's contents without reading them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Identity {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    checksum: u128,
+}
+
+/// Files this process verified, by identity.
+static VERIFIED: Mutex<Option<HashSet<Identity>>> = Mutex::new(None);
+
+#[cfg(unix)]
+fn identity(meta: &fs::Metadata, checksum: u128) -> Identity {
+    use std::os::unix::fs::MetadataExt;
+    Identity {
+        dev: meta.dev(),
+        ino: meta.ino(),
+        len: meta.len(),
+        mtime: (meta.mtime(), meta.mtime_nsec()),
+        ctime: (meta.ctime(), meta.ctime_nsec()),
+        checksum,
+    }
+}
+
+/// Whether the ctime in `id` lies at least [`SETTLED`] in the past.
+fn settled(id: &Identity) -> bool {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let ctime = Duration::new(id.ctime.0.max(0) as u64, id.ctime.1.clamp(0, 999_999_999) as u32);
+    now.checked_sub(ctime).is_some_and(|age| age >= SETTLED)
+}
+
+fn already_verified(id: &Identity) -> bool {
+    let set = VERIFIED.lock().unwrap_or_else(|p| p.into_inner());
+    set.as_ref().is_some_and(|s| s.contains(id))
+}
+
+fn remember_verified(id: Identity) {
+    if settled(&id) {
+        let mut set = VERIFIED.lock().unwrap_or_else(|p| p.into_inner());
+        set.get_or_insert_with(HashSet::new).insert(id);
+    }
 }
 
 impl std::fmt::Debug for Mapped {
@@ -63,9 +138,16 @@ pub fn open_verified(
     // before any of it can be made executable.
     let mmap = unsafe { MmapOptions::new().map_copy(&file) }
         .map_err(|e| Rejection::Io(format!("mmap: {e}")))?;
-    let decoded = format::decode(&mmap, current, wasm_sha256)?;
+    let header = format::read_header(&mmap)?;
+    let id = identity(&meta, header.checksum);
+    let known = already_verified(&id);
+    let decoded = format::decode_with(&mmap, current, wasm_sha256, !known)?;
+    if !known {
+        remember_verified(id);
+    }
     Ok(Some(Mapped {
-        mmap,
+        mmap: Arc::new(mmap),
+        file: Arc::new(file),
         decoded,
         path: path.to_path_buf(),
     }))
@@ -89,6 +171,14 @@ fn check_owner(meta: &fs::Metadata) -> Result<(), Rejection> {
 #[cfg(not(unix))]
 fn check_owner(_meta: &fs::Metadata) -> Result<(), Rejection> {
     Ok(())
+}
+
+#[cfg(not(unix))]
+fn identity(meta: &fs::Metadata, checksum: u128) -> Identity {
+    // Without inode numbers nothing proves a file unchanged: an identity
+    // that never matches (a fresh ctime is never settled) keeps verifying.
+    let _ = meta;
+    Identity { dev: 0, ino: 0, len: 0, mtime: (0, 0), ctime: (i64::MAX, 0), checksum }
 }
 
 /// Reads just the header of the artifact at `path` (for statistics).
@@ -151,7 +241,7 @@ pub fn write_atomic(path: &Path, artifact: &ArtifactRef<'_>) -> io::Result<u64> 
 }
 
 /// A new file `.NAME.PID.N.tmp` in `dir`, created exclusively.
-fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
+pub(crate) fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let pid = std::process::id();
     loop {
@@ -189,6 +279,8 @@ mod tests {
                 info: &info,
                 compiled: &compiled,
                 code: &code,
+                traps: &engine::compile::TrapTable::from_sites(&compiled.traps),
+                image: None,
             },
         )
     }
@@ -220,6 +312,56 @@ mod tests {
         );
         // No temporary file is left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn in_place_damage_after_a_load_is_still_caught() {
+        // The second load must not trust the first one's verification: the
+        // file changed (within the same timestamp tick, possibly).
+        use std::io::{Seek, SeekFrom, Write};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.fobj");
+        write_sample(&path);
+        let m = open_verified(&path, &fingerprint(), None).unwrap().unwrap();
+        let last = m.mmap.len() as u64 - 1;
+        let byte = m.mmap[last as usize];
+        drop(m);
+        let mut f = OpenOptions::new().write(true).open(&path).unwrap();
+        f.seek(SeekFrom::Start(last)).unwrap();
+        f.write_all(&[byte ^ 1]).unwrap();
+        drop(f);
+        assert_eq!(
+            open_verified(&path, &fingerprint(), None).unwrap_err(),
+            Rejection::Checksum
+        );
+    }
+
+    #[test]
+    fn only_settled_files_are_remembered() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        let id = |age: Duration| {
+            let t = now - age;
+            Identity {
+                dev: 1,
+                ino: 2,
+                len: 3,
+                mtime: (t.as_secs() as i64, t.subsec_nanos() as i64),
+                ctime: (t.as_secs() as i64, t.subsec_nanos() as i64),
+                checksum: 4,
+            }
+        };
+        assert!(!settled(&id(Duration::ZERO)));
+        assert!(!settled(&id(SETTLED / 2)));
+        assert!(settled(&id(SETTLED * 2)));
+        let fresh = id(Duration::ZERO);
+        remember_verified(fresh.clone());
+        assert!(!already_verified(&fresh));
+        let old = id(SETTLED * 2);
+        remember_verified(old.clone());
+        assert!(already_verified(&old));
+        assert!(!already_verified(&Identity { checksum: 5, ..old }));
     }
 
     #[test]

@@ -9,8 +9,11 @@
 //! (`Module::from_cached`).
 
 use crate::key::Fingerprint;
-use engine::compile::{CompiledCode, TrapSite};
-use engine::{ModuleInfo, TrapKind};
+use engine::compile::trap_table::TRAP_SITE_LEN;
+use engine::compile::{CompiledCode, TrapTable};
+use engine::instantiate::memory_image::ImageLayout;
+use engine::parse::types::{ConstExpr, ConstOp};
+use engine::ModuleInfo;
 use serde::{Deserialize, Serialize};
 use std::io::{self, Write};
 use std::ops::Range;
@@ -20,21 +23,20 @@ use xxhash_rust::xxh3::{xxh3_128, Xxh3};
 /// two can be told apart from their first bytes.
 pub const MAGIC: [u8; 8] = *b"FAASMOBJ";
 /// Bumped on any change of the layout below or of its meaning, and of the
-/// `VMContext` layout the stored code assumes (2: per-module inline area).
-pub const FORMAT_VERSION: u32 = 2;
-/// Alignment of the code section in the file. 64 KiB is a multiple of every
-/// page size Linux uses (4 KiB, 16 KiB, 64 KiB), so the code can be mapped
-/// and made executable in place, and no other byte of the file shares a page
-/// with it.
+/// `VMContext` layout the stored code assumes (2: per-module inline area;
+/// 3: memory image section, trap table read in place).
+pub const FORMAT_VERSION: u32 = 3;
+/// Alignment of the image and code sections in the file. 64 KiB is a
+/// multiple of every page size Linux uses (4 KiB, 16 KiB, 64 KiB), so the
+/// code can be made executable in place and the image mapped into linear
+/// memory, and no other section shares a page with either.
 pub const CODE_ALIGN: u64 = 64 * 1024;
 
 /// Bytes the checksum does not cover: magic, version, header length, file
 /// length and the checksum itself.
 const CHECKSUMMED_FROM: usize = 40;
 /// Everything up to the first variable-length field.
-const FIXED_HEADER_LEN: usize = 168;
-/// Bytes per trap site in the trap section: a `u32` offset and a `u8` kind.
-const TRAP_SITE_LEN: u64 = 5;
+const FIXED_HEADER_LEN: usize = 184;
 /// The longest a header can be: the fixed part and three strings of at most
 /// 64 KiB, each with its 2-byte length.
 pub const MAX_HEADER_LEN: usize = FIXED_HEADER_LEN + 3 * (2 + u16::MAX as usize);
@@ -83,21 +85,69 @@ pub struct Header {
     pub metadata: Range<u64>,
     pub data: Range<u64>,
     pub traps: Range<u64>,
+    pub image: Range<u64>,
     pub code: Range<u64>,
 }
 
 /// What the metadata section holds: the module and its compiled code minus
-/// the two bulky parts that have sections of their own (python3.wasm has
-/// 7 MB of data segments and 640,000 trap sites; decoding them with serde
-/// took longer than everything else together).
+/// the bulky parts that have sections of their own (python3.wasm has 7 MB
+/// of data segments and 640,000 trap sites; decoding them with serde took
+/// longer than everything else together) and minus what only compilation
+/// needs (function body ranges in the wasm).
 #[derive(Serialize, Deserialize)]
 struct Metadata {
-    /// With empty data segment bytes (they are in the data section).
+    /// With empty data segment bytes (they are in the data section), or no
+    /// data segments at all when `image` stands for them.
     info: ModuleInfo,
     /// Without code and trap sites (code and trap sections).
     compiled: CompiledCode,
     /// Length of each data segment, in order, in the data section.
     data_lens: Vec<u64>,
+    /// The memory image in the image section, if the module has one.
+    image: Option<ImageLayout>,
+    /// Per element segment: its items when they are all `ref.func`, as
+    /// plain function indices (the segment's `items` are then empty).
+    /// CPython's table has 5,902 such items; decoding each as a constant
+    /// expression through serde took a quarter of a load.
+    elem_funcs: Vec<Option<Vec<u32>>>,
+}
+
+/// Takes the items of every all-`ref.func` element segment out of `info`.
+fn take_elem_funcs(info: &mut ModuleInfo) -> Vec<Option<Vec<u32>>> {
+    info.elements
+        .iter_mut()
+        .map(|seg| {
+            let funcs = seg
+                .items
+                .iter()
+                .map(|item| match item.ops.as_slice() {
+                    [ConstOp::RefFunc(f)] => Some(*f),
+                    _ => None,
+                })
+                .collect::<Option<Vec<u32>>>()?;
+            seg.items.clear();
+            Some(funcs)
+        })
+        .collect()
+}
+
+/// Puts back what [`take_elem_funcs`] took.
+fn restore_elem_funcs(info: &mut ModuleInfo, elem_funcs: Vec<Option<Vec<u32>>>) -> Result<(), Rejection> {
+    if elem_funcs.len() != info.elements.len() {
+        return Err(Rejection::Inconsistent("element segment count".into()));
+    }
+    for (seg, funcs) in info.elements.iter_mut().zip(elem_funcs) {
+        if let Some(funcs) = funcs {
+            if !seg.items.is_empty() {
+                return Err(Rejection::Inconsistent("element segment items stored twice".into()));
+            }
+            seg.items = funcs
+                .into_iter()
+                .map(|f| ConstExpr { ops: [ConstOp::RefFunc(f)].into_iter().collect() })
+                .collect();
+        }
+    }
+    Ok(())
 }
 
 /// Everything an artifact holds, borrowed, for writing.
@@ -105,30 +155,56 @@ pub struct ArtifactRef<'a> {
     pub fingerprint: &'a Fingerprint,
     pub wasm_sha256: [u8; 32],
     pub info: &'a ModuleInfo,
-    /// Its `code` field is ignored: the code is `code` below.
+    /// Its `code` and `traps` fields are ignored: see `code` and `traps`.
     pub compiled: &'a CompiledCode,
     pub code: &'a [u8],
+    /// Must be sorted (checked: a writer never stores a table that lookups
+    /// would miss).
+    pub traps: &'a TrapTable,
+    /// The memory image and its contents (`layout.len` bytes), which stand
+    /// for all of `info`'s data segments.
+    pub image: Option<(ImageLayout, &'a [u8])>,
 }
 
-/// A verified artifact: its header, metadata, and where the code sits in
-/// the file's bytes.
+/// A verified artifact: its header, metadata, and where the code, trap
+/// table and memory image sit in the file's bytes.
 #[derive(Clone, Debug)]
 pub struct Decoded {
     pub header: Header,
+    /// No data segments when `image` stands for them.
     pub info: ModuleInfo,
-    /// `code` is empty; the code is `bytes[code_range]` of the file.
+    /// `code` and `traps` are empty; the code is `bytes[code_range]` of
+    /// the file, the trap table `bytes[traps_range]`.
     pub compiled: CompiledCode,
     pub code_range: Range<usize>,
+    pub traps_range: Range<usize>,
+    /// The memory image's layout and range in the file.
+    pub image: Option<(ImageLayout, Range<usize>)>,
 }
 
 /// Writes `a` to `w` in the artifact format. Returns the file length.
 pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
+    let invalid = |m: &str| io::Error::new(io::ErrorKind::InvalidInput, m.to_string());
+    if !a.traps.is_sorted() {
+        return Err(invalid("trap table is not sorted"));
+    }
+    let image_bytes: &[u8] = match a.image {
+        Some((layout, bytes)) if layout.len == bytes.len() as u64 && layout.len % CODE_ALIGN == 0 => bytes,
+        Some(_) => return Err(invalid("memory image length does not match its layout")),
+        None => &[],
+    };
     let mut info = a.info.clone();
-    let data_lens = info
-        .data
-        .iter_mut()
-        .map(|d| std::mem::take(&mut d.bytes).len() as u64)
-        .collect();
+    info.bodies = Vec::new();
+    let elem_funcs = take_elem_funcs(&mut info);
+    let (data_lens, segment_bytes): (Vec<u64>, Vec<&[u8]>) = if a.image.is_some() {
+        info.data = Vec::new();
+        (Vec::new(), Vec::new())
+    } else {
+        for d in &mut info.data {
+            d.bytes = Vec::new();
+        }
+        a.info.data.iter().map(|d| (d.bytes.len() as u64, d.bytes.as_slice())).unzip()
+    };
     let compiled = CompiledCode {
         code: Vec::new(),
         traps: Vec::new(),
@@ -138,10 +214,12 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
         info,
         compiled,
         data_lens,
+        image: a.image.map(|(layout, _)| layout),
+        elem_funcs,
     })
     .map_err(|e| io::Error::other(format!("serialising module metadata: {e}")))?;
-    let data_len: u64 = a.info.data.iter().map(|d| d.bytes.len() as u64).sum();
-    let traps = encode_traps(&a.compiled.traps);
+    let data_len: u64 = segment_bytes.iter().map(|d| d.len() as u64).sum();
+    let traps = a.traps.bytes();
 
     let fp = a.fingerprint;
     let strings: [&str; 3] = [&fp.engine_version, &fp.target, &fp.cpu_features];
@@ -150,7 +228,9 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
     let data_offset = metadata_offset + metadata.len() as u64;
     let traps_offset = data_offset + data_len;
     let traps_end = traps_offset + traps.len() as u64;
-    let code_offset = traps_end.next_multiple_of(CODE_ALIGN);
+    let image_offset = traps_end.next_multiple_of(CODE_ALIGN);
+    let image_end = image_offset + image_bytes.len() as u64;
+    let code_offset = image_end.next_multiple_of(CODE_ALIGN);
     let code_len = a.code.len() as u64;
     let file_len = code_offset + code_len;
 
@@ -166,6 +246,7 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
         (metadata_offset, metadata.len() as u64),
         (data_offset, data_len),
         (traps_offset, traps.len() as u64),
+        (image_offset, image_bytes.len() as u64),
         (code_offset, code_len),
     ];
     for (offset, len) in sections {
@@ -174,76 +255,56 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
     }
     debug_assert_eq!(header.len(), FIXED_HEADER_LEN);
     for s in strings {
-        let len = u16::try_from(s.len()).map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "fingerprint field longer than 64 KiB",
-            )
-        })?;
+        let len = u16::try_from(s.len()).map_err(|_| invalid("fingerprint field longer than 64 KiB"))?;
         header.extend_from_slice(&len.to_le_bytes());
         header.extend_from_slice(s.as_bytes());
     }
     debug_assert_eq!(header.len(), header_len);
 
-    let padding = (code_offset - traps_end) as usize;
+    // Everything after the header, in file order, padding included.
+    let mut body: Vec<Part<'_>> = vec![Part::Bytes(&metadata)];
+    body.extend(segment_bytes.iter().map(|d| Part::Bytes(d)));
+    body.extend([
+        Part::Bytes(traps),
+        Part::Zeros((image_offset - traps_end) as usize),
+        Part::Bytes(image_bytes),
+        Part::Zeros((code_offset - image_end) as usize),
+        Part::Bytes(a.code),
+    ]);
+
     let mut sum = Xxh3::new();
     sum.update(&header[CHECKSUMMED_FROM..]);
-    sum.update(&metadata);
-    for d in &a.info.data {
-        sum.update(&d.bytes);
+    for p in &body {
+        p.each(|b| sum.update(b));
     }
-    sum.update(&traps);
-    for_zeros(padding, |z| sum.update(z));
-    sum.update(a.code);
     header[24..40].copy_from_slice(&sum.digest128().to_le_bytes());
 
     w.write_all(&header)?;
-    w.write_all(&metadata)?;
-    for d in &a.info.data {
-        w.write_all(&d.bytes)?;
+    for p in &body {
+        let mut res = Ok(());
+        p.each(|b| {
+            if res.is_ok() {
+                res = w.write_all(b);
+            }
+        });
+        res?;
     }
-    w.write_all(&traps)?;
-    let mut res = Ok(());
-    for_zeros(padding, |z| {
-        if res.is_ok() {
-            res = w.write_all(z);
-        }
-    });
-    res?;
-    w.write_all(a.code)?;
     Ok(file_len)
 }
 
-/// The trap section: every offset (`u32`), then every kind (`u8`, its
-/// index in `TrapKind::ALL`), so that loading is one tight loop.
-fn encode_traps(traps: &[TrapSite]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(traps.len() * TRAP_SITE_LEN as usize);
-    for t in traps {
-        out.extend_from_slice(&t.offset.to_le_bytes());
-    }
-    for t in traps {
-        // ALL lists every kind, so the fallback is never taken.
-        out.push(TrapKind::ALL.iter().position(|k| *k == t.kind).unwrap_or(0) as u8);
-    }
-    out
+/// A piece of the file: bytes, or a run of zero padding.
+enum Part<'a> {
+    Bytes(&'a [u8]),
+    Zeros(usize),
 }
 
-fn decode_traps(bytes: &[u8]) -> Result<Vec<TrapSite>, Rejection> {
-    let n = bytes.len() / TRAP_SITE_LEN as usize;
-    let (offsets, kinds) = bytes.split_at(n * 4);
-    offsets
-        .chunks_exact(4)
-        .zip(kinds)
-        .map(|(o, &k)| {
-            let kind = *TrapKind::ALL
-                .get(k as usize)
-                .ok_or_else(|| Rejection::Metadata(format!("unknown trap kind {k}")))?;
-            Ok(TrapSite {
-                offset: u32::from_le_bytes([o[0], o[1], o[2], o[3]]),
-                kind,
-            })
-        })
-        .collect()
+impl Part<'_> {
+    fn each(&self, mut f: impl FnMut(&[u8])) {
+        match self {
+            Part::Bytes(b) => f(b),
+            Part::Zeros(n) => for_zeros(*n, f),
+        }
+    }
 }
 
 fn for_zeros(mut n: usize, mut f: impl FnMut(&[u8])) {
@@ -349,7 +410,7 @@ pub fn read_header_prefix(bytes: &[u8], actual_len: u64) -> Result<Header, Rejec
             .ok_or(Rejection::Layout("section range overflows"))?;
         Ok(offset..end)
     };
-    let (metadata, data, traps, code) = (section()?, section()?, section()?, section()?);
+    let (metadata, data, traps, image, code) = (section()?, section()?, section()?, section()?, section()?);
     // Strings are read from the header only, so a bad length cannot reach
     // into the metadata.
     let mut r = Reader {
@@ -369,10 +430,13 @@ pub fn read_header_prefix(bytes: &[u8], actual_len: u64) -> Result<Header, Rejec
     if metadata.start != header_len || data.start != metadata.end || traps.start != data.end {
         return Err(Rejection::Layout("sections misplaced"));
     }
-    if (traps.end - traps.start) % TRAP_SITE_LEN != 0 {
+    if (traps.end - traps.start) % TRAP_SITE_LEN as u64 != 0 {
         return Err(Rejection::Layout("trap section length"));
     }
-    if traps.end > code.start || code.start % CODE_ALIGN != 0 || code.end != file_len {
+    if traps.end > image.start || image.start % CODE_ALIGN != 0 || (image.end - image.start) % CODE_ALIGN != 0 {
+        return Err(Rejection::Layout("image section misplaced"));
+    }
+    if image.end > code.start || code.start % CODE_ALIGN != 0 || code.end != file_len {
         return Err(Rejection::Layout("code section misplaced"));
     }
     Ok(Header {
@@ -389,6 +453,7 @@ pub fn read_header_prefix(bytes: &[u8], actual_len: u64) -> Result<Header, Rejec
         metadata,
         data,
         traps,
+        image,
         code,
     })
 }
@@ -463,9 +528,22 @@ pub fn decode(
     current: &Fingerprint,
     wasm_sha256: Option<&[u8; 32]>,
 ) -> Result<Decoded, Rejection> {
+    decode_with(bytes, current, wasm_sha256, true)
+}
+
+/// [`decode`], skipping the checksum when `verify` is false (for a file
+/// this process has already verified, see `file::open_verified`).
+pub(crate) fn decode_with(
+    bytes: &[u8],
+    current: &Fingerprint,
+    wasm_sha256: Option<&[u8; 32]>,
+    verify: bool,
+) -> Result<Decoded, Rejection> {
     let header = read_header(bytes)?;
     header.check_identity(current, wasm_sha256)?;
-    verify_checksum(bytes, &header)?;
+    if verify {
+        verify_checksum(bytes, &header)?;
+    }
     let section = |r: &Range<u64>| {
         bytes
             .get(usize_range(r)?)
@@ -474,8 +552,10 @@ pub fn decode(
     let (
         Metadata {
             mut info,
-            mut compiled,
+            compiled,
             data_lens,
+            image,
+            elem_funcs,
         },
         rest,
     ) = postcard::take_from_bytes::<Metadata>(section(&header.metadata)?)
@@ -486,6 +566,7 @@ pub fn decode(
             rest.len()
         )));
     }
+    restore_elem_funcs(&mut info, elem_funcs)?;
     let mut data = section(&header.data)?;
     let total = data_lens
         .iter()
@@ -499,13 +580,22 @@ pub fn decode(
         segment.bytes = bytes.to_vec();
         data = rest;
     }
-    compiled.traps = decode_traps(section(&header.traps)?)?;
+    let image_range = usize_range(&header.image)?;
+    let image = match image {
+        Some(layout) if layout.len == image_range.len() as u64 && info.data.is_empty() => Some((layout, image_range)),
+        None if image_range.is_empty() => None,
+        _ => return Err(Rejection::Inconsistent("memory image section".into())),
+    };
+    // Checked by `read_header`: both lie in the file.
     let code_range = usize_range(&header.code)?;
+    let traps_range = usize_range(&header.traps)?;
     Ok(Decoded {
         header,
         info,
         compiled,
         code_range,
+        traps_range,
+        image,
     })
 }
 
@@ -521,7 +611,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::key::ENGINE_VERSION;
     use engine::compile::{CodeRange, TrapSite};
-    use engine::parse::types::{ConstExpr, ConstOp, DataMode, DataSegment};
+    use engine::parse::types::{ConstExpr, ConstOp, DataMode, DataSegment, ElementMode, ElementSegment, RefType};
     use engine::{FuncType, TrapKind, ValType};
 
     pub(crate) fn fingerprint() -> Fingerprint {
@@ -561,13 +651,27 @@ pub(crate) mod tests {
                     mode: DataMode::Active {
                         memory: 0,
                         offset: ConstExpr {
-                            ops: vec![ConstOp::I32Const(8)],
+                            ops: [ConstOp::I32Const(8)].into_iter().collect(),
                         },
                     },
                     bytes: (0..=255).collect(),
                 },
             ],
             func_names: vec![(1, "f".into()), (2, "g".into())],
+            elements: vec![
+                ElementSegment {
+                    mode: ElementMode::Passive,
+                    ty: RefType::FuncRef,
+                    items: [1, 2, 1]
+                        .map(|f| ConstExpr { ops: [ConstOp::RefFunc(f)].into_iter().collect() })
+                        .into(),
+                },
+                ElementSegment {
+                    mode: ElementMode::Declared,
+                    ty: RefType::FuncRef,
+                    items: vec![ConstExpr { ops: [ConstOp::RefNull(RefType::FuncRef)].into_iter().collect() }],
+                },
+            ],
             ..ModuleInfo::default()
         };
         let code: Vec<u8> = (0..5000u32).map(|i| (i * 7 + 3) as u8).collect();
@@ -629,6 +733,8 @@ pub(crate) mod tests {
                 info: &info,
                 compiled: &compiled,
                 code: &code,
+                traps: &TrapTable::from_sites(&compiled.traps),
+                image: None,
             },
         )
         .unwrap();
@@ -641,15 +747,55 @@ pub(crate) mod tests {
         let bytes = encode_sample([7; 32]);
         assert!(is_artifact(&bytes));
         let d = decode(&bytes, &fingerprint(), Some(&[7; 32])).unwrap();
-        let (info, compiled, code) = sample();
+        let (info, mut compiled, code) = sample();
         assert_eq!(d.info, info);
+        assert_eq!(&bytes[d.traps_range.clone()], TrapTable::from_sites(&compiled.traps).bytes());
+        compiled.traps.clear();
         assert_eq!(d.compiled, compiled);
         assert_eq!(&bytes[d.code_range.clone()], &code[..]);
+        assert!(d.image.is_none());
         assert_eq!(d.code_range.start as u64 % CODE_ALIGN, 0);
         assert_eq!(d.code_range.end, bytes.len());
         assert_eq!(d.header.fingerprint, fingerprint());
         // Without a wasm hash to compare (an artifact named on the command line).
         assert!(decode(&bytes, &fingerprint(), None).is_ok());
+    }
+
+    #[test]
+    fn image_round_trip() {
+        let (mut info, compiled, code) = sample();
+        info.data.clear();
+        let layout = ImageLayout { mem_offset: 65536, len: 2 * 65536, segments: 4 };
+        let contents: Vec<u8> = (0..layout.len).map(|i| (i % 251) as u8).collect();
+        let fp = fingerprint();
+        let traps = TrapTable::from_sites(&compiled.traps);
+        let artifact = |image| ArtifactRef {
+            fingerprint: &fp,
+            wasm_sha256: [7; 32],
+            info: &info,
+            compiled: &compiled,
+            code: &code,
+            traps: &traps,
+            image,
+        };
+        let mut out = Vec::new();
+        encode(&mut out, &artifact(Some((layout, &contents[..])))).unwrap();
+        let d = decode(&out, &fp, Some(&[7; 32])).unwrap();
+        let (l, range) = d.image.clone().unwrap();
+        assert_eq!(l, layout);
+        assert_eq!(range.start as u64 % CODE_ALIGN, 0);
+        assert_eq!(&out[range], &contents[..]);
+        assert_eq!(&out[d.code_range.clone()], &code[..]);
+        assert_eq!(d.code_range.start as u64 % CODE_ALIGN, 0);
+        // A layout that does not match its bytes is never written.
+        let short = ImageLayout { len: 65536, ..layout };
+        assert!(encode(&mut Vec::new(), &artifact(Some((short, &contents[..])))).is_err());
+        // Unsorted trap tables neither.
+        let unsorted = TrapTable::from_sites(&[
+            TrapSite { offset: 9, kind: TrapKind::Unreachable },
+            TrapSite { offset: 3, kind: TrapKind::Unreachable },
+        ]);
+        assert!(encode(&mut Vec::new(), &ArtifactRef { traps: &unsorted, ..artifact(None) }).is_err());
     }
 
     #[test]
@@ -671,6 +817,8 @@ pub(crate) mod tests {
                 info: &info,
                 compiled: &compiled,
                 code: &[],
+                traps: &TrapTable::default(),
+                image: None,
             },
         )
         .unwrap();
@@ -812,13 +960,16 @@ pub(crate) mod tests {
     fn resealed_bad_sections_are_rejected() {
         let bytes = encode_sample([7; 32]);
         let h = read_header(&bytes).unwrap();
-        // An unknown trap kind.
+        // A trap section that is not a whole number of sites.
         let mut b = bytes.clone();
-        b[h.traps.end as usize - 1] = 200;
+        let traps_len_field = 104 + 2 * 16 + 8;
+        let len = u64::from_le_bytes(b[traps_len_field..traps_len_field + 8].try_into().unwrap());
+        assert_eq!(len, h.traps.end - h.traps.start);
+        b[traps_len_field..traps_len_field + 8].copy_from_slice(&(len - 1).to_le_bytes());
         reseal(&mut b);
         assert!(matches!(
             decode(&b, &fingerprint(), None),
-            Err(Rejection::Metadata(_))
+            Err(Rejection::Layout(_))
         ));
         // A data section one byte shorter than its segments.
         let mut b = bytes.clone();

@@ -79,6 +79,7 @@
 pub mod cache;
 pub mod file;
 pub mod format;
+pub mod index;
 pub mod key;
 pub mod module;
 pub mod progress;
@@ -88,4 +89,5 @@ pub use file::Mapped;
 pub use format::{is_artifact, ArtifactRef, Rejection};
 pub use key::{wasm_sha256, CacheKey, Fingerprint, ENGINE_VERSION};
 pub use module::{compile_artifact, fingerprint, read_artifact, write_artifact, Error};
+pub use index::INDEX_EXTENSION;
 pub use progress::CompileProgress;

@@ -5,11 +5,13 @@
 use crate::cache::{Artifact, Cache, Outcome};
 use crate::file::{self, Mapped};
 use crate::format::{ArtifactRef, Rejection};
-use crate::key::{wasm_sha256, Fingerprint, ENGINE_VERSION};
+use crate::index;
+use crate::key::{wasm_sha256, CacheKey, Fingerprint, ENGINE_VERSION};
 use cranelift_codegen::isa::TargetIsa;
 use engine::compile::module::Progress;
-use engine::compile::CompiledCode;
-use engine::{Engine, Module, ModuleInfo};
+use engine::compile::{CompiledCode, TrapTable};
+use engine::instantiate::memory_image::ImageLayout;
+use engine::{CachedModule, Engine, Module, ModuleInfo};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -34,6 +36,14 @@ impl Artifact for Module {
     fn code(&self) -> &[u8] {
         self.parts().2
     }
+    fn trap_table(&self) -> &TrapTable {
+        Module::trap_table(self)
+    }
+    fn memory_image(&self) -> io::Result<Option<(ImageLayout, Vec<u8>)>> {
+        Module::memory_image(self)
+            .map(|img| Ok((img.layout(), img.read_contents()?)))
+            .transpose()
+    }
 }
 
 /// The fingerprint of the code `engine` generates: this engine build, the
@@ -55,46 +65,30 @@ pub fn fingerprint(engine: &Engine) -> Result<Fingerprint, engine::Error> {
     })
 }
 
-/// Makes a module of a verified mapping, executing the code in place. If
-/// the kernel refuses to make the mapping executable (a cache on a `noexec`
-/// file system), the code is copied into fresh executable memory instead:
-/// slower to start, but still no recompilation.
-fn module_from_mapping(
-    engine: &Engine,
-    m: Mapped,
-    wasm: Option<&[u8; 32]>,
-) -> Result<Module, Rejection> {
+/// Makes a module of a verified mapping: code executed in place, trap
+/// table and memory image used in place (see `Module::from_cached`).
+fn module_from_mapping(engine: &Engine, m: Mapped) -> Result<Module, Rejection> {
     let Mapped {
         mmap,
+        file,
         decoded,
-        path,
+        path: _,
     } = m;
-    match Module::from_cached(
+    let image = decoded
+        .image
+        .map(|(layout, range)| (file, range.start as u64, layout));
+    Module::from_cached(
         engine,
-        decoded.info,
-        decoded.compiled,
-        mmap,
-        decoded.code_range,
-    ) {
-        Ok(module) => Ok(module),
-        Err(engine::Error::Resource(_)) => {
-            // `from_cached` consumed the mapping; map and verify afresh.
-            let fp = fingerprint(engine).map_err(|e| Rejection::Io(e.to_string()))?;
-            let m = file::open_verified(&path, &fp, wasm)?
-                .ok_or_else(|| Rejection::Io("file vanished".into()))?;
-            let mut compiled = m.decoded.compiled;
-            // `decode` checked the code section lies in the file; `get`
-            // keeps a mistake there a rejection instead of a panic.
-            compiled.code = m
-                .mmap
-                .get(m.decoded.code_range)
-                .ok_or(Rejection::Layout("code section beyond the file"))?
-                .to_vec();
-            Module::from_compiled(engine, m.decoded.info, compiled)
-                .map_err(|e| Rejection::Inconsistent(e.to_string()))
-        }
-        Err(e) => Err(Rejection::Inconsistent(e.to_string())),
-    }
+        CachedModule {
+            info: decoded.info,
+            compiled: decoded.compiled,
+            mapping: mmap,
+            code_range: decoded.code_range,
+            traps_range: decoded.traps_range,
+            image,
+        },
+    )
+    .map_err(|e| Rejection::Inconsistent(e.to_string()))
 }
 
 impl Cache {
@@ -121,9 +115,52 @@ impl Cache {
         self.load_or_build(
             &fp,
             &sha,
-            |m| module_from_mapping(engine, m, Some(&sha)),
+            |m| module_from_mapping(engine, m),
             || Module::new_with_progress(engine, wasm, progress),
         )
+    }
+}
+
+impl Cache {
+    /// The module in the wasm file at `path`: like [`Cache::load_or_compile`],
+    /// but on a warm start the file is not even read. Its identity (see
+    /// [`crate::index`]) names the wasm hash, hence the entry, which is
+    /// mapped and verified as usual; on any miss the file is read, hashed,
+    /// recorded in the index and handled by `load_or_compile`.
+    pub fn load_or_compile_file(
+        &self,
+        engine: &Engine,
+        path: &Path,
+        progress: Option<Progress<'_>>,
+    ) -> Result<(Module, Outcome), Error> {
+        let io_err = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = std::fs::File::open(path).map_err(io_err)?;
+        let meta = file.metadata().map_err(io_err)?;
+        let id = index::FileIdentity::of(&meta);
+        let fp = fingerprint(engine)?;
+        if let Some(sha) = index::lookup(self.dir(), &id) {
+            let entry = self.entry_path(&CacheKey::new(&fp, &sha));
+            if let Ok(Some(m)) = file::open_verified(&entry, &fp, Some(&sha)) {
+                if let Ok(module) = module_from_mapping(engine, m) {
+                    return Ok((module, Outcome::Hit));
+                }
+            }
+        }
+        let mut wasm = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        std::io::Read::read_to_end(&mut file, &mut wasm).map_err(io_err)?;
+        let sha = wasm_sha256(&wasm);
+        // Only a hint for next time: failing to record it costs a hash.
+        let _ = index::record(self.dir(), &id, &sha);
+        let result = self.load_or_build(
+            &fp,
+            &sha,
+            |m| module_from_mapping(engine, m),
+            || Module::new_with_progress(engine, &wasm, progress),
+        )?;
+        Ok(result)
     }
 }
 
@@ -137,17 +174,21 @@ pub fn write_artifact(
 ) -> Result<u64, Error> {
     let fp = fingerprint(engine)?;
     let (info, compiled, code) = module.parts();
+    let io_err = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let image = Artifact::memory_image(module).map_err(io_err)?;
     let artifact = ArtifactRef {
         fingerprint: &fp,
         wasm_sha256,
         info,
         compiled,
         code,
+        traps: module.trap_table(),
+        image: image.as_ref().map(|(layout, bytes)| (*layout, bytes.as_slice())),
     };
-    file::write_atomic(path, &artifact).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    file::write_atomic(path, &artifact).map_err(io_err)
 }
 
 /// Compiles `wasm` and writes its artifact to `path`.
@@ -177,5 +218,5 @@ pub fn read_artifact(engine: &Engine, path: &Path) -> Result<Module, Error> {
             path: path.to_path_buf(),
             source: io::Error::from(io::ErrorKind::NotFound),
         })?;
-    module_from_mapping(engine, mapped, None).map_err(err)
+    module_from_mapping(engine, mapped).map_err(err)
 }

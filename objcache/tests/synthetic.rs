@@ -5,17 +5,26 @@
 mod common;
 
 use common::{child_wait_for_go, quiet_cache, run_children};
-use engine::compile::{CodeRange, CompiledCode, TrapSite};
+use engine::compile::{CodeRange, CompiledCode, TrapSite, TrapTable};
+use engine::instantiate::memory_image::ImageLayout;
 use engine::{FuncType, ModuleInfo, TrapKind, ValType};
 use objcache::{Artifact, Cache, Fingerprint, Mapped, Outcome, Rejection, ENGINE_VERSION};
 use std::fs;
 use std::path::Path;
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 struct Fake {
     info: ModuleInfo,
     compiled: CompiledCode,
     code: Vec<u8>,
+    traps: TrapTable,
+}
+
+impl PartialEq for Fake {
+    fn eq(&self, other: &Fake) -> bool {
+        (&self.info, &self.compiled, &self.code, self.traps.bytes())
+            == (&other.info, &other.compiled, &other.code, other.traps.bytes())
+    }
 }
 
 impl Artifact for Fake {
@@ -27,6 +36,12 @@ impl Artifact for Fake {
     }
     fn code(&self) -> &[u8] {
         &self.code
+    }
+    fn trap_table(&self) -> &TrapTable {
+        &self.traps
+    }
+    fn memory_image(&self) -> std::io::Result<Option<(ImageLayout, Vec<u8>)>> {
+        Ok(None)
     }
 }
 
@@ -64,12 +79,13 @@ fn build(wasm: &[u8]) -> Fake {
                 offset: 1950,
                 len: 40,
             }],
-            traps: vec![TrapSite {
-                offset: 17,
-                kind: TrapKind::IntegerDivisionByZero,
-            }],
+            traps: Vec::new(),
         },
         code,
+        traps: TrapTable::from_sites(&[TrapSite {
+            offset: 17,
+            kind: TrapKind::IntegerDivisionByZero,
+        }]),
     }
 }
 
@@ -78,6 +94,12 @@ fn load(m: Mapped) -> Result<Fake, Rejection> {
         info: m.decoded.info,
         compiled: m.decoded.compiled,
         code: m.mmap[m.decoded.code_range].to_vec(),
+        traps: TrapTable::from_sites(
+            &TrapTable::from_mapping(m.mmap.clone(), m.decoded.traps_range, usize::MAX)
+                .map_err(|e| Rejection::Inconsistent(e.to_string()))?
+                .iter()
+                .collect::<Vec<_>>(),
+        ),
     })
 }
 
@@ -239,7 +261,7 @@ fn flipped_bit_in_header_is_recovered() {
     recovers(|b| b[30] ^= 0x01, |r| *r == Rejection::Checksum);
     // ... in the engine build string ...
     recovers(
-        |b| b[170] ^= 0x01,
+        |b| b[186] ^= 0x01,
         |r| {
             matches!(
                 r,
