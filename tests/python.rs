@@ -279,3 +279,26 @@ except OSError as e:
     );
     assert!(!inner.join("new.txt").exists());
 }
+
+#[test]
+fn warm_starts_find_the_module_through_the_index() {
+    // python3.wasm was fetched long ago (its change time is settled), so the
+    // first run records its identity and the next one finds the compiled
+    // module without reading the 26 MB file.
+    warm_cache();
+    let index_files = || {
+        std::fs::read_dir(cache_dir())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".widx"))
+            .count()
+    };
+    let ctime = std::os::unix::fs::MetadataExt::ctime(&std::fs::metadata(python()).unwrap());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let settled = now - ctime > 10;
+    let dir = TempDir::new("index");
+    assert_eq!(ok(run(&dir.0, &[], &["-c", "print(6 * 7)"], "")), "42\n");
+    if settled {
+        assert_eq!(index_files(), 1, "one index entry for python3.wasm");
+    }
+    assert_eq!(ok(run(&dir.0, &[], &["-c", "print(6 * 7)"], "")), "42\n");
+}

@@ -85,10 +85,15 @@ pub fn engine_config() -> Config {
 }
 
 /// Loads `path` as a module: an artifact file is mapped; wasm goes through
-/// the cache unless it is disabled (or unusable, with a warning).
-pub fn load_module(engine: &Engine, path: &std::path::Path, bytes: &[u8], cache: &CacheArgs) -> Result<Module> {
+/// the cache unless it is disabled (or unusable, with a warning). On a warm
+/// start the wasm file is not even read (see `objcache::index`).
+pub fn load_module(engine: &Engine, path: &std::path::Path, cache: &CacheArgs) -> Result<Module> {
     let shown = path.display().to_string();
-    if objcache::is_artifact(bytes) {
+    let mut prefix = Vec::with_capacity(8);
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 8), &mut prefix))
+        .with_context(|| format!("cannot read {shown}"))?;
+    if objcache::is_artifact(&prefix) {
         return objcache::read_artifact(engine, path).with_context(|| format!("cannot load artifact {shown}"));
     }
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| shown.clone());
@@ -104,8 +109,15 @@ pub fn load_module(engine: &Engine, path: &std::path::Path, bytes: &[u8], cache:
         None => None,
     };
     let module = match cache {
-        Some(c) => c.load_or_compile_with_progress(engine, bytes, Some(&progress)).map(|(m, _)| m),
-        None => Module::new_with_progress(engine, bytes, Some(&progress)),
+        Some(c) => match c.load_or_compile_file(engine, path, Some(&progress)) {
+            Ok((m, _)) => Ok(m),
+            Err(objcache::Error::Io { source, .. }) => return Err(source).with_context(|| format!("cannot read {shown}")),
+            Err(e) => Err(anyhow::Error::new(e)),
+        },
+        None => {
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read {shown}"))?;
+            Module::new_with_progress(engine, &bytes, Some(&progress)).map_err(anyhow::Error::new)
+        }
     };
     drop(bar);
     module.with_context(|| format!("cannot compile {shown}"))
@@ -173,19 +185,18 @@ fn show(v: &Val) -> String {
 
 /// Runs the module and returns the exit code.
 pub fn run(a: RunArgs) -> Result<i32> {
-    let bytes = std::fs::read(&a.module).with_context(|| format!("cannot read {}", a.module.display()))?;
     let wasi = build_wasi(&a)?;
     let worker = std::thread::Builder::new()
         .name("guest".into())
         .stack_size(GUEST_THREAD_STACK)
-        .spawn(move || execute(&a, &bytes, wasi))
+        .spawn(move || execute(&a, wasi))
         .context("cannot start the guest thread")?;
     worker.join().map_err(|_| anyhow!("the guest thread panicked"))?
 }
 
-fn execute(a: &RunArgs, bytes: &[u8], wasi: WasiCtx) -> Result<i32> {
+fn execute(a: &RunArgs, wasi: WasiCtx) -> Result<i32> {
     let engine = Engine::new(engine_config()).context("cannot set up the compiler for this CPU")?;
-    let module = load_module(&engine, &a.module, bytes, &a.cache)?;
+    let module = load_module(&engine, &a.module, &a.cache)?;
     let mut store = Store::new(&engine);
     let mut linker = Linker::new();
     let state = Arc::new(Mutex::new(wasi));
