@@ -78,7 +78,8 @@ fn compile_and_cache(paths: &Paths, c_filter: &Filter) -> Pythons {
     let fe = faasm::engine();
     let we = wasmtime_rt::engine();
     let runs = env_u64("BENCH_COMPILE_RUNS", 1);
-    let need_faasm = !paths.faasm_artifact().is_file();
+    // A stale artifact (another engine build) is rebuilt rather than fatal.
+    let need_faasm = objcache::read_artifact(&fe, &paths.faasm_artifact()).is_err();
     let need_wasmtime = !paths.wasmtime_artifact().is_file();
     let timed = runs > 0 && c_filter.matches("compile");
     if timed || need_faasm || need_wasmtime {
