@@ -8,7 +8,8 @@
 //! | group | what is timed |
 //! |-------|---------------|
 //! | `compile` | python3.wasm compiled from scratch (timed by this harness, see below) |
-//! | `load` | the compiled python3.wasm loaded from its cache file until ready to instantiate |
+//! | `load` | the compiled python3.wasm loaded from its cache file until ready to instantiate (again: the file's checksum was verified by an earlier load of the process) |
+//! | `load-first` | the same, verifying the checksum as a process's first load does |
 //! | `instantiate` | one instance: store, WASI context, memory, tables, data segments, teardown |
 //! | `hello` | `python3.wasm hello.py` in process: instantiate, run `_start` to exit |
 //! | `py-NAME` | a pyperformance program's benchmark function, timed inside the guest |
@@ -168,6 +169,30 @@ fn bench_python(c: &mut Criterion, paths: &Paths, filter: &Filter) {
         configure(&mut g, false);
         let fe = py.faasm_engine.clone();
         g.bench_function(FAASM, |b| b.iter(|| faasm::load(&fe, &paths.faasm_artifact())));
+        let we = py.wasmtime_engine.clone();
+        let linker = wasmtime_rt::linker(&we);
+        g.bench_function(WASMTIME, |b| {
+            b.iter(|| {
+                let m = wasmtime_rt::load(&we, &paths.wasmtime_artifact());
+                wasmtime_rt::pre(&linker, &m)
+            })
+        });
+        g.finish();
+    }
+
+    // b'. the same load as the first one of a process: objcache verifies a
+    // file's checksum once per process (see objcache::file), so the `load`
+    // group above measures repeated loads; here every load verifies.
+    {
+        let mut g = c.benchmark_group("load-first");
+        configure(&mut g, false);
+        let fe = py.faasm_engine.clone();
+        g.bench_function(FAASM, |b| {
+            b.iter(|| {
+                objcache::forget_verified();
+                faasm::load(&fe, &paths.faasm_artifact())
+            })
+        });
         let we = py.wasmtime_engine.clone();
         let linker = wasmtime_rt::linker(&we);
         g.bench_function(WASMTIME, |b| {

@@ -87,6 +87,14 @@ fn settled(id: &Identity) -> bool {
     now.checked_sub(ctime).is_some_and(|age| age >= SETTLED)
 }
 
+/// Forgets every file this process verified, so that the next load of each
+/// verifies its checksum again, as the first load in a new process does
+/// (for benchmarks that measure that load).
+pub fn forget_verified() {
+    let mut set = VERIFIED.lock().unwrap_or_else(|p| p.into_inner());
+    *set = None;
+}
+
 fn already_verified(id: &Identity) -> bool {
     let set = VERIFIED.lock().unwrap_or_else(|p| p.into_inner());
     set.as_ref().is_some_and(|s| s.contains(id))
