@@ -160,6 +160,18 @@ impl Filter {
     }
 }
 
+/// wasmtime's load: `deserialize_file` and the pre-resolved imports (it
+/// has no per-process verification, so `load` and `load-first` are alike).
+fn bench_wasmtime_load(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, we: &wasmtime::Engine, paths: &Paths) {
+    let linker = wasmtime_rt::linker(we);
+    g.bench_function(WASMTIME, |b| {
+        b.iter(|| {
+            let m = wasmtime_rt::load(we, &paths.wasmtime_artifact());
+            wasmtime_rt::pre(&linker, &m)
+        })
+    });
+}
+
 fn bench_python(c: &mut Criterion, paths: &Paths, filter: &Filter) {
     let py = compile_and_cache(paths, filter);
 
@@ -169,14 +181,7 @@ fn bench_python(c: &mut Criterion, paths: &Paths, filter: &Filter) {
         configure(&mut g, false);
         let fe = py.faasm_engine.clone();
         g.bench_function(FAASM, |b| b.iter(|| faasm::load(&fe, &paths.faasm_artifact())));
-        let we = py.wasmtime_engine.clone();
-        let linker = wasmtime_rt::linker(&we);
-        g.bench_function(WASMTIME, |b| {
-            b.iter(|| {
-                let m = wasmtime_rt::load(&we, &paths.wasmtime_artifact());
-                wasmtime_rt::pre(&linker, &m)
-            })
-        });
+        bench_wasmtime_load(&mut g, &py.wasmtime_engine, paths);
         g.finish();
     }
 
@@ -193,14 +198,7 @@ fn bench_python(c: &mut Criterion, paths: &Paths, filter: &Filter) {
                 faasm::load(&fe, &paths.faasm_artifact())
             })
         });
-        let we = py.wasmtime_engine.clone();
-        let linker = wasmtime_rt::linker(&we);
-        g.bench_function(WASMTIME, |b| {
-            b.iter(|| {
-                let m = wasmtime_rt::load(&we, &paths.wasmtime_artifact());
-                wasmtime_rt::pre(&linker, &m)
-            })
-        });
+        bench_wasmtime_load(&mut g, &py.wasmtime_engine, paths);
         g.finish();
     }
 

@@ -19,6 +19,10 @@ use std::io::{self, Write};
 use std::ops::Range;
 use xxhash_rust::xxh3::{xxh3_128, Xxh3};
 
+/// The checksum hashes the file in chunks of this many bytes, then the
+/// chunks' digests: chunks can be verified on several cores at once.
+const CHECKSUM_CHUNK: usize = 1 << 20;
+
 /// First bytes of every artifact. A wasm module starts with `\0asm`, so the
 /// two can be told apart from their first bytes.
 pub const MAGIC: [u8; 8] = *b"FAASMOBJ";
@@ -272,12 +276,12 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
         Part::Bytes(a.code),
     ]);
 
-    let mut sum = Xxh3::new();
+    let mut sum = ChunkedSum::default();
     sum.update(&header[CHECKSUMMED_FROM..]);
     for p in &body {
         p.each(|b| sum.update(b));
     }
-    header[24..40].copy_from_slice(&sum.digest128().to_le_bytes());
+    header[24..40].copy_from_slice(&sum.finish().to_le_bytes());
 
     w.write_all(&header)?;
     for p in &body {
@@ -290,6 +294,62 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
         res?;
     }
     Ok(file_len)
+}
+
+/// The checksum of a stream of bytes: XXH3-128 over the little-endian
+/// XXH3-128 digests of its consecutive [`CHECKSUM_CHUNK`]-byte chunks (the
+/// last one shorter). Equal to [`checksum`] of the whole stream.
+#[derive(Default)]
+struct ChunkedSum {
+    chunk: Xxh3,
+    in_chunk: usize,
+    digests: Vec<u8>,
+}
+
+impl ChunkedSum {
+    fn update(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let n = bytes.len().min(CHECKSUM_CHUNK - self.in_chunk);
+            self.chunk.update(&bytes[..n]);
+            self.in_chunk += n;
+            bytes = &bytes[n..];
+            if self.in_chunk == CHECKSUM_CHUNK {
+                self.digests.extend_from_slice(&self.chunk.digest128().to_le_bytes());
+                self.chunk = Xxh3::new();
+                self.in_chunk = 0;
+            }
+        }
+    }
+
+    fn finish(mut self) -> u128 {
+        if self.in_chunk > 0 || self.digests.is_empty() {
+            self.digests.extend_from_slice(&self.chunk.digest128().to_le_bytes());
+        }
+        xxh3_128(&self.digests)
+    }
+}
+
+/// The checksum of `bytes` (see [`ChunkedSum`]), hashing its chunks on up
+/// to two threads: the verification of a warm start is mostly this, and a
+/// second core halves it.
+fn checksum(bytes: &[u8]) -> u128 {
+    let chunks: Vec<&[u8]> = if bytes.is_empty() { vec![bytes] } else { bytes.chunks(CHECKSUM_CHUNK).collect() };
+    let hash_all = |cs: &[&[u8]]| cs.iter().flat_map(|c| xxh3_128(c).to_le_bytes()).collect::<Vec<u8>>();
+    let parallel = chunks.len() >= 4 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    let digests = if parallel {
+        let (first, second) = chunks.split_at(chunks.len() / 2);
+        std::thread::scope(|s| {
+            let other = s.spawn(|| hash_all(second));
+            let mut d = hash_all(first);
+            // A panic in the helper (impossible: hashing slices) would
+            // only mean a mismatch, i.e. a recompilation.
+            d.extend(other.join().unwrap_or_default());
+            d
+        })
+    } else {
+        hash_all(&chunks)
+    };
+    xxh3_128(&digests)
 }
 
 /// A piece of the file: bytes, or a run of zero padding.
@@ -514,7 +574,7 @@ pub fn verify_checksum(bytes: &[u8], header: &Header) -> Result<(), Rejection> {
     let covered = bytes.get(CHECKSUMMED_FROM..).ok_or(Rejection::Truncated {
         len: bytes.len() as u64,
     })?;
-    if xxh3_128(covered) == header.checksum {
+    if checksum(covered) == header.checksum {
         Ok(())
     } else {
         Err(Rejection::Checksum)
@@ -799,6 +859,20 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn chunked_checksum_streams_and_splits_alike() {
+        // Lengths around the chunk size, in pieces of awkward sizes.
+        for len in [0, 1, CHECKSUM_CHUNK - 1, CHECKSUM_CHUNK, CHECKSUM_CHUNK + 1, 5 * CHECKSUM_CHUNK + 77] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let mut s = ChunkedSum::default();
+            for piece in bytes.chunks(70_001) {
+                s.update(piece);
+            }
+            assert_eq!(s.finish(), checksum(&bytes), "length {len}");
+        }
+        assert_ne!(checksum(&[0; 10]), checksum(&[0; 11]));
+    }
+
+    #[test]
     fn encoding_is_deterministic() {
         assert_eq!(encode_sample([1; 32]), encode_sample([1; 32]));
     }
@@ -935,7 +1009,7 @@ pub(crate) mod tests {
     /// Recomputes the checksum after a deliberate change, as a buggy or
     /// hostile writer would.
     fn reseal(bytes: &mut [u8]) {
-        let sum = xxh3_128(&bytes[CHECKSUMMED_FROM..]);
+        let sum = checksum(&bytes[CHECKSUMMED_FROM..]);
         bytes[24..40].copy_from_slice(&sum.to_le_bytes());
     }
 

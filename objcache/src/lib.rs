@@ -29,7 +29,7 @@
 //! | 8   | 4  | format version (3) |
 //! | 12  | 4  | header length `H` (fixed part + strings) |
 //! | 16  | 8  | file length |
-//! | 24  | 16 | checksum: XXH3-128 of bytes `40..file length` |
+//! | 24  | 16 | checksum of bytes `40..file length`: XXH3-128 of the XXH3-128 digests of its 1 MiB chunks (see below) |
 //! | 40  | 32 | SHA-256 of the wasm module |
 //! | 72  | 32 | compiler-settings hash (SHA-256 of the engine's settings fingerprint) |
 //! | 104 | 5×(8+8) | offset and length of the metadata, data, trap, image and code sections |
@@ -72,6 +72,8 @@
 //! artifact: ~0.9 ms of ~1.3 ms), so a process verifies each file once and
 //! trusts it afterwards only while its identity — including its change
 //! time, which every write moves forward — is unchanged (see [`mod@file`]).
+//! The file is hashed in 1 MiB chunks whose digests are hashed in turn, so
+//! that a load verifies on two cores at once (~0.45 ms instead of ~0.9).
 //! The wasm module is still identified by SHA-256, since two modules whose
 //! hashes collide would run each other's code.
 //!
