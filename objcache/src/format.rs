@@ -10,7 +10,7 @@
 
 use crate::key::Fingerprint;
 use engine::compile::trap_table::TRAP_SITE_LEN;
-use engine::compile::{CompiledCode, TrapTable};
+use engine::compile::{CodeRange, CompiledCode, TrapTable};
 use engine::instantiate::memory_image::ImageLayout;
 use engine::parse::types::{ConstExpr, ConstOp};
 use engine::ModuleInfo;
@@ -199,6 +199,7 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
     };
     let mut info = a.info.clone();
     info.bodies = Vec::new();
+    let func_types = std::mem::take(&mut info.functions);
     let elem_funcs = take_elem_funcs(&mut info);
     let (data_lens, segment_bytes): (Vec<u64>, Vec<&[u8]>) = if a.image.is_some() {
         info.data = Vec::new();
@@ -212,9 +213,11 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
     let compiled = CompiledCode {
         code: Vec::new(),
         traps: Vec::new(),
-        ..a.compiled.clone()
+        functions: Vec::new(),
+        entry_trampolines: Vec::new(),
+        host_trampolines: Vec::new(),
     };
-    let metadata = postcard::to_stdvec(&Metadata {
+    let mut metadata = postcard::to_stdvec(&Metadata {
         info,
         compiled,
         data_lens,
@@ -222,6 +225,7 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
         elem_funcs,
     })
     .map_err(|e| io::Error::other(format!("serialising module metadata: {e}")))?;
+    encode_tables(&mut metadata, &func_types, a.compiled);
     let data_len: u64 = segment_bytes.iter().map(|d| d.len() as u64).sum();
     let traps = a.traps.bytes();
 
@@ -350,6 +354,52 @@ fn checksum(bytes: &[u8]) -> u128 {
         hash_all(&chunks)
     };
     xxh3_128(&digests)
+}
+
+/// The per-function tables, after the postcard part of the metadata: each
+/// function's type index, then the code ranges of the functions, entry and
+/// host trampolines, each as a `u32` count and `u32` values. python3.wasm
+/// has 11,448 functions; read with one tight loop per table instead of
+/// serde's varints, they no longer dominate a load.
+fn encode_tables(out: &mut Vec<u8>, func_types: &[u32], compiled: &CompiledCode) {
+    let mut put = |xs: &mut dyn ExactSizeIterator<Item = u32>| {
+        out.extend_from_slice(&(xs.len() as u32).to_le_bytes());
+        for x in xs {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+    };
+    put(&mut func_types.iter().copied());
+    for ranges in [&compiled.functions, &compiled.entry_trampolines, &compiled.host_trampolines] {
+        put(&mut ranges.iter().flat_map(|r| [r.offset, r.len]).collect::<Vec<_>>().into_iter());
+    }
+}
+
+/// Reads what [`encode_tables`] wrote into `info` and `compiled`; all of
+/// `bytes` must be used.
+fn decode_tables(mut bytes: &[u8], info: &mut ModuleInfo, compiled: &mut CompiledCode) -> Result<(), Rejection> {
+    // The next table: its values' bytes, `width` u32s per entry.
+    let mut next = |width: usize| -> Result<&[u8], Rejection> {
+        let bad = || Rejection::Metadata("function tables truncated".into());
+        let (n, rest) = bytes.split_first_chunk::<4>().ok_or_else(bad)?;
+        let n = u32::from_le_bytes(*n) as usize;
+        if n % width != 0 {
+            return Err(Rejection::Metadata("odd code range table".into()));
+        }
+        let len = n.checked_mul(4).filter(|&l| l <= rest.len()).ok_or_else(bad)?;
+        let (values, rest) = rest.split_at(len);
+        bytes = rest;
+        Ok(values)
+    };
+    let u32_at = |c: &[u8], i: usize| u32::from_le_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]]);
+    info.functions = next(1)?.chunks_exact(4).map(|c| u32_at(c, 0)).collect();
+    let ranges = |b: &[u8]| b.chunks_exact(8).map(|c| CodeRange { offset: u32_at(c, 0), len: u32_at(c, 4) }).collect();
+    compiled.functions = ranges(next(2)?);
+    compiled.entry_trampolines = ranges(next(2)?);
+    compiled.host_trampolines = ranges(next(2)?);
+    if !bytes.is_empty() {
+        return Err(Rejection::Metadata(format!("{} trailing bytes", bytes.len())));
+    }
+    Ok(())
 }
 
 /// A piece of the file: bytes, or a run of zero padding.
@@ -612,7 +662,7 @@ pub(crate) fn decode_with(
     let (
         Metadata {
             mut info,
-            compiled,
+            mut compiled,
             data_lens,
             image,
             elem_funcs,
@@ -620,12 +670,7 @@ pub(crate) fn decode_with(
         rest,
     ) = postcard::take_from_bytes::<Metadata>(section(&header.metadata)?)
         .map_err(|e| Rejection::Metadata(e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(Rejection::Metadata(format!(
-            "{} trailing bytes",
-            rest.len()
-        )));
-    }
+    decode_tables(rest, &mut info, &mut compiled)?;
     restore_elem_funcs(&mut info, elem_funcs)?;
     let mut data = section(&header.data)?;
     let total = data_lens
