@@ -201,17 +201,29 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
 
     let index = inner.instances.len() as u32;
     let store_id = inner.id;
-    let nfuncs = info.functions.len();
     let null_ref = VMFuncRef { code: std::ptr::null(), vmctx: std::ptr::null_mut(), type_id: u32::MAX };
     let offsets = module_offsets(info)
         .ok_or_else(|| Error::Instantiation("too many memories, tables or globals".into()))?;
     let cell = std::mem::size_of::<VMGlobal>();
+    let mut vmctx: Box<[VMGlobal]> = (0..offsets.size().div_ceil(cell)).map(|_| VMGlobal::default()).collect();
+    // The context's address is final: moving the Box below moves no cells.
+    let vmctx_ptr = vmctx.as_mut_ptr() as *mut VMContext;
+    // Imported functions are filled in while linking; defined ones are
+    // complete here (entry and signature id are per module).
+    let funcs: Box<[VMFuncRef]> = (0..info.num_imported_funcs)
+        .map(|_| VMFuncRef { ..null_ref })
+        .chain(module.defined_funcs().iter().map(|&(code, type_id)| VMFuncRef {
+            code: code as *const u8,
+            vmctx: vmctx_ptr,
+            type_id,
+        }))
+        .collect();
     let mut data = Box::new(InstanceData {
-        vmctx: (0..offsets.size().div_ceil(cell)).map(|_| VMGlobal::default()).collect(),
+        vmctx,
         index,
         store: inner as *mut StoreInner,
         module: module.clone(),
-        funcs: (0..nfuncs).map(|_| VMFuncRef { ..null_ref }).collect(),
+        funcs,
         memories: Box::new([]),
         tables: Box::new([]),
         globals: Box::new([]),
@@ -225,7 +237,7 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
         data_dropped: vec![false; module.num_data_segments()],
         caller_memory: None,
     });
-    let vmctx_ptr = data.vmctx.as_mut_ptr() as *mut VMContext;
+    debug_assert_eq!(data.vmctx.as_mut_ptr() as *mut VMContext, vmctx_ptr, "the context moved");
     let header = VMContext {
         limits: &inner.limits,
         funcs: data.funcs.as_ptr(),
@@ -294,11 +306,6 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
         }
     }
 
-    // Defined functions.
-    let defined = data.funcs.get_mut(info.num_imported_funcs as usize..).unwrap_or_default();
-    for (slot, &(code, type_id)) in defined.iter_mut().zip(module.defined_funcs()) {
-        *slot = VMFuncRef { code: code as *const u8, vmctx: vmctx_ptr, type_id };
-    }
 
     // Defined memories and tables. (A memory image, if any, is mapped
     // when data segments are applied, after the element segments.)

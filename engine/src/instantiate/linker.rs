@@ -19,15 +19,18 @@ enum Definition {
     Host(Arc<FuncType>, HostFn),
 }
 
-/// Name -> definition map used to satisfy imports.
+/// Name -> definition map used to satisfy imports: module name, then item
+/// name (two levels so that lookups borrow the import's names instead of
+/// building owned keys on every instantiation).
 #[derive(Clone, Default)]
 pub struct Linker {
-    defs: HashMap<(String, String), Definition>,
+    defs: HashMap<String, HashMap<String, Definition>>,
 }
 
 impl std::fmt::Debug for Linker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut names: Vec<_> = self.defs.keys().map(|(m, n)| format!("{m}.{n}")).collect();
+        let mut names: Vec<_> =
+            self.defs.iter().flat_map(|(m, items)| items.keys().map(move |n| format!("{m}.{n}"))).collect();
         names.sort();
         f.debug_struct("Linker").field("defs", &names).finish()
     }
@@ -38,10 +41,18 @@ impl Linker {
         Linker::default()
     }
 
+    fn insert(&mut self, module: &str, name: &str, def: Definition) {
+        self.defs.entry(module.to_owned()).or_default().insert(name.to_owned(), def);
+    }
+
+    fn lookup(&self, module: &str, name: &str) -> Option<&Definition> {
+        self.defs.get(module)?.get(name)
+    }
+
     /// Defines `module.name` as a store-bound item (a later definition of
     /// the same name replaces an earlier one).
     pub fn define(&mut self, module: &str, name: &str, item: Extern) -> &mut Self {
-        self.defs.insert((module.to_owned(), name.to_owned()), Definition::Extern(item));
+        self.insert(module, name, Definition::Extern(item));
         self
     }
 
@@ -53,7 +64,7 @@ impl Linker {
         ty: FuncType,
         f: impl Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
     ) -> &mut Self {
-        self.defs.insert((module.to_owned(), name.to_owned()), Definition::Host(Arc::new(ty), HostFn::Typed(Arc::new(f))));
+        self.insert(module, name, Definition::Host(Arc::new(ty), HostFn::Typed(Arc::new(f))));
         self
     }
 
@@ -65,7 +76,7 @@ impl Linker {
         ty: FuncType,
         f: impl Fn(&mut Caller<'_>, &mut [ValRaw]) -> Result<(), Trap> + Send + Sync + 'static,
     ) -> &mut Self {
-        self.defs.insert((module.to_owned(), name.to_owned()), Definition::Host(Arc::new(ty), HostFn::Raw(Arc::new(f))));
+        self.insert(module, name, Definition::Host(Arc::new(ty), HostFn::Raw(Arc::new(f))));
         self
     }
 
@@ -80,7 +91,7 @@ impl Linker {
     /// The item defined as `module.name` in `store` (host functions are
     /// materialised into the store).
     pub fn get(&self, store: &mut Store, module: &str, name: &str) -> Option<Extern> {
-        match self.defs.get(&(module.to_owned(), name.to_owned()))? {
+        match self.lookup(module, name)? {
             Definition::Extern(e) => Some(*e),
             Definition::Host(ty, f) => Some(Extern::Func(Func::from_host_fn(store, ty.clone(), f.clone()))),
         }
@@ -92,7 +103,7 @@ impl Linker {
     pub fn instantiate(&self, store: &mut Store, module: &Module) -> Result<Instance, Error> {
         let mut imports = Vec::with_capacity(module.info().imports.len());
         for imp in &module.info().imports {
-            let ext = match self.defs.get(&(imp.module.clone(), imp.name.clone())) {
+            let ext = match self.lookup(&imp.module, &imp.name) {
                 None => {
                     return Err(Error::Link(format!(
                         "unknown import: `{}.{}` ({}) has not been defined",
@@ -176,7 +187,8 @@ fn limits_match(actual_min: u64, actual_max: Option<u64>, required_min: u64, req
 
 /// Checks that `ext` may satisfy import `imp` of `module` (spec 2.0 matching).
 pub(crate) fn check_import(inner: &StoreInner, module: &Module, imp: &Import, ext: &Extern) -> Result<(), Error> {
-    let expected = describe_import(module, imp);
+    // Only formatted on a mismatch: this runs for every import of every instance.
+    let expected = || describe_import(module, imp);
     let foreign = || Error::Link(format!("import `{}.{}`: the item belongs to another store", imp.module, imp.name));
     match (&imp.kind, ext) {
         (ImportKind::Func(t), Extern::Func(f)) => {
@@ -184,20 +196,19 @@ pub(crate) fn check_import(inner: &StoreInner, module: &Module, imp: &Import, ex
                 return Err(foreign());
             }
             let want = module.type_ids().get(*t as usize).copied();
-            let (have_id, have_ty) = match f.kind {
+            let (have_id, have_ty): (u32, &FuncType) = match f.kind {
                 FuncKind::Host(h) => {
                     let d = inner.host_funcs.get(h as usize).ok_or_else(foreign)?;
-                    (d.type_id, d.ty.as_ref().clone())
+                    (d.type_id, &d.ty)
                 }
                 FuncKind::Wasm { instance, index } => {
                     let d = inner.instances.get(instance as usize).ok_or_else(foreign)?;
                     let r = d.funcs.get(index as usize).ok_or_else(foreign)?;
-                    let ty = d.module.info().func_type(index).clone();
-                    (r.type_id, ty)
+                    (r.type_id, d.module.info().func_type(index))
                 }
             };
             if want != Some(have_id) {
-                return Err(mismatch(imp, &expected, &fmt_func(&have_ty)));
+                return Err(mismatch(imp, &expected(), &fmt_func(have_ty)));
             }
         }
         (ImportKind::Table(want), Extern::Table(t)) => {
@@ -205,19 +216,19 @@ pub(crate) fn check_import(inner: &StoreInner, module: &Module, imp: &Import, ex
             let ok = have.elem == want.elem
                 && limits_match(have.min.into(), have.max.map(u64::from), want.min.into(), want.max.map(u64::from));
             if !ok {
-                return Err(mismatch(imp, &expected, &fmt_table(&have)));
+                return Err(mismatch(imp, &expected(), &fmt_table(&have)));
             }
         }
         (ImportKind::Memory(want), Extern::Memory(m)) => {
             let have = m.get(inner).ok_or_else(foreign)?.ty();
             if !limits_match(have.min, have.max, want.min, want.max) {
-                return Err(mismatch(imp, &expected, &fmt_memory(&have)));
+                return Err(mismatch(imp, &expected(), &fmt_memory(&have)));
             }
         }
         (ImportKind::Global(want), Extern::Global(g)) => {
             let have = g.data(inner).ok_or_else(foreign)?.ty;
             if have != *want {
-                return Err(mismatch(imp, &expected, &fmt_global(&have)));
+                return Err(mismatch(imp, &expected(), &fmt_global(&have)));
             }
         }
         (_, other) => {
@@ -227,7 +238,7 @@ pub(crate) fn check_import(inner: &StoreInner, module: &Module, imp: &Import, ex
                 Extern::Memory(_) => "a memory",
                 Extern::Global(_) => "a global",
             };
-            return Err(mismatch(imp, &expected, found));
+            return Err(mismatch(imp, &expected(), found));
         }
     }
     Ok(())
