@@ -62,6 +62,15 @@ fn store_valraw(b: &mut FunctionBuilder, v: Value, base: Value, i: usize) {
     b.ins().store(flags(), zero, base, off + 8);
 }
 
+/// Starts the one block a trampoline has; returns the function's parameters.
+fn single_block_params(b: &mut FunctionBuilder) -> Vec<Value> {
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    b.block_params(entry).to_vec()
+}
+
 /// The host-to-wasm entry trampoline for functions of type `ty`.
 pub fn entry_trampoline(
     ctx: &mut FunctionBuilderContext,
@@ -75,11 +84,7 @@ pub fn entry_trampoline(
     let mut func =
         ir::Function::with_name_signature(UserFuncName::user(ENTRY_NAMESPACE, type_index), sig);
     let mut b = FunctionBuilder::new(&mut func, ctx);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    b.seal_block(entry);
-    let p = b.block_params(entry).to_vec();
+    let p = single_block_params(&mut b);
     let (code, callee_vmctx, caller_vmctx, values) = (p[0], p[1], p[2], p[3]);
     let mut args = vec![callee_vmctx, caller_vmctx];
     for (i, t) in ty.params.iter().enumerate() {
@@ -109,11 +114,7 @@ pub fn host_trampoline(
         wasm_signature(isa, ty),
     );
     let mut b = FunctionBuilder::new(&mut func, ctx);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    b.seal_block(entry);
-    let p = b.block_params(entry).to_vec();
+    let p = single_block_params(&mut b);
     let (callee_vmctx, caller_vmctx) = (p[0], p[1]);
     let capacity = ty.params.len().max(ty.results.len()).max(1);
     let slot = b.create_sized_stack_slot(StackSlotData::new(

@@ -71,7 +71,7 @@ pub(crate) struct FuncTranslator<'a, 'b> {
 }
 
 /// Translates one defined function.
-pub(crate) fn translate(
+pub fn translate(
     ctx: &mut FunctionBuilderContext,
     isa: &dyn TargetIsa,
     info: &ModuleInfo,

@@ -43,15 +43,7 @@ pub fn translate_function(
 
 /// Like [`translate_function`], reusing `ctx`'s allocations (one per thread
 /// when compiling a module).
-pub fn translate_function_with(
-    ctx: &mut FunctionBuilderContext,
-    isa: &dyn TargetIsa,
-    info: &ModuleInfo,
-    def_index: u32,
-    wasm: &[u8],
-) -> Result<ir::Function, Error> {
-    func::translate(ctx, isa, info, def_index, wasm)
-}
+pub use func::translate as translate_function_with;
 
 /// The Cranelift type of a wasm value: `v128` is canonically `i8x16`,
 /// references are 64-bit (pointer or host handle).
