@@ -80,11 +80,19 @@ fn identity(meta: &fs::Metadata, checksum: u128) -> Identity {
 
 /// Whether the ctime in `id` lies at least [`SETTLED`] in the past.
 fn settled(id: &Identity) -> bool {
+    settled_ctime(Duration::new(id.ctime.0.max(0) as u64, id.ctime.1.clamp(0, 999_999_999) as u32))
+}
+
+/// Whether a file whose change time is `ctime` (since the Unix epoch) can
+/// be trusted to keep its contents while its identity is unchanged: the
+/// time lies at least [`SETTLED`] in the past. A zero ctime means a file
+/// system that keeps no change times, where nothing proves a file
+/// unchanged: never settled.
+pub(crate) fn settled_ctime(ctime: Duration) -> bool {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let ctime = Duration::new(id.ctime.0.max(0) as u64, id.ctime.1.clamp(0, 999_999_999) as u32);
-    now.checked_sub(ctime).is_some_and(|age| age >= SETTLED)
+    !ctime.is_zero() && now.checked_sub(ctime).is_some_and(|age| age >= SETTLED)
 }
 
 /// Forgets every file this process verified, so that the next load of each
@@ -361,6 +369,7 @@ mod tests {
             }
         };
         assert!(!settled(&id(Duration::ZERO)));
+        assert!(!settled_ctime(Duration::ZERO), "a file system without change times");
         assert!(!settled(&id(SETTLED / 2)));
         assert!(settled(&id(SETTLED * 2)));
         let fresh = id(Duration::ZERO);

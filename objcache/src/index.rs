@@ -8,19 +8,19 @@
 //! and opens two small files instead of reading 26 MB.
 //!
 //! An identity is only recorded when the file's change time lies
-//! [`SETTLED`] in the past (the rule `file` uses for verified artifacts):
+//! [`crate::file::SETTLED`] in the past (the rule `file` uses for verified artifacts):
 //! any later write sets the ctime to a new, later time that no
 //! unprivileged process can set back, so a recorded identity can never
 //! name different bytes. A hit only selects which cache entry to try; the
 //! entry itself records the wasm hash it was compiled from and is verified
 //! as usual.
 
-use crate::file::{create_temp, SETTLED};
+use crate::file::{create_temp, settled_ctime};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// File extension of index entries.
 pub const INDEX_EXTENSION: &str = "widx";
@@ -53,8 +53,7 @@ impl FileIdentity {
 
     /// Whether the identity can be recorded (see the module docs).
     fn settled(&self) -> bool {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-        now.checked_sub(self.ctime).is_some_and(|age| age >= SETTLED)
+        settled_ctime(self.ctime)
     }
 
     fn entry_name(&self) -> String {
@@ -124,7 +123,7 @@ mod tests {
         fs::write(&wasm, b"\0asm").unwrap();
         // Pretend the file was last changed long ago.
         let mut id = identity(&wasm);
-        id.ctime = Duration::ZERO;
+        id.ctime = Duration::from_secs(1_000_000);
         record(dir.path(), &id, &[7; 32]).unwrap();
         assert_eq!(lookup(dir.path(), &id), Some([7; 32]));
         // Any change of the file changes its identity.
