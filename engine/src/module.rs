@@ -17,12 +17,11 @@ use std::sync::Arc;
 struct ModuleInner {
     engine: Engine,
     info: ModuleInfo,
-    /// Function and trampoline ranges; `compiled.code` and
-    /// `compiled.traps` are empty (the bytes live in `code`, the trap sites
-    /// in `meta.traps`).
-    compiled: CompiledCode,
     code: CodeMemory,
-    /// What the signal handler and backtraces know about `code`.
+    /// What the signal handler and backtraces know about `code`, including
+    /// the module's function and trampoline ranges (`meta.compiled`, whose
+    /// `code` and `traps` are empty: the bytes live in `code`, the trap
+    /// sites in `meta.traps`).
     meta: Arc<CodeMeta>,
     /// Engine-wide signature id of each entry of the type section.
     type_ids: Vec<u32>,
@@ -193,14 +192,6 @@ impl Module {
         traps: TrapTable,
         memory_image: Option<MemoryImage>,
     ) -> Result<Module, Error> {
-        let meta = Arc::new(CodeMeta {
-            traps,
-            functions: compiled.functions.clone(),
-            num_imported_funcs: info.num_imported_funcs,
-            func_names: info.func_names.clone(),
-            module_name: info.name.clone(),
-        });
-        code.register(meta.clone());
         let type_ids: Vec<u32> = info.types.iter().map(|t| engine.signature_id(t)).collect();
         let nimp = info.num_imported_funcs as usize;
         let defined_funcs = compiled
@@ -228,10 +219,17 @@ impl Module {
                     .collect::<Option<Box<[u32]>>>()
             })
             .collect();
+        let meta = Arc::new(CodeMeta {
+            traps,
+            compiled,
+            num_imported_funcs: info.num_imported_funcs,
+            func_names: info.func_names.clone(),
+            module_name: info.name.clone(),
+        });
+        code.register(meta.clone());
         Ok(Module(Arc::new(ModuleInner {
             engine: engine.clone(),
             info,
-            compiled,
             code,
             meta,
             type_ids,
@@ -261,7 +259,7 @@ impl Module {
     /// code's ranges (its `code` and `traps` fields are empty: see
     /// [`Module::trap_table`]), and the machine code bytes.
     pub fn parts(&self) -> (&ModuleInfo, &CompiledCode, &[u8]) {
-        (&self.0.info, &self.0.compiled, self.0.code.bytes())
+        (&self.0.info, &self.0.meta.compiled, self.0.code.bytes())
     }
 
     /// Every trap site of the code.
@@ -300,7 +298,7 @@ impl Module {
 
     /// The host-to-wasm trampoline for type `type_index`.
     pub(crate) fn entry_trampoline(&self, type_index: u32) -> Option<EntryTrampoline> {
-        let range = *self.0.compiled.entry_trampolines.get(type_index as usize)?;
+        let range = *self.0.meta.compiled.entry_trampolines.get(type_index as usize)?;
         let ptr = self.0.code.ptr_of(range)?;
         // SAFETY: the range is the compiler's entry trampoline for this
         // type (checked to lie inside the executable code), which has
@@ -310,6 +308,6 @@ impl Module {
 
     /// The wasm-to-host trampoline for type `type_index`.
     pub(crate) fn host_trampoline(&self, type_index: u32) -> Option<*const u8> {
-        self.0.code.ptr_of(*self.0.compiled.host_trampolines.get(type_index as usize)?)
+        self.0.code.ptr_of(*self.0.meta.compiled.host_trampolines.get(type_index as usize)?)
     }
 }

@@ -157,7 +157,7 @@ pub fn open_verified(
     let header = format::read_header(&mmap)?;
     let id = identity(&meta, header.checksum);
     let known = already_verified(&id);
-    let decoded = format::decode_with(&mmap, current, wasm_sha256, !known)?;
+    let decoded = format::decode_with(&mmap, header, current, wasm_sha256, !known)?;
     if !known {
         remember_verified(id);
     }

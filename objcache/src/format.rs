@@ -638,18 +638,19 @@ pub fn decode(
     current: &Fingerprint,
     wasm_sha256: Option<&[u8; 32]>,
 ) -> Result<Decoded, Rejection> {
-    decode_with(bytes, current, wasm_sha256, true)
+    decode_with(bytes, read_header(bytes)?, current, wasm_sha256, true)
 }
 
-/// [`decode`], skipping the checksum when `verify` is false (for a file
-/// this process has already verified, see `file::open_verified`).
+/// [`decode`] of a file whose `header` was already read, skipping the
+/// checksum when `verify` is false (for a file this process has already
+/// verified, see `file::open_verified`).
 pub(crate) fn decode_with(
     bytes: &[u8],
+    header: Header,
     current: &Fingerprint,
     wasm_sha256: Option<&[u8; 32]>,
     verify: bool,
 ) -> Result<Decoded, Rejection> {
-    let header = read_header(bytes)?;
     header.check_identity(current, wasm_sha256)?;
     if verify {
         verify_checksum(bytes, &header)?;

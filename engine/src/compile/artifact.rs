@@ -44,20 +44,3 @@ pub struct CompiledCode {
     /// Every trap site, sorted by offset.
     pub traps: Vec<TrapSite>,
 }
-
-impl CompiledCode {
-    /// The trap kind for a faulting instruction at `offset`, if it is a trap site.
-    pub fn trap_at(&self, offset: u32) -> Option<TrapKind> {
-        self.traps
-            .binary_search_by_key(&offset, |t| t.offset)
-            .ok()
-            .map(|i| self.traps[i].kind)
-    }
-
-    /// The defined-function index whose code contains `offset`.
-    pub fn defined_func_at(&self, offset: u32) -> Option<u32> {
-        let i = self.functions.partition_point(|r| r.offset <= offset);
-        let r = self.functions.get(i.checked_sub(1)?)?;
-        (offset < r.offset + r.len).then_some((i - 1) as u32)
-    }
-}

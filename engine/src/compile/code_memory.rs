@@ -8,7 +8,7 @@
 //! allocate nor block on a lock another thread could hold indefinitely (see
 //! [`with_code_at`]).
 
-use crate::compile::artifact::CodeRange;
+use crate::compile::artifact::{CodeRange, CompiledCode};
 use crate::compile::trap_table::TrapTable;
 use crate::error::Error;
 use crate::vm::trap::TrapKind;
@@ -17,13 +17,16 @@ use std::ops::Range;
 use std::sync::{Arc, RwLock};
 
 /// What the runtime needs to know about a mapped code blob: trap sites for
-/// the signal handler and function ranges/names for backtraces.
+/// the signal handler and function ranges/names for backtraces. A module
+/// keeps its code ranges only here (no second copy): `Module` reads its
+/// functions and trampolines from `compiled`.
 #[derive(Debug, Default)]
 pub struct CodeMeta {
     /// Every trap site, sorted by offset.
     pub traps: TrapTable,
-    /// One range per defined function, sorted by offset.
-    pub functions: Vec<CodeRange>,
+    /// The ranges of the code (`code` and `traps` are empty): one per
+    /// defined function, sorted by offset, and the trampolines.
+    pub compiled: CompiledCode,
     /// Added to a defined-function index to get the module's function index.
     pub num_imported_funcs: u32,
     /// `name` section function names, sorted by index.
@@ -39,8 +42,9 @@ impl CodeMeta {
 
     /// Module function index whose code contains `offset`.
     pub fn func_at(&self, offset: u32) -> Option<u32> {
-        let i = self.functions.partition_point(|r| r.offset <= offset);
-        let r = self.functions.get(i.checked_sub(1)?)?;
+        let functions = &self.compiled.functions;
+        let i = functions.partition_point(|r| r.offset <= offset);
+        let r = functions.get(i.checked_sub(1)?)?;
         let inside = u64::from(offset) < u64::from(r.offset) + u64::from(r.len);
         inside.then(|| (i - 1) as u32 + self.num_imported_funcs)
     }
@@ -272,7 +276,7 @@ mod tests {
         assert_eq!(cm.bytes(), &code);
         let meta = Arc::new(CodeMeta {
             traps: TrapTable::from_sites(&[crate::compile::TrapSite { offset: 3, kind: TrapKind::Unreachable }]),
-            functions: vec![CodeRange { offset: 0, len: 5 }],
+            compiled: CompiledCode { functions: vec![CodeRange { offset: 0, len: 5 }], ..CompiledCode::default() },
             num_imported_funcs: 2,
             ..CodeMeta::default()
         });

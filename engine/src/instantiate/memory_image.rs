@@ -5,9 +5,11 @@
 //! defined by the module and every data segment is active on it at a
 //! constant offset inside its initial size, the initialised contents cannot
 //! depend on anything at instantiation time and no segment can trap. Then
-//! the contents are written once per module into a sealed memfd, and each
-//! instantiation maps that file privately over the start of the memory: the
-//! kernel shares the pages until the guest writes to one.
+//! the contents are laid out once per module — in a sealed memfd for a
+//! module compiled in this process, or as a section of its artifact file
+//! in the on-disk cache — and each instantiation maps them privately over
+//! their place in the memory: the kernel shares the pages (between
+//! instances, and with the page cache) until the guest writes to one.
 //!
 //! Any other module (imported memory, passive segments, offsets from
 //! globals, segments past the initial size) gets no image and keeps the

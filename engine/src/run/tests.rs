@@ -48,7 +48,7 @@ fn blob() -> Blob {
     let starts = functions.iter().map(|r| code.as_ptr() as usize + r.offset as usize).collect();
     code.register(Arc::new(CodeMeta {
         traps: crate::compile::TrapTable::from_sites(&traps),
-        functions,
+        compiled: crate::compile::CompiledCode { functions, ..Default::default() },
         num_imported_funcs: 1,
         func_names: vec![(1, "unreachable_fn".to_owned())],
         module_name: Some("raw".to_owned()),

@@ -91,6 +91,24 @@ fn out_size(n: usize) -> Result<u32, Errno> {
     u32::try_from(n).map_err(|_| Errno::Overflow)
 }
 
+/// The descriptor `fd` for a transfer needing `right`, plus `FD_SEEK` when
+/// positioned (`offset` is `Some`), with the guest's 4-byte count at `out`
+/// checked before any byte moves.
+fn transfer_descriptor<'c>(
+    ctx: &'c WasiCtx,
+    mem: &GuestMemory<'_>,
+    fd: u32,
+    right: u64,
+    offset: Option<u64>,
+    out: u32,
+) -> Result<&'c Descriptor, Errno> {
+    let d = ctx.get(fd)?;
+    let seek = if offset.is_some() { rights::FD_SEEK } else { 0 };
+    d.require(right | seek)?;
+    mem.check(out, 4)?;
+    Ok(d)
+}
+
 /// `fd_read` and `fd_pread`: `offset` is `Some` for a positioned read,
 /// which also needs `FD_SEEK`.
 fn read_common(
@@ -102,10 +120,7 @@ fn read_common(
     offset: Option<u64>,
     nread: u32,
 ) -> Result<(), Errno> {
-    let d = ctx.get(fd)?;
-    let seek = if offset.is_some() { rights::FD_SEEK } else { 0 };
-    d.require(rights::FD_READ | seek)?;
-    mem.check(nread, 4)?;
+    let d = transfer_descriptor(ctx, mem, fd, rights::FD_READ, offset, nread)?;
     let n = read_vectored(d.fd.as_fd(), mem, iovs, iovs_len, offset)?;
     mem.write_u32(nread, out_size(n)?)
 }
@@ -121,10 +136,7 @@ fn write_common(
     offset: Option<u64>,
     nwritten: u32,
 ) -> Result<(), Errno> {
-    let d = ctx.get(fd)?;
-    let seek = if offset.is_some() { rights::FD_SEEK } else { 0 };
-    d.require(rights::FD_WRITE | seek)?;
-    mem.check(nwritten, 4)?;
+    let d = transfer_descriptor(ctx, mem, fd, rights::FD_WRITE, offset, nwritten)?;
     // Linux's pwrite ignores the offset on an O_APPEND descriptor and
     // appends; refuse instead of writing somewhere the guest did not ask.
     if offset.is_some() && host_fdflags(d.fd.as_fd())? & fdflags::APPEND != 0 {
