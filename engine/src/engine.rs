@@ -22,11 +22,14 @@ pub struct Config {
     pub max_wasm_stack: usize,
     /// Compile a module's functions on several threads.
     pub parallel_compilation: bool,
+    /// Write `/tmp/perf-<pid>.map` so that `perf report` names wasm
+    /// functions (profiling only; does not change generated code).
+    pub perf_map: bool,
 }
 
 impl Default for Config {
     fn default() -> Config {
-        Config { opt_level: OptLevel::Speed, max_wasm_stack: 1 << 20, parallel_compilation: true }
+        Config { opt_level: OptLevel::Speed, max_wasm_stack: 1 << 20, parallel_compilation: true, perf_map: false }
     }
 }
 

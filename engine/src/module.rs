@@ -8,7 +8,7 @@ use crate::compile::trap_table::TrapTable;
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::instantiate::memory_image::{ImageLayout, MemoryImage};
-use crate::parse::types::{ConstOp, Export, Import, ModuleInfo};
+use crate::parse::types::{Export, Import, ModuleInfo};
 use crate::run::entry::EntryTrampoline;
 use std::fs::File;
 use std::ops::Range;
@@ -29,11 +29,6 @@ struct ModuleInner {
     /// `VMFuncRef` but the instance, worked out once instead of per
     /// instance (CPython has 11,448 functions).
     defined_funcs: Box<[(usize, u32)]>,
-    /// For each element segment whose items are all `ref.func` or
-    /// `ref.null` (CPython's function table): the function indices, with
-    /// `u32::MAX` for null, so that tables are filled without evaluating
-    /// thousands of constant expressions per instance.
-    elem_funcs: Box<[Option<Box<[u32]>>]>,
     /// Copy-on-write image of memory 0, if the module qualifies (see
     /// `memory_image`). With an image, `info.data` may be empty: the image
     /// stands for all `layout().segments` segments.
@@ -205,20 +200,6 @@ impl Module {
                 Ok((entry, *type_ids.get(ty as usize).ok_or_else(bad)?))
             })
             .collect::<Result<Box<[_]>, Error>>()?;
-        let elem_funcs = info
-            .elements
-            .iter()
-            .map(|seg| {
-                seg.items
-                    .iter()
-                    .map(|item| match item.ops.as_slice() {
-                        [ConstOp::RefFunc(f)] if (*f as usize) < info.functions.len() => Some(*f),
-                        [ConstOp::RefNull(_)] => Some(u32::MAX),
-                        _ => None,
-                    })
-                    .collect::<Option<Box<[u32]>>>()
-            })
-            .collect();
         let meta = Arc::new(CodeMeta {
             traps,
             compiled,
@@ -227,6 +208,9 @@ impl Module {
             module_name: info.name.clone(),
         });
         code.register(meta.clone());
+        if engine.config().perf_map {
+            crate::compile::perf_map::append(code.as_ptr() as usize, &meta);
+        }
         Ok(Module(Arc::new(ModuleInner {
             engine: engine.clone(),
             info,
@@ -234,7 +218,6 @@ impl Module {
             meta,
             type_ids,
             defined_funcs,
-            elem_funcs,
             memory_image,
         })))
     }
@@ -290,11 +273,6 @@ impl Module {
         &self.0.defined_funcs
     }
 
-    /// The function indices of element segment `index` if all its items
-    /// are `ref.func` (or `ref.null`: `u32::MAX`).
-    pub(crate) fn elem_funcs(&self, index: usize) -> Option<&[u32]> {
-        self.0.elem_funcs.get(index)?.as_deref()
-    }
 
     /// The host-to-wasm trampoline for type `type_index`.
     pub(crate) fn entry_trampoline(&self, type_index: u32) -> Option<EntryTrampoline> {

@@ -12,7 +12,6 @@ use crate::key::Fingerprint;
 use engine::compile::trap_table::TRAP_SITE_LEN;
 use engine::compile::{CodeRange, CompiledCode, TrapTable};
 use engine::instantiate::memory_image::ImageLayout;
-use engine::parse::types::{ConstExpr, ConstOp};
 use engine::ModuleInfo;
 use serde::{Deserialize, Serialize};
 use std::io::{self, Write};
@@ -29,7 +28,7 @@ pub const MAGIC: [u8; 8] = *b"FAASMOBJ";
 /// Bumped on any change of the layout below or of its meaning, and of the
 /// `VMContext` layout the stored code assumes (2: per-module inline area;
 /// 3: memory image section, trap table read in place).
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// Alignment of the image and code sections in the file. 64 KiB is a
 /// multiple of every page size Linux uses (4 KiB, 16 KiB, 64 KiB), so the
 /// code can be made executable in place and the image mapped into linear
@@ -109,49 +108,6 @@ struct Metadata {
     data_lens: Vec<u64>,
     /// The memory image in the image section, if the module has one.
     image: Option<ImageLayout>,
-    /// Per element segment: its items when they are all `ref.func`, as
-    /// plain function indices (the segment's `items` are then empty).
-    /// CPython's table has 5,902 such items; decoding each as a constant
-    /// expression through serde took a quarter of a load.
-    elem_funcs: Vec<Option<Vec<u32>>>,
-}
-
-/// Takes the items of every all-`ref.func` element segment out of `info`.
-fn take_elem_funcs(info: &mut ModuleInfo) -> Vec<Option<Vec<u32>>> {
-    info.elements
-        .iter_mut()
-        .map(|seg| {
-            let funcs = seg
-                .items
-                .iter()
-                .map(|item| match item.ops.as_slice() {
-                    [ConstOp::RefFunc(f)] => Some(*f),
-                    _ => None,
-                })
-                .collect::<Option<Vec<u32>>>()?;
-            seg.items.clear();
-            Some(funcs)
-        })
-        .collect()
-}
-
-/// Puts back what [`take_elem_funcs`] took.
-fn restore_elem_funcs(info: &mut ModuleInfo, elem_funcs: Vec<Option<Vec<u32>>>) -> Result<(), Rejection> {
-    if elem_funcs.len() != info.elements.len() {
-        return Err(Rejection::Inconsistent("element segment count".into()));
-    }
-    for (seg, funcs) in info.elements.iter_mut().zip(elem_funcs) {
-        if let Some(funcs) = funcs {
-            if !seg.items.is_empty() {
-                return Err(Rejection::Inconsistent("element segment items stored twice".into()));
-            }
-            seg.items = funcs
-                .into_iter()
-                .map(|f| ConstExpr { ops: [ConstOp::RefFunc(f)].into_iter().collect() })
-                .collect();
-        }
-    }
-    Ok(())
 }
 
 /// Everything an artifact holds, borrowed, for writing.
@@ -200,7 +156,6 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
     let mut info = a.info.clone();
     info.bodies = Vec::new();
     let func_types = std::mem::take(&mut info.functions);
-    let elem_funcs = take_elem_funcs(&mut info);
     let (data_lens, segment_bytes): (Vec<u64>, Vec<&[u8]>) = if a.image.is_some() {
         info.data = Vec::new();
         (Vec::new(), Vec::new())
@@ -222,7 +177,6 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
         compiled,
         data_lens,
         image: a.image.map(|(layout, _)| layout),
-        elem_funcs,
     })
     .map_err(|e| io::Error::other(format!("serialising module metadata: {e}")))?;
     encode_tables(&mut metadata, &func_types, a.compiled);
@@ -666,13 +620,11 @@ pub(crate) fn decode_with(
             mut compiled,
             data_lens,
             image,
-            elem_funcs,
         },
         rest,
     ) = postcard::take_from_bytes::<Metadata>(section(&header.metadata)?)
         .map_err(|e| Rejection::Metadata(e.to_string()))?;
     decode_tables(rest, &mut info, &mut compiled)?;
-    restore_elem_funcs(&mut info, elem_funcs)?;
     let mut data = section(&header.data)?;
     let total = data_lens
         .iter()
@@ -717,7 +669,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::key::ENGINE_VERSION;
     use engine::compile::{CodeRange, TrapSite};
-    use engine::parse::types::{ConstExpr, ConstOp, DataMode, DataSegment, ElementMode, ElementSegment, RefType};
+    use engine::parse::types::{ConstExpr, ConstOp, DataMode, DataSegment, ElementItems, ElementMode, ElementSegment, RefType};
     use engine::{FuncType, TrapKind, ValType};
 
     pub(crate) fn fingerprint() -> Fingerprint {
@@ -768,14 +720,14 @@ pub(crate) mod tests {
                 ElementSegment {
                     mode: ElementMode::Passive,
                     ty: RefType::FuncRef,
-                    items: [1, 2, 1]
-                        .map(|f| ConstExpr { ops: [ConstOp::RefFunc(f)].into_iter().collect() })
-                        .into(),
+                    items: ElementItems::Funcs(vec![1, 2, 1]),
                 },
                 ElementSegment {
                     mode: ElementMode::Declared,
                     ty: RefType::FuncRef,
-                    items: vec![ConstExpr { ops: [ConstOp::RefNull(RefType::FuncRef)].into_iter().collect() }],
+                    items: ElementItems::Exprs(vec![ConstExpr {
+                        ops: [ConstOp::RefNull(RefType::FuncRef)].into_iter().collect(),
+                    }]),
                 },
             ],
             ..ModuleInfo::default()

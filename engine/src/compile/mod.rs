@@ -9,6 +9,7 @@ pub mod artifact;
 pub mod code_memory;
 pub mod isa;
 pub mod module;
+pub mod perf_map;
 pub mod trampolines;
 pub mod trap_table;
 pub use artifact::*;

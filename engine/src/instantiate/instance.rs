@@ -20,7 +20,7 @@ use crate::instantiate::store::{FuncRefOwner, Store, StoreInner};
 use crate::instantiate::table::{Table, TableData};
 use crate::instantiate::values::Extern;
 use crate::module::Module;
-use crate::parse::types::{ConstExpr, ConstOp, DataMode, ElementMode, ExternKind, ImportKind};
+use crate::parse::types::{ConstExpr, ConstOp, DataMode, ElementItems, ElementMode, ExternKind, ImportKind};
 use crate::vm::layout::{module_offsets, GlobalSlot, VMContext, VMFuncRef, VMGlobal, VMMemory, VMTable, ValRaw};
 use crate::vm::trap::TrapKind;
 
@@ -367,12 +367,11 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     let mut elements = Vec::with_capacity(info.elements.len());
     for seg in &info.elements {
         let items = match seg.mode {
-            ElementMode::Passive => Some(
-                seg.items
-                    .iter()
-                    .map(|e| eval_const(e, &data.globals, &data.funcs).map(|v| v.get_ref() as usize))
-                    .collect::<Result<Box<[usize]>, Error>>()?,
-            ),
+            ElementMode::Passive => {
+                let mut items = vec![0usize; seg.items.len()].into_boxed_slice();
+                eval_elements(&seg.items, &mut items, &data.globals, &data.funcs)?;
+                Some(items)
+            }
             ElementMode::Active { .. } | ElementMode::Declared => None,
         };
         elements.push(items);
@@ -403,6 +402,31 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     Ok(instance)
 }
 
+/// Evaluates an element segment's items into `out` (as long as the
+/// segment). A function list (CPython's table: 5,902 functions) becomes the
+/// addresses of this instance's funcrefs without evaluating an expression
+/// per item.
+fn eval_elements(
+    items: &ElementItems,
+    out: &mut [usize],
+    globals: &[*mut VMGlobal],
+    funcs: &[VMFuncRef],
+) -> Result<(), Error> {
+    match items {
+        ElementItems::Funcs(indices) => {
+            for (slot, &f) in out.iter_mut().zip(indices) {
+                *slot = eval_op(ConstOp::RefFunc(f), globals, funcs)?.get_ref() as usize;
+            }
+        }
+        ElementItems::Exprs(exprs) => {
+            for (slot, e) in out.iter_mut().zip(exprs) {
+                *slot = eval_const(e, globals, funcs)?.get_ref() as usize;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Applies active element then data segments in order; drops active and
 /// declarative segments. Stops at the first segment that does not fit,
 /// leaving earlier segments' writes in place.
@@ -410,7 +434,7 @@ fn initialise_segments(inner: &mut StoreInner, index: u32) -> Result<(), Error> 
     let data = inner.instances.get_mut(index as usize).ok_or_else(foreign)?;
     let module = data.module.clone();
     let info = module.info();
-    for (i, seg) in info.elements.iter().enumerate() {
+    for seg in &info.elements {
         let ElementMode::Active { table, offset } = &seg.mode else { continue };
         let dst = eval_const(offset, &data.globals, &data.funcs)?.get_u32();
         let t = *data.table_objs.get(*table as usize).ok_or_else(foreign)?;
@@ -419,16 +443,7 @@ fn initialise_segments(inner: &mut StoreInner, index: u32) -> Result<(), Error> 
         let t = unsafe { &mut *t };
         let end = dst as usize + seg.items.len();
         let dst_slice = t.elements.get_mut(dst as usize..end).ok_or_else(|| oob(TrapKind::TableOutOfBounds))?;
-        if let Some(funcs) = module.elem_funcs(i) {
-            // `ref.func` items are the addresses of this instance's funcrefs.
-            for (slot, &f) in dst_slice.iter_mut().zip(funcs) {
-                *slot = data.funcs.get(f as usize).map_or(0, |r| r as *const VMFuncRef as usize);
-            }
-            continue;
-        }
-        for (slot, item) in dst_slice.iter_mut().zip(&seg.items) {
-            *slot = eval_const(item, &data.globals, &data.funcs)?.get_ref() as usize;
-        }
+        eval_elements(&seg.items, dst_slice, &data.globals, &data.funcs)?;
     }
     if let Some(image) = module.memory_image() {
         // The image holds every data segment (all active on memory 0, none

@@ -271,22 +271,30 @@ fn element(elem: wp::Element<'_>, offset: usize) -> Result<ElementSegment, Error
             offset: const_expr(&offset_expr)?,
         },
     };
-    let mut items = Vec::new();
-    let ty = match elem.items {
+    let (ty, items) = match elem.items {
         wp::ElementItems::Functions(reader) => {
-            for f in reader {
-                items.push(ConstExpr {
-                    ops: smallvec::smallvec![ConstOp::RefFunc(f.map_err(malformed)?)],
-                });
-            }
-            RefType::FuncRef
+            let funcs = reader.into_iter().collect::<Result<Vec<u32>, _>>().map_err(malformed)?;
+            (RefType::FuncRef, ElementItems::Funcs(funcs))
         }
         wp::ElementItems::Expressions(ty, reader) => {
             let ty = ref_type(ty, offset)?;
+            let mut exprs = Vec::new();
             for e in reader {
-                items.push(const_expr(&e.map_err(malformed)?)?);
+                exprs.push(const_expr(&e.map_err(malformed)?)?);
             }
-            ty
+            // A list of `ref.func` expressions (what LLVM emits for
+            // funcref tables) is a function list in another encoding.
+            let funcs = match ty {
+                RefType::FuncRef => exprs
+                    .iter()
+                    .map(|e| match e.ops.as_slice() {
+                        [ConstOp::RefFunc(f)] => Some(*f),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<u32>>>(),
+                _ => None,
+            };
+            (ty, funcs.map_or(ElementItems::Exprs(exprs), ElementItems::Funcs))
         }
     };
     Ok(ElementSegment { mode, ty, items })

@@ -174,9 +174,48 @@ pub enum ElementMode {
 pub struct ElementSegment {
     pub mode: ElementMode,
     pub ty: RefType,
-    /// One constant expression per element; function-index lists are
-    /// expressed as `RefFunc` so later stages see a single form.
-    pub items: Vec<ConstExpr>,
+    pub items: ElementItems,
+}
+
+/// The items of an element segment.
+///
+/// Two forms, as in the binary format: a plain list of function indices
+/// (each item `ref.func f`), or one constant expression per item. Function
+/// lists stay lists all the way to instantiation, which writes them into
+/// tables without evaluating anything, and through the compiled-code
+/// cache, which stores them as integers (CPython's table: 5,902 functions).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ElementItems {
+    /// `ref.func f` for each `f`.
+    Funcs(Vec<u32>),
+    /// Any constant expressions of the segment's type.
+    Exprs(Vec<ConstExpr>),
+}
+
+impl ElementItems {
+    pub fn len(&self) -> usize {
+        match self {
+            ElementItems::Funcs(f) => f.len(),
+            ElementItems::Exprs(e) => e.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every item as a constant expression (function indices become
+    /// `ref.func`), for the stages that treat both forms alike.
+    pub fn exprs(&self) -> impl Iterator<Item = std::borrow::Cow<'_, ConstExpr>> + '_ {
+        let (funcs, exprs) = match self {
+            ElementItems::Funcs(f) => (f.as_slice(), &[][..]),
+            ElementItems::Exprs(e) => (&[][..], e.as_slice()),
+        };
+        funcs
+            .iter()
+            .map(|&f| std::borrow::Cow::Owned(ConstExpr { ops: smallvec::smallvec![ConstOp::RefFunc(f)] }))
+            .chain(exprs.iter().map(std::borrow::Cow::Borrowed))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! Module-level facts every function body is checked against, computed
 //! once before the bodies are validated in parallel.
 
-use crate::parse::{ConstOp, ExternKind, ModuleInfo};
+use crate::parse::{ConstOp, ElementItems, ExternKind, ModuleInfo};
 
 /// What function bodies need to know about their module.
 pub struct Context<'a> {
@@ -20,10 +20,15 @@ impl<'a> Context<'a> {
                 *d = true;
             }
         };
-        let exprs = info
-            .global_inits
-            .iter()
-            .chain(info.elements.iter().flat_map(|e| e.items.iter()));
+        for seg in &info.elements {
+            if let ElementItems::Funcs(funcs) = &seg.items {
+                funcs.iter().for_each(|&f| mark(f));
+            }
+        }
+        let exprs = info.global_inits.iter().chain(info.elements.iter().flat_map(|e| match &e.items {
+            ElementItems::Exprs(exprs) => exprs.as_slice(),
+            ElementItems::Funcs(_) => &[],
+        }));
         for expr in exprs {
             for op in &expr.ops {
                 if let ConstOp::RefFunc(f) = op {

@@ -257,8 +257,8 @@ fn elements(info: &ModuleInfo) -> Result<(), Fail> {
             const_expr::check(info, offset, ValType::I32, Site::Segment)
                 .map_err(|m| fail(item, m))?;
         }
-        for expr in &seg.items {
-            const_expr::check(info, expr, seg.ty.into(), Site::Segment)
+        for expr in seg.items.exprs() {
+            const_expr::check(info, &expr, seg.ty.into(), Site::Segment)
                 .map_err(|m| fail(item, m))?;
         }
     }
