@@ -211,8 +211,9 @@ fn compile_then_run_the_artifact() {
     let out = env.run(&["run", artifact.to_str().unwrap()]);
     expect_hello(&out);
     assert!(out.stderr.is_empty());
-    // Running an artifact neither reads nor fills the cache.
-    assert!(entries(&env.dir.path().join("home")).is_empty());
+    // Running an artifact compiles nothing into the cache.
+    let default_cache = env.dir.path().join("home/.cache/faasm-engine");
+    assert!(!entries(&default_cache).iter().any(|p| p.extension().is_some_and(|x| x == "fobj")));
     let out = env.run(&["run", "--invoke", "fib", explicit.to_str().unwrap(), "10"]);
     assert_eq!(text(&out.stdout), "55\n");
 
@@ -229,6 +230,44 @@ fn compile_then_run_the_artifact() {
     let out = env.run(&["compile", explicit.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("already compiled"));
+}
+
+#[test]
+fn later_runs_remember_an_artifacts_verification_until_it_changes() {
+    let env = Env::new();
+    let m = env.module();
+    let artifact = env.dir.path().join("m.fobj");
+    assert!(env.run(&["compile", m.to_str().unwrap()]).status.success());
+    let cache = env.cache();
+    let run = || env.run(&["run", "--cache-dir", cache.to_str().unwrap(), artifact.to_str().unwrap()]);
+    let memos = || entries(&cache).into_iter().filter(|p| p.extension().is_some_and(|x| x == "fver")).count();
+    expect_hello(&run());
+    assert_eq!(memos(), 0, "a file changed just now is verified at every load, never remembered");
+    // Once the file has settled, a run remembers its verification in the
+    // cache directory and the next run trusts that memo.
+    std::thread::sleep(objcache::verified::SETTLED + std::time::Duration::from_millis(300));
+    expect_hello(&run());
+    assert_eq!(memos(), 1);
+    expect_hello(&run());
+    let stats = text(&env.run(&["cache", "stats", "--cache-dir", cache.to_str().unwrap()]).stdout);
+    assert!(stats.contains("verification memos: 1"), "{stats}");
+    // Damage written in place changes the file's identity: the memo no
+    // longer vouches, the checksum is read and the damage caught.
+    use std::io::{Seek, SeekFrom, Write};
+    let len = fs::metadata(&artifact).unwrap().len();
+    let mut f = fs::OpenOptions::new().read(true).write(true).open(&artifact).unwrap();
+    let mut byte = [0u8];
+    f.seek(SeekFrom::Start(len - 1)).unwrap();
+    std::io::Read::read_exact(&mut f, &mut byte).unwrap();
+    f.seek(SeekFrom::Start(len - 1)).unwrap();
+    f.write_all(&[byte[0] ^ 1]).unwrap();
+    drop(f);
+    let out = run();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("checksum mismatch"), "{}", text(&out.stderr));
+    // `cache clear` removes memos too.
+    assert!(env.run(&["cache", "clear", "--cache-dir", cache.to_str().unwrap()]).status.success());
+    assert_eq!(memos(), 0);
 }
 
 #[test]

@@ -161,7 +161,7 @@ pub mod faasm {
     use hostabi::wasi::{Access, Stdio, WasiCtx};
 
     pub fn engine() -> Engine {
-        let config = Config { max_wasm_stack: WASM_STACK, ..Config::default() };
+        let config = Config { max_wasm_stack: WASM_STACK, perf_map: perf_map_wanted(), ..Config::default() };
         Engine::new(config).unwrap_or_else(|e| fatal(format_args!("faasm-engine: {e}")))
     }
 
@@ -179,30 +179,35 @@ pub mod faasm {
     }
 
     /// Loads the compiled module from its artifact until it is ready to
-    /// instantiate (verified, mapped, executable).
+    /// instantiate (verified, mapped, executable), as `faasm-engine run
+    /// ARTIFACT` does: the artifact's directory is the cache directory that
+    /// remembers its verification for later processes.
     pub fn load(engine: &Engine, path: &Path) -> Module {
-        let m = objcache::read_artifact(engine, path).unwrap_or_else(|e| fatal(format_args!("faasm-engine load: {e}")));
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let cache = objcache::Cache::new(dir).unwrap_or_else(|e| fatal(format_args!("faasm-engine cache: {e}")));
+        let m = cache.read_artifact(engine, path).unwrap_or_else(|e| fatal(format_args!("faasm-engine load: {e}")));
         if perf_map_wanted() {
-            write_perf_map(&m);
+            write_code_symbols(&m);
         }
         m
     }
 
-    /// Appends the module's functions to `/tmp/perf-PID.map`, so that
-    /// `perf report` names JIT code (as wasmtime's `PerfMap` profiler does).
-    fn write_perf_map(m: &Module) {
-        use std::io::Write;
-        let (info, compiled, code) = m.parts();
-        let base = code.as_ptr() as usize;
-        let mut text = String::new();
-        for (i, r) in compiled.functions.iter().enumerate() {
-            let index = info.num_imported_funcs + i as u32;
-            let name = info.func_name(index).map(str::to_owned).unwrap_or_else(|| format!("wasm[{index}]"));
-            text.push_str(&format!("{:x} {:x} {name}\n", base + r.offset as usize, r.len));
-        }
-        // perf attributes samples in a file-backed mapping (the artifact is
-        // executed in place) to the file, not to the map: the same list by
-        // offset in the code, for benches/tools/perf_symbolize.py.
+    /// Forgets that the artifact at `path` was verified, in this process
+    /// and in its memo: the next load reads the whole file again, as the
+    /// first load of the file in a boot does.
+    pub fn forget_verified(path: &Path) {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        objcache::forget_verified();
+        objcache::Memo::new(dir, path).forget();
+    }
+
+    /// Writes `/tmp/faasm-code-PID.syms` (code offset, length, function
+    /// index, name), for benches/tools/perf_symbolize.py: perf attributes
+    /// samples in a file-backed mapping (the artifact is executed in place)
+    /// to the file by offset, not to the engine's `/tmp/perf-PID.map`
+    /// (`Config::perf_map`, which names code by address).
+    fn write_code_symbols(m: &Module) {
+        let (info, compiled, _) = m.parts();
         let mut by_offset = String::new();
         for (i, r) in compiled.functions.iter().enumerate() {
             let index = info.num_imported_funcs + i as u32;
@@ -212,11 +217,6 @@ pub mod faasm {
         let sym_path = format!("/tmp/faasm-code-{}.syms", std::process::id());
         if let Err(e) = std::fs::write(&sym_path, by_offset) {
             fatal(format_args!("{sym_path}: {e}"));
-        }
-        let path = format!("/tmp/perf-{}.map", std::process::id());
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(&path);
-        if let Err(e) = file.and_then(|mut f| f.write_all(text.as_bytes())) {
-            fatal(format_args!("{path}: {e}"));
         }
     }
 

@@ -27,10 +27,11 @@ def main():
     if len(sys.argv) > 3:
         artifact, syms = sys.argv[2:4]
         with open(artifact, "rb") as f:
-            header = f.read(168)
-        # objcache format: offset and length of the metadata, data, trap
-        # and code sections from byte 104; the code section's offset.
-        code_offset = struct.unpack_from("<Q", header, 152)[0]
+            header = f.read(184)
+        # objcache format v3: offset and length of the metadata, data,
+        # trap, image and code sections from byte 104; the code section's
+        # offset.
+        code_offset = struct.unpack_from("<Q", header, 168)[0]
         with open(syms) as f:
             for line in f:
                 off, length, index, name = line.rstrip("\n").split(" ", 3)

@@ -2,6 +2,9 @@
 //! housekeeping commands (`stats`, `clear`).
 //!
 //! An entry is the file `<key>.fobj`, `key` being the [`CacheKey`] in hex.
+//! Beside the entries live the module index (`<hex>.widx`, see
+//! [`crate::index`]) and verification memos (`<hex>.fver`, see
+//! [`crate::verified`]).
 //! Lookup never fails a run: a missing entry is a miss, a bad one is
 //! reported in one warning line, recompiled and replaced, and an entry that
 //! cannot be written only costs the next run a compilation.
@@ -9,6 +12,7 @@
 use crate::file::{self, Mapped, TMP_SUFFIX};
 use crate::format::{ArtifactRef, Rejection};
 use crate::key::{CacheKey, Fingerprint};
+use crate::verified::{Memo, MEMO_EXTENSION};
 use engine::compile::{CompiledCode, TrapTable};
 use engine::instantiate::memory_image::ImageLayout;
 use engine::ModuleInfo;
@@ -61,6 +65,8 @@ pub struct Stats {
     pub temp_bytes: u64,
     /// Module index files (`<key>.widx`, see `index`).
     pub index_files: u64,
+    /// Verification memos (`<hex>.fver`, see `verified`).
+    pub memo_files: u64,
 }
 
 /// What [`Cache::clear`] removed.
@@ -113,6 +119,12 @@ impl Cache {
         self.dir.join(format!("{}.{EXTENSION}", key.to_hex()))
     }
 
+    /// Where a verification of the artifact at `artifact` (an entry, or any
+    /// other artifact file) is remembered for later processes.
+    pub fn memo(&self, artifact: &Path) -> Memo {
+        Memo::new(&self.dir, artifact)
+    }
+
     /// The entry for `wasm_sha256` compiled by `current`, mapped and verified.
     /// `Ok(None)`: no entry. `Err`: an entry that must not be used.
     pub fn lookup(
@@ -121,7 +133,7 @@ impl Cache {
         wasm_sha256: &[u8; 32],
     ) -> Result<Option<Mapped>, Rejection> {
         let path = self.entry_path(&CacheKey::new(current, wasm_sha256));
-        file::open_verified(&path, current, Some(wasm_sha256))
+        file::open_verified(&path, current, Some(wasm_sha256), Some(&self.memo(&path)))
     }
 
     /// Stores `artifact` (atomically) as the entry for its wasm and fingerprint.
@@ -147,7 +159,7 @@ impl Cache {
         build: impl FnOnce() -> Result<T, E>,
     ) -> Result<(T, Outcome), E> {
         let path = self.entry_path(&CacheKey::new(current, wasm_sha256));
-        let outcome = match file::open_verified(&path, current, Some(wasm_sha256))
+        let outcome = match file::open_verified(&path, current, Some(wasm_sha256), Some(&self.memo(&path)))
             .and_then(|m| m.map(load).transpose())
         {
             Ok(Some(module)) => return Ok((module, Outcome::Hit)),
@@ -207,6 +219,7 @@ impl Cache {
                     s.temp_bytes += len;
                 }
                 FileKind::Index => s.index_files += 1,
+                FileKind::Memo => s.memo_files += 1,
             }
         }
         Ok(s)
@@ -264,10 +277,12 @@ enum FileKind {
     Entry,
     Temp,
     Index,
+    Memo,
 }
 
-/// `<64 hex>.fobj` is an entry, `<64 hex>.widx` an index file, and
-/// `.<either>.<pid>.<n>.tmp` a temporary file.
+/// `<64 hex>.fobj` is an entry, `<64 hex>.widx` an index file,
+/// `<64 hex>.fver` a memo, and `.<any of these>.<pid>.<n>.tmp` a temporary
+/// file.
 fn classify(name: &OsString) -> Option<FileKind> {
     let name = name.to_str()?;
     let named = |n: &str, ext: &str| {
@@ -277,12 +292,17 @@ fn classify(name: &OsString) -> Option<FileKind> {
                 h.len() == 64 && h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
             })
     };
-    let is_entry = |n: &str| named(n, EXTENSION) || named(n, crate::index::INDEX_EXTENSION);
+    let is_entry = |n: &str| {
+        named(n, EXTENSION) || named(n, crate::index::INDEX_EXTENSION) || named(n, MEMO_EXTENSION)
+    };
     if named(name, EXTENSION) {
         return Some(FileKind::Entry);
     }
     if named(name, crate::index::INDEX_EXTENSION) {
         return Some(FileKind::Index);
+    }
+    if named(name, MEMO_EXTENSION) {
+        return Some(FileKind::Memo);
     }
     let rest = name.strip_prefix('.')?.strip_suffix(TMP_SUFFIX)?;
     let mut parts = rest.rsplitn(3, '.');
@@ -352,6 +372,10 @@ mod tests {
         let c = |s: String| classify(&OsString::from(s));
         assert_eq!(c(format!("{key}.fobj")), Some(FileKind::Entry));
         assert_eq!(c(format!(".{key}.fobj.123.0.tmp")), Some(FileKind::Temp));
+        assert_eq!(c(format!("{key}.widx")), Some(FileKind::Index));
+        assert_eq!(c(format!("{key}.fver")), Some(FileKind::Memo));
+        assert_eq!(c(format!(".{key}.fver.9.1.tmp")), Some(FileKind::Temp));
+        assert_eq!(c(format!("{key}.fver~")), None);
         assert_eq!(c(format!("{key}.fobj.bak")), None);
         assert_eq!(c(format!("{}.fobj", &key[1..])), None);
         assert_eq!(c(format!("{}.fobj", key.to_uppercase())), None);

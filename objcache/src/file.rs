@@ -6,26 +6,12 @@
 //! mapping stays valid (it keeps the old inode) when a concurrent writer
 //! replaces the file under it.
 //!
-//! ## Verifying once per process
-//! The checksum reads every byte of the file (20 MB for python3.wasm,
-//! ~1.5 ms), more than everything else a load does. A process that loads
-//! the same file again (an embedder dropping and reloading a module, a
-//! worker serving the same function) skips it when the file is provably the
-//! one it verified: same device, inode, size, modification and change times
-//! and header checksum. Any write to a file sets its change time (ctime) to
-//! the current time, which no unprivileged process can set back; so the
-//! identity is only remembered for a file whose ctime was already
-//! [`SETTLED`] in the past when it was verified — a later write then always
-//! lands on a different ctime, even with coarse file-system timestamps.
-//! Freshly written files (every test that damages a file) are verified on
-//! every load.
-
-use std::collections::HashSet;
-use std::sync::Mutex;
-use std::time::Duration;
+//! A file whose identity shows it unchanged since an earlier verification
+//! is not checksummed again: see [`crate::verified`].
 
 use crate::format::{self, ArtifactRef, Decoded, Rejection};
 use crate::key::Fingerprint;
+use crate::verified::{self, Identity, Memo};
 use memmap2::{MmapMut, MmapOptions};
 use std::sync::Arc;
 use std::fs::{self, File, OpenOptions};
@@ -46,75 +32,6 @@ pub struct Mapped {
     pub path: PathBuf,
 }
 
-/// How long ago a file's last change must be for its verification to be
-/// remembered (see the module docs). File-system timestamps are at worst a
-/// few milliseconds coarse; two seconds leaves a wide margin.
-pub const SETTLED: Duration = Duration::from_secs(2);
-
-/// What identifies a file's contents without reading them.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Identity {
-    dev: u64,
-    ino: u64,
-    len: u64,
-    mtime: (i64, i64),
-    ctime: (i64, i64),
-    checksum: u128,
-}
-
-/// Files this process verified, by identity.
-static VERIFIED: Mutex<Option<HashSet<Identity>>> = Mutex::new(None);
-
-#[cfg(unix)]
-fn identity(meta: &fs::Metadata, checksum: u128) -> Identity {
-    use std::os::unix::fs::MetadataExt;
-    Identity {
-        dev: meta.dev(),
-        ino: meta.ino(),
-        len: meta.len(),
-        mtime: (meta.mtime(), meta.mtime_nsec()),
-        ctime: (meta.ctime(), meta.ctime_nsec()),
-        checksum,
-    }
-}
-
-/// Whether the ctime in `id` lies at least [`SETTLED`] in the past.
-fn settled(id: &Identity) -> bool {
-    settled_ctime(Duration::new(id.ctime.0.max(0) as u64, id.ctime.1.clamp(0, 999_999_999) as u32))
-}
-
-/// Whether a file whose change time is `ctime` (since the Unix epoch) can
-/// be trusted to keep its contents while its identity is unchanged: the
-/// time lies at least [`SETTLED`] in the past. A zero ctime means a file
-/// system that keeps no change times, where nothing proves a file
-/// unchanged: never settled.
-pub(crate) fn settled_ctime(ctime: Duration) -> bool {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    !ctime.is_zero() && now.checked_sub(ctime).is_some_and(|age| age >= SETTLED)
-}
-
-/// Forgets every file this process verified, so that the next load of each
-/// verifies its checksum again, as the first load in a new process does
-/// (for benchmarks that measure that load).
-pub fn forget_verified() {
-    let mut set = VERIFIED.lock().unwrap_or_else(|p| p.into_inner());
-    *set = None;
-}
-
-fn already_verified(id: &Identity) -> bool {
-    let set = VERIFIED.lock().unwrap_or_else(|p| p.into_inner());
-    set.as_ref().is_some_and(|s| s.contains(id))
-}
-
-fn remember_verified(id: Identity) {
-    if settled(&id) {
-        let mut set = VERIFIED.lock().unwrap_or_else(|p| p.into_inner());
-        set.get_or_insert_with(HashSet::new).insert(id);
-    }
-}
-
 impl std::fmt::Debug for Mapped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Mapped")
@@ -124,12 +41,14 @@ impl std::fmt::Debug for Mapped {
     }
 }
 
-/// Maps the artifact at `path` and verifies it (see [`format::decode`]).
-/// `Ok(None)` when there is no such file.
+/// Maps the artifact at `path` and verifies it (see [`format::decode`]);
+/// its checksum only if neither this process nor `memo` knows the file
+/// verified (see [`crate::verified`]). `Ok(None)` when there is no such file.
 pub fn open_verified(
     path: &Path,
     current: &Fingerprint,
     wasm_sha256: Option<&[u8; 32]>,
+    memo: Option<&Memo>,
 ) -> Result<Option<Mapped>, Rejection> {
     let file = match File::open(path) {
         Ok(f) => f,
@@ -155,11 +74,11 @@ pub fn open_verified(
     let mmap = unsafe { MmapOptions::new().map_copy(&file) }
         .map_err(|e| Rejection::Io(format!("mmap: {e}")))?;
     let header = format::read_header(&mmap)?;
-    let id = identity(&meta, header.checksum);
-    let known = already_verified(&id);
+    let id = Identity::of(&meta, header.checksum);
+    let known = verified::known(&id, memo);
     let decoded = format::decode_with(&mmap, header, current, wasm_sha256, !known)?;
     if !known {
-        remember_verified(id);
+        verified::remember(&id, memo);
     }
     Ok(Some(Mapped {
         mmap: Arc::new(mmap),
@@ -187,14 +106,6 @@ fn check_owner(meta: &fs::Metadata) -> Result<(), Rejection> {
 #[cfg(not(unix))]
 fn check_owner(_meta: &fs::Metadata) -> Result<(), Rejection> {
     Ok(())
-}
-
-#[cfg(not(unix))]
-fn identity(meta: &fs::Metadata, checksum: u128) -> Identity {
-    // Without inode numbers nothing proves a file unchanged: an identity
-    // that never matches (a fresh ctime is never settled) keeps verifying.
-    let _ = meta;
-    Identity { dev: 0, ino: 0, len: 0, mtime: (0, 0), ctime: (i64::MAX, 0), checksum }
 }
 
 /// Reads just the header of the artifact at `path` (for statistics).
@@ -311,7 +222,7 @@ mod tests {
         let path = dir.path().join("a.fobj");
         let len = write_sample(&path);
         assert_eq!(fs::metadata(&path).unwrap().len(), len);
-        let m = open_verified(&path, &fingerprint(), Some(&[3; 32]))
+        let m = open_verified(&path, &fingerprint(), Some(&[3; 32]), None)
             .unwrap()
             .unwrap();
         let (info, _, code) = sample();
@@ -338,7 +249,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.fobj");
         write_sample(&path);
-        let m = open_verified(&path, &fingerprint(), None).unwrap().unwrap();
+        let m = open_verified(&path, &fingerprint(), None, None).unwrap().unwrap();
         let last = m.mmap.len() as u64 - 1;
         let byte = m.mmap[last as usize];
         drop(m);
@@ -347,55 +258,59 @@ mod tests {
         f.write_all(&[byte ^ 1]).unwrap();
         drop(f);
         assert_eq!(
-            open_verified(&path, &fingerprint(), None).unwrap_err(),
+            open_verified(&path, &fingerprint(), None, None).unwrap_err(),
             Rejection::Checksum
         );
     }
 
     #[test]
-    fn only_settled_files_are_remembered() {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap();
-        let id = |age: Duration| {
-            let t = now - age;
-            Identity {
-                dev: 1,
-                ino: 2,
-                len: 3,
-                mtime: (t.as_secs() as i64, t.subsec_nanos() as i64),
-                ctime: (t.as_secs() as i64, t.subsec_nanos() as i64),
-                checksum: 4,
-            }
+    fn damage_to_a_file_remembered_across_processes_is_still_caught() {
+        use std::io::{Seek, SeekFrom, Write};
+        let _serial = crate::verified::tests::SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.fobj");
+        write_sample(&path);
+        // Only a file changed long enough ago is remembered.
+        std::thread::sleep(crate::verified::SETTLED + std::time::Duration::from_millis(200));
+        let memo = Memo::new(dir.path(), &path);
+        let m = open_verified(&path, &fingerprint(), None, Some(&memo)).unwrap().unwrap();
+        let memo_files = || {
+            fs::read_dir(dir.path())
+                .unwrap()
+                .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == crate::verified::MEMO_EXTENSION))
+                .count()
         };
-        assert!(!settled(&id(Duration::ZERO)));
-        assert!(!settled_ctime(Duration::ZERO), "a file system without change times");
-        assert!(!settled(&id(SETTLED / 2)));
-        assert!(settled(&id(SETTLED * 2)));
-        let fresh = id(Duration::ZERO);
-        remember_verified(fresh.clone());
-        assert!(!already_verified(&fresh));
-        let old = id(SETTLED * 2);
-        remember_verified(old.clone());
-        assert!(already_verified(&old));
-        assert!(!already_verified(&Identity { checksum: 5, ..old }));
+        assert_eq!(memo_files(), 1, "the verification is remembered");
+        let last = m.mmap.len() as u64 - 1;
+        let byte = m.mmap[last as usize];
+        drop(m);
+        // A later process (nothing remembered in memory) loads the damaged file.
+        verified::forget_verified();
+        let mut f = OpenOptions::new().write(true).open(&path).unwrap();
+        f.seek(SeekFrom::Start(last)).unwrap();
+        f.write_all(&[byte ^ 1]).unwrap();
+        drop(f);
+        assert_eq!(
+            open_verified(&path, &fingerprint(), None, Some(&memo)).unwrap_err(),
+            Rejection::Checksum
+        );
     }
 
     #[test]
     fn missing_and_empty_files() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.fobj");
-        assert!(open_verified(&path, &fingerprint(), None)
+        assert!(open_verified(&path, &fingerprint(), None, None)
             .unwrap()
             .is_none());
         File::create(&path).unwrap();
         assert_eq!(
-            open_verified(&path, &fingerprint(), None).unwrap_err(),
+            open_verified(&path, &fingerprint(), None, None).unwrap_err(),
             Rejection::Empty
         );
         fs::create_dir(dir.path().join("d")).unwrap();
         assert!(matches!(
-            open_verified(&dir.path().join("d"), &fingerprint(), None),
+            open_verified(&dir.path().join("d"), &fingerprint(), None, None),
             Err(Rejection::Io(_))
         ));
     }
@@ -405,7 +320,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.fobj");
         write_sample(&path);
-        let m = open_verified(&path, &fingerprint(), None).unwrap().unwrap();
+        let m = open_verified(&path, &fingerprint(), None, None).unwrap().unwrap();
         let before = m.mmap.to_vec();
         write_sample(&path);
         fs::remove_file(&path).unwrap();

@@ -8,14 +8,15 @@
 //! and opens two small files instead of reading 26 MB.
 //!
 //! An identity is only recorded when the file's change time lies
-//! [`crate::file::SETTLED`] in the past (the rule `file` uses for verified artifacts):
+//! [`crate::verified::SETTLED`] in the past (the rule for verified artifacts):
 //! any later write sets the ctime to a new, later time that no
 //! unprivileged process can set back, so a recorded identity can never
 //! name different bytes. A hit only selects which cache entry to try; the
 //! entry itself records the wasm hash it was compiled from and is verified
 //! as usual.
 
-use crate::file::{create_temp, settled_ctime};
+use crate::file::create_temp;
+use crate::verified::settled_ctime;
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};

@@ -10,8 +10,10 @@
 //! - [`key`]: what identifies an artifact (wasm SHA-256, engine build,
 //!   target, CPU features, compiler settings) and the cache key built from it;
 //! - [`mod@format`]: the file format below, written and verified;
-//! - [`mod@file`]: atomic publication and verified, private mapping of files
-//!   (a file is verified once per process, see there);
+//! - [`mod@file`]: atomic publication and verified, private mapping of files;
+//! - [`verified`]: which files are known verified (per process, and per boot
+//!   through memo files in the cache directory), so that their checksum is
+//!   not read again;
 //! - [`index`]: which wasm a file on disk holds, by file identity, so that
 //!   a warm start neither reads nor hashes the wasm;
 //! - [`cache`]: the cache directory, lookup with recovery, `stats`, `clear`;
@@ -19,14 +21,14 @@
 //!   and stand-alone artifacts (`write_artifact`, `read_artifact`);
 //! - [`progress`]: the progress bar shown during long compilations.
 //!
-//! # The artifact format (version 3)
+//! # The artifact format (version 4)
 //!
 //! All integers little-endian. Offsets are from the start of the file.
 //!
 //! | offset | size | field |
 //! |-------:|-----:|-------|
 //! | 0   | 8  | magic `FAASMOBJ` (a wasm module starts with `\0asm`) |
-//! | 8   | 4  | format version (3) |
+//! | 8   | 4  | format version (4) |
 //! | 12  | 4  | header length `H` (fixed part + strings) |
 //! | 16  | 8  | file length |
 //! | 24  | 16 | checksum of bytes `40..file length`: XXH3-128 of the XXH3-128 digests of its 1 MiB chunks (see below) |
@@ -34,7 +36,7 @@
 //! | 72  | 32 | compiler-settings hash (SHA-256 of the engine's settings fingerprint) |
 //! | 104 | 5×(8+8) | offset and length of the metadata, data, trap, image and code sections |
 //! | 184 | 2+n each | engine build, target triple, CPU features: UTF-8, length-prefixed |
-//! | `H` | | metadata: postcard encoding of `engine::ModuleInfo` (data segments' bytes emptied, or no data segments when there is an image; no function body ranges; all-`ref.func` element items moved to a list of indices), `engine::compile::CompiledCode` (no code, no trap sites), the data segments' lengths, the image's layout |
+//! | `H` | | metadata: postcard encoding of `engine::ModuleInfo` (data segments' bytes emptied, or no data segments when there is an image; no function body ranges; element segments' function lists are plain integers, see `engine::parse::ElementItems`), `engine::compile::CompiledCode` (no code, no trap sites), the data segments' lengths, the image's layout |
 //! | | | data: the bytes of every data segment, in order (empty when there is an image) |
 //! | | | traps: `engine::compile::TrapTable` encoding: every trap site's code offset (`u32`), then every kind (`u8`, index in `TrapKind::ALL`) |
 //! | | | zero padding up to a multiple of 64 KiB |
@@ -69,9 +71,9 @@
 //! any checksum along with the code. On a 40 MiB artifact it takes ~1.7 ms
 //! against ~24 ms for SHA-256 even with SHA extensions (measured on this
 //! project's machines). It is still most of a load (python3.wasm's 22 MB
-//! artifact: ~0.9 ms of ~1.3 ms), so a process verifies each file once and
-//! trusts it afterwards only while its identity — including its change
-//! time, which every write moves forward — is unchanged (see [`mod@file`]).
+//! artifact: ~0.9 ms of ~1.3 ms), so a file is verified once per boot and
+//! trusted afterwards only while its identity — including its change time,
+//! which every write moves forward — is unchanged (see [`verified`]).
 //! The file is hashed in 1 MiB chunks whose digests are hashed in turn, so
 //! that a load verifies on two cores at once (~0.45 ms instead of ~0.9).
 //! The wasm module is still identified by SHA-256, since two modules whose
@@ -80,7 +82,7 @@
 //! ## Verification
 //! Before anything is made executable: magic, version, lengths and layout;
 //! identity (engine build, target, CPU features, settings, and the wasm hash
-//! when known); the checksum (once per process and file); the metadata
+//! when known); the checksum (once per boot and file, see [`verified`]); the metadata
 //! decodes exactly and the data, image and trap sections match it; then the
 //! engine (`Module::from_cached`) checks every code range against the code,
 //! the trap table's size and last site, and the image's alignment and fit
@@ -102,9 +104,11 @@ pub mod index;
 pub mod key;
 pub mod module;
 pub mod progress;
+pub mod verified;
 
 pub use cache::{default_dir, Artifact, Cache, Cleared, Outcome, Stats, EXTENSION};
-pub use file::{forget_verified, Mapped};
+pub use file::Mapped;
+pub use verified::{forget_verified, Memo, MEMO_EXTENSION};
 pub use format::{is_artifact, ArtifactRef, Rejection};
 pub use key::{wasm_sha256, CacheKey, Fingerprint, ENGINE_VERSION};
 pub use module::{compile_artifact, fingerprint, read_artifact, write_artifact, Error};

@@ -143,7 +143,7 @@ impl Cache {
         let fp = fingerprint(engine)?;
         if let Some(sha) = index::lookup(self.dir(), &id) {
             let entry = self.entry_path(&CacheKey::new(&fp, &sha));
-            if let Ok(Some(m)) = file::open_verified(&entry, &fp, Some(&sha)) {
+            if let Ok(Some(m)) = file::open_verified(&entry, &fp, Some(&sha), Some(&self.memo(&entry))) {
                 if let Ok(module) = module_from_mapping(engine, m) {
                     return Ok((module, Outcome::Hit));
                 }
@@ -206,13 +206,28 @@ pub fn compile_artifact(
 /// Loads the artifact file at `path` for `engine`: verified, then mapped
 /// and executed in place. A file made by another engine build, for another
 /// CPU or with other settings is refused: it has to be compiled again.
+/// Its verification is remembered only in this process; see
+/// [`Cache::read_artifact`] to remember it for later processes too.
 pub fn read_artifact(engine: &Engine, path: &Path) -> Result<Module, Error> {
+    read_artifact_with(engine, path, None)
+}
+
+impl Cache {
+    /// [`read_artifact`], remembering the file's verification in this cache
+    /// directory, so that later processes of the same boot skip its
+    /// checksum while the file is unchanged (see [`crate::verified`]).
+    pub fn read_artifact(&self, engine: &Engine, path: &Path) -> Result<Module, Error> {
+        read_artifact_with(engine, path, Some(&self.memo(path)))
+    }
+}
+
+fn read_artifact_with(engine: &Engine, path: &Path, memo: Option<&crate::verified::Memo>) -> Result<Module, Error> {
     let fp = fingerprint(engine)?;
     let err = |reason| Error::Artifact {
         path: path.to_path_buf(),
         reason,
     };
-    let mapped = file::open_verified(path, &fp, None)
+    let mapped = file::open_verified(path, &fp, None, memo)
         .map_err(err)?
         .ok_or_else(|| Error::Io {
             path: path.to_path_buf(),

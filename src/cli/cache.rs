@@ -48,9 +48,10 @@ pub fn cache(cmd: CacheCmd) -> Result<i32> {
             let s = cache.stats(&fp).with_context(|| format!("cannot read {}", dir.display()))?;
             println!("cache directory: {}", dir.display());
             println!("compiled modules: {} ({})", s.entries, size(s.bytes));
-            println!("module index entries: {}", s.index_files);
             println!("  usable by this engine build on this CPU: {}", s.current);
             println!("  stale (other engine builds or CPUs, or unreadable): {}", s.entries - s.current);
+            println!("module index entries: {}", s.index_files);
+            println!("verification memos: {}", s.memo_files);
             if s.temp_files > 0 {
                 println!("unfinished writes: {} ({})", s.temp_files, size(s.temp_bytes));
             }

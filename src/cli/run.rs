@@ -54,6 +54,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
+    /// Profiling aid: `perfmap` writes /tmp/perf-<pid>.map so that
+    /// `perf report` names the guest's wasm functions.
+    #[arg(long, value_name = "STRATEGY")]
+    profile: Option<Profile>,
+
     #[command(flatten)]
     pub cache: CacheArgs,
 
@@ -63,6 +68,13 @@ pub struct RunArgs {
     /// Arguments for the guest (argv[1..]; argv[0] is MODULE as given).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
+}
+
+/// How `--profile` exposes the guest's code to a profiler.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// Linux perf's `/tmp/perf-<pid>.map` symbol file.
+    Perfmap,
 }
 
 /// Where compiled code is cached.
@@ -86,28 +98,38 @@ pub fn engine_config() -> Config {
 
 /// Loads `path` as a module: an artifact file is mapped; wasm goes through
 /// the cache unless it is disabled (or unusable, with a warning). On a warm
-/// start the wasm file is not even read (see `objcache::index`).
+/// start the wasm file is not even read (see `objcache::index`), and the
+/// artifact's checksum is not read again if it was verified earlier in this
+/// boot (see `objcache::verified`; the cache directory holds the memo).
 pub fn load_module(engine: &Engine, path: &std::path::Path, cache: &CacheArgs) -> Result<Module> {
     let shown = path.display().to_string();
     let mut prefix = Vec::with_capacity(8);
     std::fs::File::open(path)
         .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 8), &mut prefix))
         .with_context(|| format!("cannot read {shown}"))?;
-    if objcache::is_artifact(&prefix) {
-        return objcache::read_artifact(engine, path).with_context(|| format!("cannot load artifact {shown}"));
-    }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| shown.clone());
-    let bar = objcache::CompileProgress::new(&name);
-    let progress = |done: usize, total: usize| bar.update(done, total);
+    let is_artifact = objcache::is_artifact(&prefix);
     let dir = if cache.no_cache { None } else { cache.cache_dir.clone().or_else(objcache::default_dir) };
     let cache = match dir.map(objcache::Cache::new) {
         Some(Ok(c)) => Some(c),
+        // An artifact runs without the cache, which would only remember its
+        // verification for later runs.
+        Some(Err(_)) if is_artifact => None,
         Some(Err(e)) => {
             eprintln!("warning: compiled-code cache disabled: {e}");
             None
         }
         None => None,
     };
+    if is_artifact {
+        let module = match &cache {
+            Some(c) => c.read_artifact(engine, path),
+            None => objcache::read_artifact(engine, path),
+        };
+        return module.with_context(|| format!("cannot load artifact {shown}"));
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| shown.clone());
+    let bar = objcache::CompileProgress::new(&name);
+    let progress = |done: usize, total: usize| bar.update(done, total);
     let module = match cache {
         Some(c) => match c.load_or_compile_file(engine, path, Some(&progress)) {
             Ok((m, _)) => Ok(m),
@@ -195,7 +217,8 @@ pub fn run(a: RunArgs) -> Result<i32> {
 }
 
 fn execute(a: &RunArgs, wasi: WasiCtx) -> Result<i32> {
-    let engine = Engine::new(engine_config()).context("cannot set up the compiler for this CPU")?;
+    let config = Config { perf_map: a.profile == Some(Profile::Perfmap), ..engine_config() };
+    let engine = Engine::new(config).context("cannot set up the compiler for this CPU")?;
     let module = load_module(&engine, &a.module, &a.cache)?;
     let mut store = Store::new(&engine);
     let mut linker = Linker::new();
