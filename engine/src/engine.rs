@@ -50,6 +50,10 @@ struct EngineInner {
     config: Config,
     /// Built on first use, so that `Engine::default()` cannot fail.
     isa: OnceLock<Result<OwnedTargetIsa, String>>,
+    /// [`Engine::fingerprint`] and [`Engine::cpu_features`], worked out on
+    /// first use: every cache lookup compares them.
+    fingerprint: OnceLock<String>,
+    cpu_features: OnceLock<String>,
     signatures: Mutex<Signatures>,
     host_trampolines: Mutex<HashMap<u32, HostTrampoline>>,
 }
@@ -82,6 +86,8 @@ impl Engine {
         Engine(Arc::new(EngineInner {
             config,
             isa: OnceLock::new(),
+            fingerprint: OnceLock::new(),
+            cpu_features: OnceLock::new(),
             signatures: Mutex::new(Signatures::default()),
             host_trampolines: Mutex::new(HashMap::new()),
         }))
@@ -105,12 +111,21 @@ impl Engine {
 
     /// Everything about this engine that changes generated code (target,
     /// CPU features, Cranelift settings, engine version), for cache keys.
-    pub fn fingerprint(&self) -> Result<String, Error> {
-        Ok(format!(
-            "faasm-engine {}\n{}",
-            env!("CARGO_PKG_VERSION"),
-            crate::compile::isa::settings_fingerprint(self.isa()?)
-        ))
+    pub fn fingerprint(&self) -> Result<&str, Error> {
+        let isa = self.isa()?;
+        Ok(self.0.fingerprint.get_or_init(|| {
+            format!("faasm-engine {}\n{}", env!("CARGO_PKG_VERSION"), crate::compile::isa::settings_fingerprint(isa))
+        }))
+    }
+
+    /// The target's ISA flags (the CPU features compiled code may use), as
+    /// `name=value` joined by commas.
+    pub fn cpu_features(&self) -> Result<&str, Error> {
+        let isa = self.isa()?;
+        Ok(self
+            .0
+            .cpu_features
+            .get_or_init(|| isa.isa_flags().iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")))
     }
 
     /// Whether two handles are the same engine.

@@ -51,17 +51,11 @@ impl Artifact for Module {
 /// settings fingerprint (Cranelift flags, optimisation level, ISA flags).
 pub fn fingerprint(engine: &Engine) -> Result<Fingerprint, engine::Error> {
     let isa: &dyn TargetIsa = engine.isa()?;
-    let cpu_features = isa
-        .isa_flags()
-        .iter()
-        .map(|v| v.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
     Ok(Fingerprint {
         engine_version: ENGINE_VERSION.to_string(),
         target: isa.triple().to_string(),
-        cpu_features,
-        settings_hash: Fingerprint::hash_settings(&engine.fingerprint()?),
+        cpu_features: engine.cpu_features()?.to_string(),
+        settings_hash: Fingerprint::hash_settings(engine.fingerprint()?),
     })
 }
 
