@@ -307,10 +307,13 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     }
 
 
-    // Defined memories and tables. (A memory image, if any, is mapped
-    // when data segments are applied, after the element segments.)
-    for ty in info.memories.iter().skip(info.num_imported_memories as usize) {
-        let mem = LinearMemory::new(ty)?;
+    // Defined memories and tables. A memory image stands for memory 0's
+    // data segments (it exists only if that memory is defined here) and
+    // comes with the memory: no segment can trap or be observed before
+    // instantiation ends, so when it is applied changes nothing.
+    for (i, ty) in info.memories.iter().enumerate().skip(info.num_imported_memories as usize) {
+        let image = if i == 0 { module.memory_image() } else { None };
+        let mem = LinearMemory::with_image(ty, image)?;
         let m = inner.push_memory(mem);
         memories.push(m.get_mut(inner).ok_or_else(foreign)?);
         data.memory_handles.push(m);
@@ -445,14 +448,9 @@ fn initialise_segments(inner: &mut StoreInner, index: u32) -> Result<(), Error> 
         let dst_slice = t.elements.get_mut(dst as usize..end).ok_or_else(|| oob(TrapKind::TableOutOfBounds))?;
         eval_elements(&seg.items, dst_slice, &data.globals, &data.funcs)?;
     }
-    if let Some(image) = module.memory_image() {
+    if module.memory_image().is_some() {
         // The image holds every data segment (all active on memory 0, none
-        // able to trap): map it over the fresh memory instead of copying.
-        let m = *data.memory_objs.first().ok_or_else(foreign)?;
-        // SAFETY: the memory object is boxed in the store and alive; the
-        // image lies inside its initial size (checked when the image was
-        // made), and no compiled code has run on this memory yet.
-        unsafe { (*m).map_image(image)? };
+        // able to trap) and memory 0 was created with it.
         data.data_dropped.fill(true);
         return Ok(());
     }

@@ -6,9 +6,13 @@
 //! compiled code needs no bounds checks: an out-of-bounds access faults on an
 //! inaccessible page and becomes a trap. Growing only changes protections,
 //! so the base never moves and compiled code may keep it in a register.
+//!
+//! A dropped memory is reset in place and kept for the next instance of the
+//! same module rather than unmapped (see `memory_pool`).
 
 use crate::error::Error;
 use crate::instantiate::memory_image::MemoryImage;
+use crate::instantiate::memory_pool::{self, ImageKey, Warm};
 use crate::instantiate::store::{Store, StoreInner};
 use crate::parse::types::MemoryType;
 use crate::vm::layout::{VMMemory, MEMORY_RESERVATION, WASM_PAGE_SIZE};
@@ -23,6 +27,12 @@ pub struct LinearMemory {
     pub vm: VMMemory,
     /// Declared maximum, in pages (None: up to [`MAX_PAGES`]).
     max: Option<u64>,
+    /// Accessible bytes at creation.
+    initial_len: usize,
+    /// What the memory held when fresh besides zeros, if it can be reset
+    /// and reused: `Some(None)` zeros only, `Some(Some(key))` that image.
+    /// `None`: never reused (an image without a key).
+    fresh: Option<Option<ImageKey>>,
 }
 
 // SAFETY: the reservation is owned exclusively by this value; the raw base
@@ -33,12 +43,45 @@ unsafe impl Send for LinearMemory {}
 impl LinearMemory {
     /// Reserves the address space and makes `ty.min` pages accessible.
     pub fn new(ty: &MemoryType) -> Result<LinearMemory, Error> {
+        LinearMemory::with_image(ty, None)
+    }
+
+    /// A memory of type `ty` holding `image` (mapped copy-on-write), from
+    /// a warm reservation left by an earlier memory like it if there is
+    /// one (see `memory_pool`), else freshly reserved.
+    pub fn with_image(ty: &MemoryType, image: Option<&MemoryImage>) -> Result<LinearMemory, Error> {
         if ty.min > MAX_PAGES || ty.max.is_some_and(|m| m > MAX_PAGES || m < ty.min) {
             return Err(Error::Resource(format!(
                 "memory type {{min {}, max {:?}}} exceeds the 4 GiB limit of a 32-bit memory",
                 ty.min, ty.max
             )));
         }
+        let len = ty.min as usize * WASM_PAGE_SIZE;
+        let fresh = match image {
+            None => Some(None),
+            Some(image) => image.pool_key(),
+        };
+        if let Some(key) = fresh {
+            if let Some(warm) = memory_pool::take(len, key) {
+                return Ok(LinearMemory {
+                    vm: VMMemory { base: warm.base, length: warm.len },
+                    max: ty.max,
+                    initial_len: len,
+                    fresh,
+                });
+            }
+        }
+        let mut mem = LinearMemory::reserve(ty)?;
+        if let Some(image) = image {
+            mem.map_image(image)?;
+        }
+        mem.fresh = fresh;
+        Ok(mem)
+    }
+
+    /// A new reservation with `ty.min` pages accessible (not poolable
+    /// until the caller says what it holds).
+    fn reserve(ty: &MemoryType) -> Result<LinearMemory, Error> {
         // SAFETY: an anonymous PROT_NONE reservation; MAP_NORESERVE so that
         // untouched address space costs no commit charge.
         let base = unsafe {
@@ -57,7 +100,12 @@ impl LinearMemory {
                 std::io::Error::last_os_error()
             )));
         }
-        let mut mem = LinearMemory { vm: VMMemory { base: base as *mut u8, length: 0 }, max: ty.max };
+        let mut mem = LinearMemory {
+            vm: VMMemory { base: base as *mut u8, length: 0 },
+            max: ty.max,
+            initial_len: ty.min as usize * WASM_PAGE_SIZE,
+            fresh: None,
+        };
         if ty.min > 0 {
             mem.grow(ty.min).ok_or_else(|| {
                 Error::Resource(format!("cannot commit {} pages of linear memory", ty.min))
@@ -69,7 +117,7 @@ impl LinearMemory {
     /// Maps `image` copy-on-write over its place in this memory, so that
     /// the memory holds the module's data. Only for a fresh memory whose
     /// accessible size covers the image.
-    pub fn map_image(&mut self, image: &MemoryImage) -> Result<(), Error> {
+    fn map_image(&mut self, image: &MemoryImage) -> Result<(), Error> {
         let layout = image.layout();
         let end = layout.mem_offset.saturating_add(layout.len);
         if end > self.vm.length as u64 {
@@ -141,8 +189,41 @@ impl LinearMemory {
     }
 }
 
+impl LinearMemory {
+    /// Puts the memory back in its fresh state: pages grown into since
+    /// creation inaccessible again, and every page discarded, so that the
+    /// next access reads zeros or the image file's bytes. `false` if the
+    /// kernel refused (then the reservation must not be reused).
+    fn reset(&mut self) -> bool {
+        let base = self.vm.base;
+        let (init, len) = (self.initial_len, self.vm.length);
+        // SAFETY: both ranges lie in the accessible part of our own
+        // reservation; no compiled code can run on it any more (the store
+        // that owned it is dropping) and no reference to its bytes is left.
+        unsafe {
+            if len > init {
+                let grown = base.add(init) as *mut libc::c_void;
+                if libc::mprotect(grown, len - init, libc::PROT_NONE) != 0
+                    || libc::madvise(grown, len - init, libc::MADV_DONTNEED) != 0
+                {
+                    return false;
+                }
+            }
+            init == 0 || libc::madvise(base as *mut libc::c_void, init, libc::MADV_DONTNEED) == 0
+        }
+    }
+}
+
 impl Drop for LinearMemory {
     fn drop(&mut self) {
+        if let Some(image) = self.fresh {
+            if self.reset() {
+                let warm = Warm { base: self.vm.base, len: self.initial_len, image };
+                if memory_pool::give(warm).is_ok() {
+                    return;
+                }
+            }
+        }
         // SAFETY: unmapping exactly the reservation we mapped; no compiled
         // code can run on it any more (the store that owned it is dropping).
         unsafe {

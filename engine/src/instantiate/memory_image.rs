@@ -16,6 +16,7 @@
 //! per-segment copy with the spec's trap semantics. So does everything if
 //! `memfd_create` is unavailable.
 
+use crate::instantiate::memory_pool::ImageKey;
 use crate::parse::types::{ConstOp, DataMode, MemoryType, ModuleInfo};
 use crate::vm::layout::WASM_PAGE_SIZE;
 use serde::{Deserialize, Serialize};
@@ -54,6 +55,9 @@ pub struct MemoryImage {
     /// None when `layout.len` is 0.
     source: Option<Source>,
     layout: ImageLayout,
+    /// What identifies the source's bytes, for reusing memories (see
+    /// `memory_pool`); None if the kernel could not say.
+    key: Option<ImageKey>,
 }
 
 /// The segments' placement in memory 0 if they qualify for an image (see
@@ -118,10 +122,11 @@ impl MemoryImage {
     pub fn build(info: &ModuleInfo) -> Option<MemoryImage> {
         let (layout, contents) = plan(info)?;
         if layout.len == 0 {
-            return Some(MemoryImage { source: None, layout });
+            return Some(MemoryImage { source: None, layout, key: None });
         }
         let fd = create_sealed_memfd(&contents)?;
-        Some(MemoryImage { source: Some(Source::Memfd(fd)), layout })
+        let key = image_key(&File::from(fd.try_clone().ok()?), 0, layout);
+        Some(MemoryImage { source: Some(Source::Memfd(fd)), layout, key })
     }
 
     /// The image stored at `offset` of an artifact `file`, for a module
@@ -137,12 +142,23 @@ impl MemoryImage {
         if end > memory.min.saturating_mul(page) {
             return Err(format!("memory image ends at {end}, past the initial {} pages", memory.min));
         }
+        let key = image_key(&file, offset, layout);
         let source = (layout.len > 0).then_some(Source::File { file, offset });
-        Ok(MemoryImage { source, layout })
+        Ok(MemoryImage { source, layout, key })
     }
 
     pub fn layout(&self) -> ImageLayout {
         self.layout
+    }
+
+    /// What a memory holding this image starts out with, besides zeros,
+    /// for `memory_pool`: `Some(None)` nothing (an empty image),
+    /// `Some(Some(key))` this image's bytes, `None` unknown (never reused).
+    pub(crate) fn pool_key(&self) -> Option<Option<ImageKey>> {
+        match self.source {
+            None => Some(None),
+            Some(_) => self.key.map(Some),
+        }
     }
 
     /// The image's bytes (`layout().len` of them), read back from its file.
@@ -189,6 +205,13 @@ impl MemoryImage {
         }
         Ok(())
     }
+}
+
+/// The identity of the image bytes at `offset` of `file`: its inode.
+fn image_key(file: &File, offset: u64, layout: ImageLayout) -> Option<ImageKey> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata().ok()?;
+    Some(ImageKey { dev: meta.dev(), ino: meta.ino(), file_offset: offset, mem_offset: layout.mem_offset, len: layout.len })
 }
 
 /// A memfd holding `contents`, sealed against any change of size or bytes.

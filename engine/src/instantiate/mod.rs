@@ -13,6 +13,7 @@ pub mod libcalls;
 pub mod linker;
 pub mod memory;
 pub mod memory_image;
+pub mod memory_pool;
 pub mod store;
 pub mod table;
 pub mod values;

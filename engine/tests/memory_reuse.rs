@@ -1,0 +1,96 @@
+//! Linear memories are reset and reused between instances (see
+//! `engine::instantiate::memory_pool`): whatever an instance wrote, grew or
+//! touched, the next instance of the module must see a fresh memory — the
+//! data segments' bytes, zeros elsewhere, the initial size, and
+//! out-of-bounds traps above it.
+
+use engine::{Engine, Extern, Instance, Linker, Module, Store, Val};
+
+const WAT: &str = r#"(module
+    (memory (export "mem") 2 4)
+    (data (i32.const 5) "abc")
+    (data (i32.const 70000) "xyz")
+    (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+    (func (export "size") (result i32) (memory.size))
+    ;; Writes over data and zeros alike, grows by a page and writes there.
+    (func (export "scribble")
+        (i32.store8 (i32.const 5) (i32.const 0x55))
+        (i32.store8 (i32.const 100) (i32.const 0x66))
+        (i32.store8 (i32.const 70001) (i32.const 0x77))
+        (drop (memory.grow (i32.const 1)))
+        (i32.store8 (i32.const 140000) (i32.const 0x88))))"#;
+
+fn call(store: &mut Store, inst: &Instance, name: &str, args: &[Val]) -> Result<Vec<Val>, engine::Error> {
+    inst.get_func(store, name).unwrap().call(store, args)
+}
+
+fn peek(store: &mut Store, inst: &Instance, addr: i32) -> Option<i32> {
+    match call(store, inst, "peek", &[Val::I32(addr)]) {
+        Ok(v) => match v.as_slice() {
+            [Val::I32(b)] => Some(*b),
+            other => panic!("peek returned {other:?}"),
+        },
+        Err(_) => None,
+    }
+}
+
+fn base(store: &Store, inst: &Instance) -> usize {
+    match inst.get_export(store, "mem") {
+        Some(Extern::Memory(m)) => m.data(store).as_ptr() as usize,
+        _ => panic!("no memory export"),
+    }
+}
+
+/// Instantiates, checks the memory is fresh, scribbles over it; returns
+/// the memory's address.
+fn fresh_then_scribble(engine: &Engine, module: &Module) -> usize {
+    let mut store = Store::new(engine);
+    let inst = Linker::new().instantiate(&mut store, module).unwrap();
+    assert_eq!(call(&mut store, &inst, "size", &[]).unwrap(), vec![Val::I32(2)]);
+    assert_eq!(peek(&mut store, &inst, 5), Some(b'a' as i32));
+    assert_eq!(peek(&mut store, &inst, 100), Some(0));
+    assert_eq!(peek(&mut store, &inst, 70001), Some(b'y' as i32));
+    assert_eq!(peek(&mut store, &inst, 131071), Some(0));
+    assert_eq!(peek(&mut store, &inst, 140000), None, "the third page is not accessible");
+    call(&mut store, &inst, "scribble", &[]).unwrap();
+    assert_eq!(peek(&mut store, &inst, 5), Some(0x55));
+    assert_eq!(peek(&mut store, &inst, 140000), Some(0x88));
+    base(&store, &inst)
+}
+
+#[test]
+fn every_instance_starts_from_a_fresh_memory() {
+    let engine = Engine::default();
+    let with_image = Module::new(&engine, &wat::parse_str(WAT).unwrap()).unwrap();
+    assert!(with_image.memory_image().is_some(), "the data qualifies for an image");
+    let first = fresh_then_scribble(&engine, &with_image);
+    // The memory went back to the pool and the next instance of the same
+    // module (whose image no other module shares) gets it, reset.
+    assert!(engine::instantiate::memory_pool::pooled() > 0);
+    let second = fresh_then_scribble(&engine, &with_image);
+    assert_eq!(first, second, "the reservation was reused");
+    fresh_then_scribble(&engine, &with_image);
+
+    // The same for a memory without an image (zeros only), and a memory
+    // the host creates.
+    let zeros = Module::new(&engine, &wat::parse_str(r#"(module
+        (memory (export "mem") 1)
+        (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+        (func (export "poke") (i32.store8 (i32.const 9) (i32.const 9))))"#).unwrap())
+    .unwrap();
+    for _ in 0..3 {
+        let mut store = Store::new(&engine);
+        let inst = Linker::new().instantiate(&mut store, &zeros).unwrap();
+        assert_eq!(peek(&mut store, &inst, 9), Some(0));
+        call(&mut store, &inst, "poke", &[]).unwrap();
+        assert_eq!(peek(&mut store, &inst, 9), Some(9));
+    }
+    for _ in 0..3 {
+        let mut store = Store::new(&engine);
+        let m = engine::Memory::new(&mut store, engine::MemoryType { min: 1, max: None }).unwrap();
+        assert!(m.data(&store).iter().all(|&b| b == 0));
+        m.data_mut(&mut store)[1000] = 1;
+        m.grow(&mut store, 1).unwrap();
+        m.data_mut(&mut store)[70000] = 1;
+    }
+}
