@@ -35,7 +35,7 @@ impl Default for Config {
 
 #[derive(Default)]
 struct Signatures {
-    ids: HashMap<FuncType, u32>,
+    ids: HashMap<FuncType, u32, foldhash::fast::RandomState>,
 }
 
 /// A wasm-to-host trampoline compiled by the engine for one signature (for

@@ -7,12 +7,13 @@ use crate::compile::code_memory::{CodeMemory, CodeMeta};
 use crate::compile::trap_table::TrapTable;
 use crate::engine::Engine;
 use crate::error::Error;
+use crate::instantiate::instance::InstanceSlot;
 use crate::instantiate::memory_image::{ImageLayout, MemoryImage};
 use crate::parse::types::{Export, Import, ModuleInfo};
 use crate::run::entry::EntryTrampoline;
 use std::fs::File;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 struct ModuleInner {
     engine: Engine,
@@ -33,7 +34,13 @@ struct ModuleInner {
     /// `memory_image`). With an image, `info.data` may be empty: the image
     /// stands for all `layout().segments` segments.
     memory_image: Option<MemoryImage>,
+    /// Contexts and funcref arrays of ended instances, for the next ones
+    /// (see `InstanceSlot`); at most [`MAX_INSTANCE_SLOTS`].
+    instance_slots: Mutex<Vec<InstanceSlot>>,
 }
+
+/// Ended instances' slots a module keeps at most.
+const MAX_INSTANCE_SLOTS: usize = 16;
 
 /// A module as the on-disk cache stores it: everything `Module::from_cached`
 /// needs, with the bulky parts left in the mapped file.
@@ -225,6 +232,7 @@ impl Module {
             type_ids,
             defined_funcs,
             memory_image,
+            instance_slots: Mutex::new(Vec::new()),
         })))
     }
 
@@ -275,6 +283,20 @@ impl Module {
     }
 
     /// Entry address and signature id of every defined function, in order.
+    /// The slot of an ended instance of this module, if one is kept.
+    pub(crate) fn take_instance_slot(&self) -> Option<InstanceSlot> {
+        self.0.instance_slots.lock().unwrap_or_else(|p| p.into_inner()).pop()
+    }
+
+    /// Keeps an ended instance's slot for a later instance (dropped if
+    /// enough are kept).
+    pub(crate) fn give_instance_slot(&self, slot: InstanceSlot) {
+        let mut slots = self.0.instance_slots.lock().unwrap_or_else(|p| p.into_inner());
+        if slots.len() < MAX_INSTANCE_SLOTS && !slot.vmctx.is_empty() {
+            slots.push(slot);
+        }
+    }
+
     pub(crate) fn defined_funcs(&self) -> &[(usize, u32)] {
         &self.0.defined_funcs
     }

@@ -61,6 +61,34 @@ pub(crate) struct InstanceData {
     pub caller_memory: Option<Memory>,
 }
 
+/// An instance's context and funcref array, kept by its module when the
+/// instance ends (see `Module::take_instance_slot`). The next instance of
+/// the module that takes them reuses the context at the same address, so
+/// the funcrefs of its defined functions — entry, signature id and that
+/// address, 11,448 of them for CPython — are already right and only the
+/// imported ones are written again.
+pub(crate) struct InstanceSlot {
+    pub vmctx: Box<[VMGlobal]>,
+    pub funcs: Box<[VMFuncRef]>,
+}
+
+// SAFETY: a slot is owned by its module's pool alone: no instance, table or
+// compiled code refers to it until an instantiation takes it (exclusively,
+// out of the pool's mutex) and rewrites everything but the defined
+// functions' funcrefs, which hold only code addresses of the module and
+// the slot's own context.
+unsafe impl Send for InstanceSlot {}
+
+impl Drop for InstanceData {
+    fn drop(&mut self) {
+        // The store is dropping this instance (or its instantiation failed
+        // before it was published): nothing can reach its context or
+        // funcrefs any more (funcref values never leave their store).
+        let slot = InstanceSlot { vmctx: std::mem::take(&mut self.vmctx), funcs: std::mem::take(&mut self.funcs) };
+        self.module.give_instance_slot(slot);
+    }
+}
+
 impl InstanceData {
     /// The handle of function `index` of this instance.
     pub fn func_handle(&self, store_id: u64, me: u32, index: u32) -> Option<Func> {
@@ -205,19 +233,37 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     let offsets = module_offsets(info)
         .ok_or_else(|| Error::Instantiation("too many memories, tables or globals".into()))?;
     let cell = std::mem::size_of::<VMGlobal>();
-    let mut vmctx: Box<[VMGlobal]> = (0..offsets.size().div_ceil(cell)).map(|_| VMGlobal::default()).collect();
+    let cells = offsets.size().div_ceil(cell);
+    let nimp = info.num_imported_funcs as usize;
+    let num_funcs = nimp + module.defined_funcs().len();
+    let (vmctx, funcs) = match module.take_instance_slot() {
+        Some(InstanceSlot { mut vmctx, mut funcs }) if vmctx.len() == cells && funcs.len() == num_funcs => {
+            // A context as fresh as a new one; defined funcrefs already
+            // point to it (same address), imported ones are written below.
+            vmctx.iter_mut().for_each(|c| *c = VMGlobal::default());
+            funcs[..nimp].iter_mut().for_each(|f| *f = VMFuncRef { ..null_ref });
+            (vmctx, funcs)
+        }
+        _ => {
+            let mut vmctx: Box<[VMGlobal]> = (0..cells).map(|_| VMGlobal::default()).collect();
+            let vmctx_ptr = vmctx.as_mut_ptr() as *mut VMContext;
+            // Imported functions are filled in while linking; defined ones
+            // are complete here (entry and signature id are per module).
+            let funcs: Box<[VMFuncRef]> = (0..nimp)
+                .map(|_| VMFuncRef { ..null_ref })
+                .chain(module.defined_funcs().iter().map(|&(code, type_id)| VMFuncRef {
+                    code: code as *const u8,
+                    vmctx: vmctx_ptr,
+                    type_id,
+                }))
+                .collect();
+            (vmctx, funcs)
+        }
+    };
+    let mut vmctx = vmctx;
     // The context's address is final: moving the Box below moves no cells.
     let vmctx_ptr = vmctx.as_mut_ptr() as *mut VMContext;
-    // Imported functions are filled in while linking; defined ones are
-    // complete here (entry and signature id are per module).
-    let funcs: Box<[VMFuncRef]> = (0..info.num_imported_funcs)
-        .map(|_| VMFuncRef { ..null_ref })
-        .chain(module.defined_funcs().iter().map(|&(code, type_id)| VMFuncRef {
-            code: code as *const u8,
-            vmctx: vmctx_ptr,
-            type_id,
-        }))
-        .collect();
+    debug_assert!(funcs.get(nimp).is_none_or(|f| f.vmctx == vmctx_ptr), "defined funcrefs point to this context");
     let mut data = Box::new(InstanceData {
         vmctx,
         index,

@@ -8,6 +8,7 @@ use crate::instantiate::values::{Extern, Val};
 use crate::module::Module;
 use crate::parse::types::{FuncType, GlobalType, Import, ImportKind, MemoryType, TableType, ValType};
 use crate::vm::layout::ValRaw;
+use foldhash::fast::RandomState;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ enum Definition {
 /// building owned keys on every instantiation).
 #[derive(Clone, Default)]
 pub struct Linker {
-    defs: HashMap<String, HashMap<String, Definition>>,
+    defs: HashMap<String, HashMap<String, Definition, RandomState>, RandomState>,
 }
 
 impl std::fmt::Debug for Linker {

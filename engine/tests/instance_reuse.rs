@@ -1,10 +1,12 @@
-//! Linear memories are reset and reused between instances (see
-//! `engine::instantiate::memory_pool`): whatever an instance wrote, grew or
-//! touched, the next instance of the module must see a fresh memory — the
-//! data segments' bytes, zeros elsewhere, the initial size, and
-//! out-of-bounds traps above it.
+//! What ended instances leave behind is reused by later ones: linear
+//! memories are reset and pooled (`engine::instantiate::memory_pool`), a
+//! module keeps its instances' contexts and funcref arrays
+//! (`InstanceSlot`). Whatever an instance wrote, grew or linked, the next
+//! instance of the module must see a fresh memory — the data segments'
+//! bytes, zeros elsewhere, the initial size, out-of-bounds traps above it —
+//! fresh globals, and its own imports.
 
-use engine::{Engine, Extern, Instance, Linker, Module, Store, Val};
+use engine::{Engine, Extern, FuncType, Instance, Linker, Module, Store, Val, ValType};
 
 const WAT: &str = r#"(module
     (memory (export "mem") 2 4)
@@ -92,5 +94,44 @@ fn every_instance_starts_from_a_fresh_memory() {
         m.data_mut(&mut store)[1000] = 1;
         m.grow(&mut store, 1).unwrap();
         m.data_mut(&mut store)[70000] = 1;
+    }
+}
+
+#[test]
+fn reused_contexts_get_fresh_globals_and_their_own_imports() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        &wat::parse_str(
+            r#"(module
+                (import "host" "seven" (func $host (result i32)))
+                (global $count (mut i32) (i32.const 0))
+                (table 2 funcref)
+                (elem (i32.const 0) $host $bump)
+                (type $t (func (result i32)))
+                (func $bump (result i32)
+                    (global.set $count (i32.add (global.get $count) (i32.const 1)))
+                    (global.get $count))
+                ;; Through the table: the import and a defined function.
+                (func (export "run") (result i32)
+                    (i32.add (call_indirect (type $t) (i32.const 0))
+                             (i32.mul (i32.const 1000) (call_indirect (type $t) (i32.const 1))))))"#,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let ty = FuncType { params: vec![], results: vec![ValType::I32] };
+    for host_value in [7, 8, 9] {
+        let mut linker = Linker::new();
+        linker.func_new("host", "seven", ty.clone(), move |_, _, out| {
+            out[0] = Val::I32(host_value);
+            Ok(())
+        });
+        let mut store = Store::new(&engine);
+        let inst = linker.instantiate(&mut store, &module).unwrap();
+        // The global starts at 0 in every instance; each store's host
+        // function is the one called.
+        assert_eq!(call(&mut store, &inst, "run", &[]).unwrap(), vec![Val::I32(1000 + host_value)]);
+        assert_eq!(call(&mut store, &inst, "run", &[]).unwrap(), vec![Val::I32(2000 + host_value)]);
     }
 }
