@@ -236,7 +236,7 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     let cells = offsets.size().div_ceil(cell);
     let nimp = info.num_imported_funcs as usize;
     let num_funcs = nimp + module.defined_funcs().len();
-    let (vmctx, funcs) = match module.take_instance_slot() {
+    let (mut vmctx, funcs) = match module.take_instance_slot() {
         Some(InstanceSlot { mut vmctx, mut funcs }) if vmctx.len() == cells && funcs.len() == num_funcs => {
             // A context as fresh as a new one; defined funcrefs already
             // point to it (same address), imported ones are written below.
@@ -260,7 +260,6 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
             (vmctx, funcs)
         }
     };
-    let mut vmctx = vmctx;
     // The context's address is final: moving the Box below moves no cells.
     let vmctx_ptr = vmctx.as_mut_ptr() as *mut VMContext;
     debug_assert!(funcs.get(nimp).is_none_or(|f| f.vmctx == vmctx_ptr), "defined funcrefs point to this context");
