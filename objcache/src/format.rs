@@ -596,8 +596,8 @@ pub fn decode(
 }
 
 /// [`decode`] of a file whose `header` was already read, skipping the
-/// checksum when `verify` is false (for a file this process has already
-/// verified, see `file::open_verified`).
+/// checksum when `verify` is false (for a file known verified and unchanged
+/// since, see `crate::verified`).
 pub(crate) fn decode_with(
     bytes: &[u8],
     header: Header,
