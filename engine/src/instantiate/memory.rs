@@ -216,18 +216,22 @@ impl LinearMemory {
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
+        // The reservation to unmap: this one unless it is kept warm, then
+        // the one the pool lets go to make room, if any.
+        let mut unmap = Some(self.vm.base);
         if let Some(image) = self.fresh {
             if self.reset() {
                 let warm = Warm { base: self.vm.base, len: self.initial_len, image };
-                if memory_pool::give(warm).is_ok() {
-                    return;
-                }
+                unmap = memory_pool::give(warm).map(|evicted| evicted.base);
             }
         }
-        // SAFETY: unmapping exactly the reservation we mapped; no compiled
-        // code can run on it any more (the store that owned it is dropping).
-        unsafe {
-            libc::munmap(self.vm.base as *mut libc::c_void, MEMORY_RESERVATION);
+        if let Some(base) = unmap {
+            // SAFETY: `base` starts a whole reservation that nothing uses
+            // any more: ours (the store that owned it is dropping, no
+            // compiled code can run on it), or one the pool owned alone.
+            unsafe {
+                libc::munmap(base as *mut libc::c_void, MEMORY_RESERVATION);
+            }
         }
     }
 }

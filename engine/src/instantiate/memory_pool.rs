@@ -15,8 +15,10 @@
 //! A pooled reservation keeps its image file mapped (so its inode alive),
 //! so an image key — device, inode and offset of the image's bytes — can
 //! never name another file's bytes while the reservation exists. At most
-//! [`MAX_POOLED`] reservations are kept (address space only: their pages
-//! were freed by the reset).
+//! [`MAX_POOLED`] reservations are kept (address space, and the image file
+//! they map: their own pages were freed by the reset); when the pool is
+//! full the oldest is let go, so that reservations of modules no longer
+//! used never crowd out those of the modules that are.
 
 use std::sync::Mutex;
 
@@ -54,22 +56,77 @@ static POOL: Mutex<Vec<Warm>> = Mutex::new(Vec::new());
 
 /// A warm reservation for a memory of `len` initial bytes with `image`.
 pub(crate) fn take(len: usize, image: Option<ImageKey>) -> Option<Warm> {
-    let mut pool = POOL.lock().unwrap_or_else(|p| p.into_inner());
-    let i = pool.iter().rposition(|w| w.len == len && w.image == image)?;
-    Some(pool.swap_remove(i))
+    take_from(&mut POOL.lock().unwrap_or_else(|p| p.into_inner()), len, image)
 }
 
-/// Keeps `warm` for a later instance; gives it back when the pool is full.
-pub(crate) fn give(warm: Warm) -> Result<(), Warm> {
-    let mut pool = POOL.lock().unwrap_or_else(|p| p.into_inner());
-    if pool.len() >= MAX_POOLED {
-        return Err(warm);
+/// Keeps `warm` for a later instance. Returns the reservation the pool lets
+/// go to make room, if any, for the caller to unmap.
+pub(crate) fn give(warm: Warm) -> Option<Warm> {
+    give_to(&mut POOL.lock().unwrap_or_else(|p| p.into_inner()), warm, MAX_POOLED)
+}
+
+/// The most recently kept reservation that fits, out of `pool` (oldest
+/// first).
+fn take_from(pool: &mut Vec<Warm>, len: usize, image: Option<ImageKey>) -> Option<Warm> {
+    let i = pool.iter().rposition(|w| w.len == len && w.image == image)?;
+    Some(pool.remove(i))
+}
+
+/// Appends `warm` to `pool` (oldest first), letting the oldest go when
+/// `max` are kept already.
+fn give_to(pool: &mut Vec<Warm>, warm: Warm, max: usize) -> Option<Warm> {
+    if max == 0 {
+        return Some(warm);
     }
+    let evicted = (pool.len() >= max).then(|| pool.remove(0));
     pool.push(warm);
-    Ok(())
+    evicted
 }
 
 /// How many reservations are kept (for tests).
 pub fn pooled() -> usize {
     POOL.lock().unwrap_or_else(|p| p.into_inner()).len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Fake reservations in a local pool: nothing here maps or unmaps.
+    fn key(ino: u64) -> ImageKey {
+        ImageKey { dev: 1, ino, file_offset: 0, mem_offset: 0, len: 65536 }
+    }
+
+    fn warm(n: usize, len: usize, ino: Option<u64>) -> Warm {
+        Warm { base: n as *mut u8, len, image: ino.map(key) }
+    }
+
+    #[test]
+    fn takes_only_what_fits_newest_first() {
+        let mut pool = Vec::new();
+        assert!(give_to(&mut pool, warm(1, 65536, None), 4).is_none());
+        assert!(give_to(&mut pool, warm(2, 65536, Some(7)), 4).is_none());
+        assert!(give_to(&mut pool, warm(3, 65536, None), 4).is_none());
+        assert!(take_from(&mut pool, 131072, None).is_none(), "another initial size");
+        assert!(take_from(&mut pool, 65536, Some(key(8))).is_none(), "another image");
+        assert_eq!(take_from(&mut pool, 65536, None).map(|w| w.base as usize), Some(3));
+        assert_eq!(take_from(&mut pool, 65536, Some(key(7))).map(|w| w.base as usize), Some(2));
+        assert_eq!(take_from(&mut pool, 65536, None).map(|w| w.base as usize), Some(1));
+        assert!(pool.is_empty());
+    }
+
+    #[test]
+    fn a_full_pool_lets_the_oldest_go() {
+        let mut pool = Vec::new();
+        for n in 1..=3 {
+            assert!(give_to(&mut pool, warm(n, 65536, Some(n as u64)), 3).is_none());
+        }
+        // A module in use keeps getting its memories pooled, whatever the
+        // pool held before.
+        assert_eq!(give_to(&mut pool, warm(4, 65536, Some(9)), 3).map(|w| w.base as usize), Some(1));
+        assert_eq!(give_to(&mut pool, warm(5, 65536, Some(9)), 3).map(|w| w.base as usize), Some(2));
+        let bases: Vec<usize> = pool.iter().map(|w| w.base as usize).collect();
+        assert_eq!(bases, vec![3, 4, 5]);
+        assert!(give_to(&mut pool, warm(6, 65536, None), 0).is_some(), "a pool of none keeps nothing");
+    }
 }
