@@ -173,6 +173,25 @@ fn bench_wasmtime_load(g: &mut criterion::BenchmarkGroup<'_, criterion::measurem
     });
 }
 
+/// One load group: faasm-engine's load of the python3.wasm artifact, with
+/// `before` run untimed before each load (what the process, or the boot,
+/// is made to have forgotten: the benchmark's stand-in, not part of a
+/// load), beside wasmtime's load.
+fn bench_load(c: &mut Criterion, group: &str, py: &Pythons, paths: &Paths, before: fn(&std::path::Path)) {
+    let mut g = c.benchmark_group(group);
+    configure(&mut g, false);
+    let artifact = paths.faasm_artifact();
+    g.bench_function(FAASM, |b| {
+        b.iter_batched(
+            || before(&artifact),
+            |()| faasm::load(&py.faasm_engine, &artifact),
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    bench_wasmtime_load(&mut g, &py.wasmtime_engine, paths);
+    g.finish();
+}
+
 /// Waits until the file at `path` last changed `objcache::verified::SETTLED`
 /// ago (plus a margin), so that its verification can be remembered.
 fn settle(path: &std::path::Path) {
@@ -187,56 +206,20 @@ fn settle(path: &std::path::Path) {
 fn bench_python(c: &mut Criterion, paths: &Paths, filter: &Filter) {
     let py = compile_and_cache(paths, filter);
 
-    // b. load from the cache until ready to instantiate. A freshly written
+    // Loads from the cache until ready to instantiate. A freshly written
     // artifact is verified at every load, never remembered: wait until it
     // has settled, as any artifact has on a real warm start.
     settle(&paths.faasm_artifact());
-    {
-        let mut g = c.benchmark_group("load");
-        configure(&mut g, false);
-        let fe = py.faasm_engine.clone();
-        g.bench_function(FAASM, |b| b.iter(|| faasm::load(&fe, &paths.faasm_artifact())));
-        bench_wasmtime_load(&mut g, &py.wasmtime_engine, paths);
-        g.finish();
-    }
-
-    // b''. a process's first load: nothing verified in memory, but the
-    // memo of an earlier process in this boot vouches for the unchanged
-    // file (objcache::verified), so the checksum is not read. The artifact
-    // must have settled for the memo to be written at all (see `settle`
-    // above the `load` group).
-    {
-        let mut g = c.benchmark_group("load-first");
-        configure(&mut g, false);
-        let fe = py.faasm_engine.clone();
-        g.bench_function(FAASM, |b| {
-            b.iter(|| {
-                objcache::forget_verified();
-                faasm::load(&fe, &paths.faasm_artifact())
-            })
-        });
-        bench_wasmtime_load(&mut g, &py.wasmtime_engine, paths);
-        g.finish();
-    }
-
-    // b'''. the first load of the file in a boot (or after it changed):
-    // the whole-file checksum is read, and the memo written.
-    {
-        let mut g = c.benchmark_group("load-verify");
-        configure(&mut g, false);
-        let fe = py.faasm_engine.clone();
-        // Removing the memo is the benchmark's stand-in for a reboot, not
-        // part of a load: done before each timed load, untimed.
-        g.bench_function(FAASM, |b| {
-            b.iter_batched(
-                || faasm::forget_verified(&paths.faasm_artifact()),
-                |()| faasm::load(&fe, &paths.faasm_artifact()),
-                criterion::BatchSize::PerIteration,
-            )
-        });
-        bench_wasmtime_load(&mut g, &py.wasmtime_engine, paths);
-        g.finish();
-    }
+    // b''. loaded again in the process: the process remembers the file
+    // verified.
+    bench_load(c, "load", &py, paths, |_| {});
+    // b. a process's first load: nothing verified in memory, but the memo
+    // of an earlier process in this boot vouches for the unchanged file
+    // (objcache::verified), so the checksum is not read.
+    bench_load(c, "load-first", &py, paths, |_| objcache::forget_verified());
+    // b'. the file's first load in a boot (or after it changed): the
+    // whole-file checksum is read, and the memo written.
+    bench_load(c, "load-verify", &py, paths, faasm::forget_verified);
 
     // c. instantiate, per instance.
     {
