@@ -241,22 +241,27 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
+    /// Damages the file at `path` by a write into the same inode (no
+    /// rename), as a stray writer would.
+    fn flip_last_byte_in_place(path: &Path) {
+        use std::io::{Read, Seek, SeekFrom, Write};
+        let mut f = OpenOptions::new().read(true).write(true).open(path).unwrap();
+        let mut byte = [0u8];
+        f.seek(SeekFrom::End(-1)).unwrap();
+        f.read_exact(&mut byte).unwrap();
+        f.seek(SeekFrom::End(-1)).unwrap();
+        f.write_all(&[byte[0] ^ 1]).unwrap();
+    }
+
     #[test]
     fn in_place_damage_after_a_load_is_still_caught() {
         // The second load must not trust the first one's verification: the
         // file changed (within the same timestamp tick, possibly).
-        use std::io::{Seek, SeekFrom, Write};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.fobj");
         write_sample(&path);
-        let m = open_verified(&path, &fingerprint(), None, None).unwrap().unwrap();
-        let last = m.mmap.len() as u64 - 1;
-        let byte = m.mmap[last as usize];
-        drop(m);
-        let mut f = OpenOptions::new().write(true).open(&path).unwrap();
-        f.seek(SeekFrom::Start(last)).unwrap();
-        f.write_all(&[byte ^ 1]).unwrap();
-        drop(f);
+        drop(open_verified(&path, &fingerprint(), None, None).unwrap().unwrap());
+        flip_last_byte_in_place(&path);
         assert_eq!(
             open_verified(&path, &fingerprint(), None, None).unwrap_err(),
             Rejection::Checksum
@@ -265,7 +270,6 @@ mod tests {
 
     #[test]
     fn damage_to_a_file_remembered_across_processes_is_still_caught() {
-        use std::io::{Seek, SeekFrom, Write};
         let _serial = crate::verified::tests::SERIAL.lock().unwrap_or_else(|p| p.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.fobj");
@@ -281,15 +285,10 @@ mod tests {
                 .count()
         };
         assert_eq!(memo_files(), 1, "the verification is remembered");
-        let last = m.mmap.len() as u64 - 1;
-        let byte = m.mmap[last as usize];
         drop(m);
         // A later process (nothing remembered in memory) loads the damaged file.
         verified::forget_verified();
-        let mut f = OpenOptions::new().write(true).open(&path).unwrap();
-        f.seek(SeekFrom::Start(last)).unwrap();
-        f.write_all(&[byte ^ 1]).unwrap();
-        drop(f);
+        flip_last_byte_in_place(&path);
         assert_eq!(
             open_verified(&path, &fingerprint(), None, Some(&memo)).unwrap_err(),
             Rejection::Checksum
