@@ -92,7 +92,6 @@ ZLIB_TARBALL=zlib_1.2.13.dfsg.orig.tar.bz2
 ZLIB_SHA256=71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1
 ZLIB_DIRNAME=zlib-1.2.13.dfsg
 BUILD_PYTHON=/usr/bin/python3.11   # Debian's: a pyenv shim on PATH may be another 3.11.x
-SOABI_SUFFIX=.cpython-311-wasm32-wasi.so
 
 SRC="$W/src/Python-$PY_VERSION"
 ZSRC="$W/src/$ZLIB_DIRNAME"
@@ -103,13 +102,8 @@ STAMPS="$W/stamps"
 LIB="$OUT/lib/python3.11"
 
 # --- toolchain flags (part of every compile step's key) ----------------------
-FEATURES="-mcpu=mvp -mmutable-globals -msign-ext"
-OPT_FLAGS="-O2"
-CC_WASI="clang-19 --target=wasm32-wasi --sysroot=$SYSROOT"
-# Side modules: PIC, no libc of their own (python.wasm exports all of libc),
-# every undefined symbol becomes an import, and their own definitions win
-# over same-named ones elsewhere (-Bsymbolic), as in a -fPIC ELF .so.
-SIDE_LINK="$CC_WASI $FEATURES -shared -nostdlib -Wl,--no-entry -Wl,--experimental-pic -Wl,--unresolved-symbols=import-dynamic -Wl,-Bsymbolic"
+# shellcheck source=scripts/cpython/toolchain.sh
+. "$here/toolchain.sh"
 # Main module: our _start (start.c), everything exported, __stack_pointer
 # exported (--export-all leaves it out), a table the host can grow, and the
 # whole of libc linked in so side modules can import any libc function.
