@@ -20,7 +20,6 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 here="$root/scripts/cpython"
-SYSROOT="$root/workload/cpython-build/sysroot"
 INCLUDE="$root/workload/cpython/include/python3.11"
 
 die() { echo "build-ext: error: $*" >&2; exit 1; }
@@ -57,17 +56,25 @@ for a in "$@"; do
     esac
 done
 
-if [ ! -f "$INCLUDE/Python.h" ] || [ ! -f "$INCLUDE/pyconfig.h" ] || [ ! -d "$SYSROOT/include/wasm32-wasi" ]; then
-    die "the CPython wasm build is missing ($INCLUDE, $SYSROOT): run scripts/build-python.sh first"
+if [ ! -f "$INCLUDE/Python.h" ] || [ ! -f "$INCLUDE/pyconfig.h" ]; then
+    die "the CPython wasm build is missing ($INCLUDE): run scripts/build-python.sh first"
 fi
 command -v clang-19 >/dev/null || die "clang-19 not found: run scripts/setup-clang.sh (or scripts/build-python.sh)"
-
-# shellcheck source=scripts/cpython/toolchain.sh
-. "$here/toolchain.sh"
+[ -d /usr/include/wasm32-wasi ] || die "wasi-libc headers missing: run scripts/setup-clang.sh"
 
 mkdir -p "$outdir"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+# The same two-symlink sysroot as build-python.sh (it keeps the host's
+# /usr/include out of the search path), made here so only the installed
+# tree workload/cpython is needed, not the build tree.
+SYSROOT="$tmp/sysroot"
+mkdir -p "$SYSROOT/include" "$SYSROOT/lib"
+ln -s /usr/include/wasm32-wasi "$SYSROOT/include/wasm32-wasi"
+ln -s /usr/lib/wasm32-wasi "$SYSROOT/lib/wasm32-wasi"
+# shellcheck source=scripts/cpython/toolchain.sh
+. "$here/toolchain.sh"
 
 objs=()
 i=0
