@@ -4,7 +4,7 @@
 #
 # Target features pinned to MVP + mutable-globals + sign-ext (-mcpu=mvp plus
 # two flags) so the output does not change when clang's default feature set
-# does. -O2: see build-python.sh for why not -O3.
+# does. -O2: build-python.sh says why not -O3.
 FEATURES="-mcpu=mvp -mmutable-globals -msign-ext"
 OPT_FLAGS="-O2"
 CC_WASI="clang-19 --target=wasm32-wasi --sysroot=$SYSROOT"
