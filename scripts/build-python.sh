@@ -368,7 +368,10 @@ step_install() {
 # --- step: verify -------------------------------------------------------------
 step_verify() {
     "$BUILD_PYTHON" "$here/wasm_sections.py" main "$OUT/python.wasm"
-    "$BUILD_PYTHON" "$here/wasm_sections.py" side "$LIB"/lib-dynload/*"$SOABI_SUFFIX" >"$W/side-modules.txt" ||
+    # --main: each side module's imports must all be defined by python.wasm
+    # (or by the module itself), so a loader never meets an unknown symbol.
+    "$BUILD_PYTHON" "$here/wasm_sections.py" side --main "$OUT/python.wasm" \
+        "$LIB"/lib-dynload/*"$SOABI_SUFFIX" >"$W/side-modules.txt" ||
         { cat "$W/side-modules.txt"; die "a side module does not have the expected linking interface"; }
     local m
     for m in $(module_names); do

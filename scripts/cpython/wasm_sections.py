@@ -11,10 +11,14 @@ usage:
                                              preview1 and env.dl*; exports
                                              memory, the table, _start,
                                              __stack_pointer
-  wasm_sections.py side LIB.so [LIB.so...]   each is a dylink.0 side module
+  wasm_sections.py side [--main python.wasm] LIB.so [LIB.so...]
+                                             each is a dylink.0 side module
                                              importing env.memory and
                                              env.__indirect_function_table,
-                                             exporting PyInit_<name>
+                                             exporting PyInit_<name>; with
+                                             --main, every symbol it imports
+                                             must be defined by python.wasm
+                                             or by the module itself
   wasm_sections.py dump FILE.wasm            print dylink.0 info, imports, exports
 Exit status 1 with a message on the first violation.
 """
@@ -154,7 +158,12 @@ def check_main(path):
           f"{len(info['exports'])} exports")
 
 
-def check_side(path):
+# env imports that the dynamic linker itself provides, not python.wasm's exports
+LINKER_PROVIDED = {"memory", "__indirect_function_table", "__stack_pointer",
+                   "__memory_base", "__table_base"}
+
+
+def check_side(path, main_exports=None):
     info = parse(path)
     if info["first_custom"] != "dylink.0" or info["dylink"] is None:
         raise WasmError(f"{path}: first section is not a dylink.0 custom section")
@@ -170,6 +179,17 @@ def check_side(path):
     exports = dict(info["exports"])
     if exports.get(f"PyInit_{base}") != "func":
         raise WasmError(f"{path}: does not export function PyInit_{base}")
+    if main_exports is not None:
+        missing = []
+        for m, n, k, _ in info["imports"]:
+            if m == "env" and n in LINKER_PROVIDED:
+                continue
+            want = {"env": k, "GOT.mem": "global", "GOT.func": "func"}[m]
+            if main_exports.get(n) != want and exports.get(n) != want:
+                missing.append(f"{m}.{n}")
+        if missing:
+            raise WasmError(f"{path}: imports that neither python.wasm nor the module defines: "
+                            f"{', '.join(missing)}")
     d = info["dylink"]
     got_mem = sum(1 for m, *_ in info["imports"] if m == "GOT.mem")
     got_func = sum(1 for m, *_ in info["imports"] if m == "GOT.func")
@@ -195,7 +215,16 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     try:
-        for path in argv[2:]:
+        paths = argv[2:]
+        if argv[1] == "side" and paths[:1] == ["--main"]:
+            if len(paths) < 3:
+                print(__doc__, file=sys.stderr)
+                return 2
+            main_exports = dict(parse(paths[1])["exports"])
+            for path in paths[2:]:
+                check_side(path, main_exports)
+            return 0
+        for path in paths:
             {"main": check_main, "side": check_side, "dump": dump}[argv[1]](path)
     except (WasmError, OSError, UnicodeDecodeError) as e:
         print(f"wasm_sections: {e}", file=sys.stderr)
