@@ -110,7 +110,10 @@ LIB="$OUT/lib/python3.11"
 # exported (--export-all leaves it out), a table the host can grow, and the
 # whole of libc linked in so side modules can import any libc function.
 MAIN_LINK="-nostartfiles $BUILD/start.o -Wl,--export-all -Wl,--export=__stack_pointer -Wl,--export-table -Wl,--growable-table -Wl,--whole-archive -lc -Wl,--no-whole-archive"
-FLAGS_KEY="$FEATURES|$OPT_FLAGS|$CC_WASI|$SIDE_LINK|$MAIN_LINK"
+# Reproducible output: clang takes __DATE__/__TIME__ (CPython's build info,
+# sys.version) from here, 3.11.2's release day, instead of the clock.
+export SOURCE_DATE_EPOCH=1675814400
+FLAGS_KEY="$FEATURES|$OPT_FLAGS|$CC_WASI|$SIDE_LINK|$MAIN_LINK|$SOURCE_DATE_EPOCH"
 
 say() { echo "build-python: $*"; }
 die() { echo "build-python: error: $*" >&2; exit 1; }
@@ -141,11 +144,13 @@ run_step() {
 }
 
 # key_of PREVIOUS_KEY STEP_FUNCTION [FILE...]: hash of the previous step's key,
-# the step's own code, the shared flags and the contents of the given files.
+# the step's own code, the shared flags, the toolchain's package versions
+# (TOOLS_KEY, set once the toolchain is installed) and the given files.
 key_of() {
     local prev=$1 fn=$2
     shift 2
-    { echo "$prev"; declare -f "$fn"; echo "$FLAGS_KEY"; cat "$@" /dev/null; } | sha256sum | cut -d' ' -f1
+    { echo "$prev"; declare -f "$fn"; echo "$FLAGS_KEY|$TOOLS_KEY"; cat "$@" /dev/null; } |
+        sha256sum | cut -d' ' -f1
 }
 
 apt_install() {
@@ -186,6 +191,9 @@ toolchain() {
     local v
     v=$("$BUILD_PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
     [ "$v" = 3.11 ] || die "$BUILD_PYTHON is Python $v; the cross build needs 3.11"
+    # An upgraded compiler, libc or build python rebuilds everything after the sources.
+    TOOLS_KEY=$(dpkg-query -W -f='${Package}=${Version} ' clang-19 lld-19 wasi-libc \
+        libclang-rt-19-dev-wasm32 python3.11)
     say "step toolchain: done in $(elapsed "$t0" "$(date +%s.%N)")s"
 }
 
