@@ -9,7 +9,8 @@
 # Idempotent: system packages and the Rust toolchain are installed only when
 # missing; the other setup scripts (scripts/setup-clang.sh for the C-to-wasm
 # toolchain, scripts/fetch-python.sh for the python3.wasm workload) are run
-# when present and are idempotent themselves.
+# when present and are idempotent themselves; scripts/build-python.sh builds our
+# CPython for wasm (tests/cpython.rs), in minutes once, in under a second after.
 #
 # Environment: CARGO_TARGET_DIR is honoured; extra arguments are passed to
 # `cargo test` (e.g. `scripts/test.sh --release`).
@@ -65,7 +66,7 @@ if [ "$(printf '%s\n%s\n' "$RUST_VERSION" "$have" | sort -V | head -n1)" != "$RU
 fi
 
 # --- other setup scripts (present once their owners have added them) -------
-for s in setup-clang.sh fetch-python.sh; do
+for s in setup-clang.sh fetch-python.sh build-python.sh; do
     if [ -f "scripts/$s" ]; then
         say "running scripts/$s"
         bash "scripts/$s"
