@@ -72,7 +72,10 @@ pub struct ExternRefs {
 pub struct StoreData {
     store: ManuallyDrop<UnsafeCell<Store>>,
     pub engine: Engine,
-    host_info: RefCell<HashMap<Identity, HostInfo>>,
+    /// Host info of each object, with the order it was set in (finalizers
+    /// run in that order, so that what a program prints is deterministic).
+    host_info: RefCell<HashMap<Identity, (u64, HostInfo)>>,
+    host_info_seq: Cell<u64>,
     externrefs: RefCell<ExternRefs>,
     next_foreign: Cell<u64>,
     /// Environments of host functions (finalized with the store).
@@ -85,6 +88,7 @@ impl StoreData {
             store: ManuallyDrop::new(UnsafeCell::new(Store::new(engine))),
             engine: engine.clone(),
             host_info: RefCell::new(HashMap::new()),
+            host_info_seq: Cell::new(0),
             externrefs: RefCell::new(ExternRefs::default()),
             next_foreign: Cell::new(1),
             envs: RefCell::new(Vec::new()),
@@ -131,12 +135,14 @@ impl StoreData {
     }
 
     pub fn host_info(&self, id: &Identity) -> *mut c_void {
-        self.host_info.borrow().get(id).map(|h| h.data).unwrap_or(std::ptr::null_mut())
+        self.host_info.borrow().get(id).map(|(_, h)| h.data).unwrap_or(std::ptr::null_mut())
     }
 
     /// Sets the host info of `id`; the one it replaces is finalized.
     pub fn set_host_info(&self, id: Identity, info: HostInfo) {
-        let old = self.host_info.borrow_mut().insert(id, info);
+        let seq = self.host_info_seq.get();
+        self.host_info_seq.set(seq + 1);
+        let old = self.host_info.borrow_mut().insert(id, (seq, info));
         // Finalized outside the borrow: the finalizer may call the API.
         drop(old);
     }
@@ -151,7 +157,8 @@ impl Drop for StoreData {
         // SAFETY: dropped exactly once, here; nothing uses the store after.
         unsafe { ManuallyDrop::drop(&mut self.store) };
         // Finalizers last: no host function can be called any more.
-        let infos = std::mem::take(self.host_info.get_mut());
+        let mut infos: Vec<(u64, HostInfo)> = std::mem::take(self.host_info.get_mut()).into_values().collect();
+        infos.sort_unstable_by_key(|(seq, _)| *seq);
         drop(infos);
         let envs = std::mem::take(self.envs.get_mut());
         drop(envs);

@@ -109,7 +109,7 @@ pub unsafe fn ref_to_val(store: &Rc<StoreData>, r: *const wasm_ref_t, want: ValT
             Some(wasm_ref_t { obj: Obj::Store(..) }) => Err("the reference belongs to another store".into()),
             Some(_) => Err("only objects of a store (not traps or modules) can be passed as externref".into()),
         },
-        other => Err(format!("expected a {other} value, got a reference")),
+        other => Err(format!("expected a value of type {other}, got a reference")),
     }
 }
 
@@ -123,7 +123,7 @@ pub fn to_engine(store: &Rc<StoreData>, v: &wasm_val_t, want: ValType) -> Result
         WASM_F64 => Val::F64(unsafe { v.of.f64 }.to_bits()),
         WASM_EXTERNREF | WASM_FUNCREF => {
             if !matches!(want, ValType::FuncRef | ValType::ExternRef) {
-                return Err(format!("expected a {want} value, got a reference"));
+                return Err(format!("expected a value of type {want}, got a reference"));
             }
             // SAFETY: a reference kind holds `ref_`, NULL or one of ours.
             return unsafe { ref_to_val(store, v.of.ref_, want) };
@@ -131,7 +131,7 @@ pub fn to_engine(store: &Rc<StoreData>, v: &wasm_val_t, want: ValType) -> Result
         k => return Err(format!("unknown value kind {k}")),
     };
     if got.ty() != want {
-        return Err(format!("expected a {want} value, got a {}", got.ty()));
+        return Err(format!("expected a value of type {want}, got one of type {}", got.ty()));
     }
     Ok(got)
 }
