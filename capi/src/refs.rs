@@ -71,16 +71,16 @@ impl wasm_ref_t {
             Obj::Module(_) => return matches!(kind, Kind::Any | Kind::Module),
             Obj::Store(_, id) => id,
         };
-        match (kind, id) {
-            (Kind::Any, _) => true,
-            (Kind::Func | Kind::Extern, Identity::Func(_)) => true,
-            (Kind::Global | Kind::Extern, Identity::Global(_)) => true,
-            (Kind::Table | Kind::Extern, Identity::Table(_)) => true,
-            (Kind::Memory | Kind::Extern, Identity::Memory(_)) => true,
-            (Kind::Instance, Identity::Instance(_)) => true,
-            (Kind::Foreign, Identity::Foreign(_)) => true,
-            _ => false,
-        }
+        matches!(
+            (kind, id),
+            (Kind::Any, _)
+                | (Kind::Func | Kind::Extern, Identity::Func(_))
+                | (Kind::Global | Kind::Extern, Identity::Global(_))
+                | (Kind::Table | Kind::Extern, Identity::Table(_))
+                | (Kind::Memory | Kind::Extern, Identity::Memory(_))
+                | (Kind::Instance, Identity::Instance(_))
+                | (Kind::Foreign, Identity::Foreign(_))
+        )
     }
 
     /// The store and identity of a store object.
