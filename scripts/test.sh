@@ -31,7 +31,7 @@ fi
 # --- system packages --------------------------------------------------------
 # A C compiler (the engine's build script compiles a small C file),
 # certificates (crates.io), python3 with pip (fetch-python.sh).
-packages=(build-essential ca-certificates git python3 python3-pip)
+packages=(build-essential ca-certificates git python3 python3-pip python3-venv)
 if command -v dpkg-query >/dev/null 2>&1; then
     missing=()
     for p in "${packages[@]}"; do
@@ -83,7 +83,17 @@ cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 
+# --- the Python package (python/, over capi/'s libfaasm_engine.so) ------------
+say "scripts/test-python-pkg.sh"
+set +e
+bash scripts/test-python-pkg.sh
+py_status=$?
+set -e
+
 echo
+if [ "$py_status" -ne 0 ]; then
+    say "python package tests: FAILED (exit status $py_status)"
+fi
 if [ "$status" -eq 0 ]; then
     say "cargo test --workspace: all test binaries passed"
 else
@@ -104,3 +114,4 @@ echo "$spec_line"
 if [ "$status" -ne 0 ]; then
     exit "$status"
 fi
+exit "$py_status"

@@ -125,6 +125,13 @@ impl InstanceData {
 }
 
 impl Instance {
+    /// Instantiates `module` with `imports` given in the module's import
+    /// order, each type-checked as `Linker::instantiate` checks them (the
+    /// positional form the standard wasm C API's `wasm_instance_new` uses).
+    pub fn new(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+        instantiate(store, module, imports)
+    }
+
     fn data<'a>(&self, store: &'a Store) -> Option<&'a InstanceData> {
         if self.store != store.inner.id {
             return None;
