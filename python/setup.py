@@ -18,7 +18,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def built_library():
     target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(HERE, "..", "target")
-    path = os.path.join(target, "release", "libfaasm_engine.so")
+    # FAASM_ENGINE_PROFILE=debug bundles the unoptimised build (the tests' choice).
+    profile = os.environ.get("FAASM_ENGINE_PROFILE", "release")
+    path = os.path.join(target, profile, "libfaasm_engine.so")
     return path if os.path.isfile(path) else None
 
 

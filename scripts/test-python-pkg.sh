@@ -4,7 +4,9 @@
 # and the package into it (the package bundles the fresh library), and runs
 # python/tests with pytest. Exits with pytest's status.
 #
-# Environment: CARGO_TARGET_DIR is honoured; extra arguments go to pytest.
+# Environment: CARGO_TARGET_DIR is honoured; FAASM_ENGINE_PROFILE=debug tests
+# the unoptimised library (what scripts/test.sh's `cargo test` already built
+# the dependencies for) instead of the release one; extra arguments go to pytest.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,8 +16,15 @@ venv="$target/python-venv"
 
 say() { echo "test-python-pkg: $*"; }
 
-say "cargo build --release -p faasm-engine-capi"
-cargo build --release -p faasm-engine-capi
+profile=${FAASM_ENGINE_PROFILE:-release}
+case $profile in
+    release) build=(cargo build --release -p faasm-engine-capi) ;;
+    debug) build=(cargo build -p faasm-engine-capi) ;;
+    *) say "FAASM_ENGINE_PROFILE must be release or debug, not $profile" >&2; exit 2 ;;
+esac
+export FAASM_ENGINE_PROFILE=$profile
+say "${build[*]}"
+"${build[@]}"
 
 if [ ! -x "$venv/bin/python" ]; then
     say "creating $venv"

@@ -86,7 +86,7 @@ set -e
 # --- the Python package (python/, over capi/'s libfaasm_engine.so) ------------
 say "scripts/test-python-pkg.sh"
 set +e
-bash scripts/test-python-pkg.sh
+FAASM_ENGINE_PROFILE=debug bash scripts/test-python-pkg.sh
 py_status=$?
 set -e
 
