@@ -161,13 +161,13 @@ def section(out):
     py_runs = max((len(v) for p in pyperf.values() for v in p.values()), default=0)
     lines = [HEADING, ""]
     lines.append(
-        "`bash benches/dynlink.sh`, %s. Machine: %s; shared with other builds while this ran "
+        "`IMPORT_RUNS=%d PY_RUNS=%d bash benches/dynlink.sh`, %s. Machine: %s; shared with other builds while this ran "
         "(load average %s at the start, %s at the end), so single numbers are noisy: the ratios, "
         "from runs of both runtimes interleaved, are what count. Both runtimes run the same "
         "python.wasm (`scripts/build-python.sh`, CPython 3.11.2, -O2) and the same side modules; "
         "wasmtime 48 runs them through `benches/tools/wasmtime_python.rs`, a loader of its own "
         "with its own cache of compiled modules."
-        % (meta.get("date", "?"), meta.get("machine", "?"), meta.get("load_start", "?"),
+        % (runs, py_runs, meta.get("date", "?"), meta.get("machine", "?"), meta.get("load_start", "?"),
            meta.get("load_end", "?")))
     lines.append("")
     lines.append("### Importing a C extension")
