@@ -192,9 +192,13 @@ fn link(
     flags: i32,
     deps: &[usize],
 ) -> Result<usize, DlError> {
+    let t0 = std::time::Instant::now();
     let module = compile(st, path, bytes)?;
+    let t1 = std::time::Instant::now();
     let plan = plan(st, store, path, &module, info, deps)?;
+    let t2 = std::time::Instant::now();
     let (instance, memory_base) = commit(st, store, path, &module, info, plan)?;
+    let t3 = std::time::Instant::now();
     let exports = instance.exports(store).into_iter().collect();
     let index = st.libs.len();
     st.libs.push(Library {
@@ -212,10 +216,14 @@ fn link(
     }
     if st.config.verbose {
         eprintln!(
-            "faasm-engine: dlopen {path}: memory base {memory_base:#x} ({} bytes), table size {}, {} imports",
+            "faasm-engine: dlopen {path}: memory base {memory_base:#x} ({} bytes), table size {}, {} imports; \
+             compile or cache {:?}, resolve {:?}, link and construct {:?}",
             info.mem_size,
             info.table_size,
-            module.info().imports.len()
+            module.info().imports.len(),
+            t1 - t0,
+            t2 - t1,
+            t3 - t2,
         );
     }
     Ok(index)
