@@ -90,10 +90,10 @@ impl Guest for WasmGuest {
         let mut ctx = FaasmCtx::new(call.input.clone(), chainer, state);
         ctx.idx = call.id;
         match self.execute(call, ctx) {
-            Ok((return_code, output)) => CallResult { return_code, output: output.unwrap_or_default() },
+            Ok((return_code, output)) => CallResult { return_code, output: output.unwrap_or_default(), error: None },
             Err(msg) => {
                 eprintln!("faasm: call {} ({}) of {} failed: {msg}", call.id, call.target, self.name);
-                CallResult { return_code: 1, output: Vec::new() }
+                CallResult { return_code: 1, output: Vec::new(), error: Some(msg) }
             }
         }
     }

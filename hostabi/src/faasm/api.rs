@@ -36,6 +36,9 @@ pub struct CallResult {
     pub return_code: i32,
     /// What it wrote with `__faasm_write_output` (or returned, for Python).
     pub output: Vec<u8>,
+    /// Why it failed, when the runtime knows (a trap's message, the last
+    /// line of a Python traceback); `None` for a plain non-zero return.
+    pub error: Option<String>,
 }
 
 /// Why a chained call could not be made or awaited.

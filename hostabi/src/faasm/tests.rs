@@ -93,7 +93,7 @@ impl Chainer for EchoChainer {
     fn await_call(&self, id: u32) -> Result<CallResult, ChainError> {
         let c = self.calls.lock().unwrap();
         let (_, input) = c.get((id as usize).wrapping_sub(1)).ok_or(ChainError::UnknownCall(id))?;
-        Ok(CallResult { return_code: input.len() as i32, output: input.iter().rev().copied().collect() })
+        Ok(CallResult { return_code: input.len() as i32, output: input.iter().rev().copied().collect(), error: None })
     }
 }
 
