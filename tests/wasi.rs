@@ -15,7 +15,7 @@
 //! these tests never pass silently without having run.
 
 mod common;
-use common::{output_with_stdin, TempDir};
+use common::{clang, output_with_stdin, TempDir};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -35,21 +35,6 @@ fn fnv(bytes: &[u8], mut h: u64) -> u64 {
         h = h.wrapping_mul(0x100_0000_01b3);
     }
     h
-}
-
-fn clang() -> PathBuf {
-    let found = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join("clang-19"))
-        .find(|p| p.is_file());
-    match found {
-        Some(p) => p,
-        None => panic!(
-            "clang-19 is not installed, so the WASI C test programs cannot be built: \
-             run scripts/setup-clang.sh (installs clang-19, lld-19, wasi-libc and the wasm32 compiler-rt)"
-        ),
-    }
 }
 
 /// Compiles `tests/wasi/<name>.c` once per source version.

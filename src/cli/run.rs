@@ -145,6 +145,38 @@ pub fn load_module(engine: &Engine, path: &std::path::Path, cache: &CacheArgs) -
     module.with_context(|| format!("cannot compile {shown}"))
 }
 
+/// A dynamic loader for a main module that imports `env.dlopen` (a CPython
+/// of our build): side modules are opened inside the guest's sandbox, and
+/// compiled through the same cache as the module itself.
+fn dynamic_loader(
+    engine: &Engine,
+    module: &Module,
+    cache: &CacheArgs,
+    wasi: &Arc<Mutex<WasiCtx>>,
+    linker: &mut Linker,
+) -> Option<loader::Loader> {
+    if !module.imports().any(|i| i.module == "env" && i.name.starts_with("dl")) {
+        return None;
+    }
+    let dir = if cache.no_cache { None } else { cache.cache_dir.clone().or_else(objcache::default_dir) };
+    let wasi = wasi.clone();
+    let open = move |path: &str| -> Result<std::fs::File, String> {
+        let ctx = wasi.lock().map_err(|_| "the WASI state is poisoned".to_owned())?;
+        ctx.open_guest_file(path).map_err(hostabi::wasi::describe_errno)
+    };
+    let l = loader::Loader::new(loader::Config {
+        engine: engine.clone(),
+        cache: dir.and_then(|d| objcache::Cache::new(d).ok()),
+        open: Box::new(open),
+        verbose: std::env::var_os("FAASM_DYNLOAD_VERBOSE").is_some(),
+    });
+    // Side modules may import what the main module may (WASI), besides
+    // the main module's own exports.
+    let _ = l.set_host_imports(linker.clone());
+    l.define(linker);
+    Some(l)
+}
+
 /// Splits `HOST[::GUEST]`.
 fn parse_dir(spec: &str) -> (PathBuf, String) {
     match spec.split_once("::") {
@@ -224,12 +256,18 @@ fn execute(a: &RunArgs, wasi: WasiCtx) -> Result<i32> {
     let mut linker = Linker::new();
     let state = Arc::new(Mutex::new(wasi));
     hostabi::link(&mut linker, &hostabi::wasi::functions::<WasiCtx>(), &state);
+    let loader = dynamic_loader(&engine, &module, &a.cache, &state, &mut linker);
 
     let instance = match linker.instantiate(&mut store, &module) {
         Ok(i) => i,
         Err(Error::Trap(t)) => return Ok(trapped(a, &t)),
         Err(e) => return Err(e).with_context(|| format!("cannot instantiate {}", a.module.display())),
     };
+    if let Some(l) = &loader {
+        // A main module without the exports side modules need still runs;
+        // its dlopen calls then fail with dlerror() saying what is missing.
+        let _ = l.attach(&store, instance);
+    }
 
     let (name, params): (&str, Vec<Val>) = match &a.invoke {
         Some(name) => {

@@ -33,6 +33,7 @@ impl Drop for TempDir {
 
 /// Runs `cmd` (the `faasm-engine` binary with its arguments) with `stdin`
 /// as its standard input, capturing stdout and stderr.
+#[allow(dead_code)]
 pub fn output_with_stdin(cmd: &mut Command, stdin: &str) -> Output {
     let mut child = cmd
         .stdin(Stdio::piped())
@@ -42,4 +43,21 @@ pub fn output_with_stdin(cmd: &mut Command, stdin: &str) -> Output {
         .expect("starting faasm-engine");
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// clang-19 on PATH, or a failure saying how to install it.
+#[allow(dead_code)]
+pub fn clang() -> PathBuf {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("clang-19"))
+        .find(|p| p.is_file());
+    match found {
+        Some(p) => p,
+        None => panic!(
+            "clang-19 is not installed, so the C test programs cannot be built: \
+             run scripts/setup-clang.sh (installs clang-19, lld-19, wasi-libc and the wasm32 compiler-rt)"
+        ),
+    }
 }

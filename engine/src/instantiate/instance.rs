@@ -101,6 +101,11 @@ impl InstanceData {
 
     pub fn export(&self, store_id: u64, me: u32, name: &str) -> Option<Extern> {
         let e = self.module.info().exports.iter().find(|e| e.name == name)?;
+        self.export_of(store_id, me, e)
+    }
+
+    /// The item export `e` (one of this module's) designates.
+    fn export_of(&self, store_id: u64, me: u32, e: &crate::parse::types::Export) -> Option<Extern> {
         Some(match e.kind {
             ExternKind::Func => Extern::Func(self.func_handle(store_id, me, e.index)?),
             ExternKind::Memory => Extern::Memory(*self.memory_handles.get(e.index as usize)?),
@@ -147,15 +152,23 @@ impl Instance {
         self.get_export(store, name)?.into_table()
     }
 
-    /// Every export, in the module's order.
+    /// Every export, in the module's order (one pass: a dynamic loader
+    /// indexes CPython's ~4,000 exports this way).
     pub fn exports(&self, store: &Store) -> Vec<(String, Extern)> {
         let Some(data) = self.data(store) else { return Vec::new() };
         data.module
             .info()
             .exports
             .iter()
-            .filter_map(|e| Some((e.name.clone(), data.export(self.store, self.index, &e.name)?)))
+            .filter_map(|e| Some((e.name.clone(), data.export_of(self.store, self.index, e)?)))
             .collect()
+    }
+
+    /// Instantiates `module` with `imports` given in the module's import
+    /// order (as the C API and dynamic loaders need: no names involved).
+    /// Imports are type-checked as by [`crate::Linker::instantiate`].
+    pub fn new(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+        instantiate(store, module, imports)
     }
 
     /// The module this instance was made from.

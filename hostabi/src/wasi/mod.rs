@@ -36,6 +36,7 @@ mod ctx;
 mod dir;
 mod errno;
 mod fd;
+mod host_open;
 mod path;
 mod poll;
 mod proc;
@@ -45,6 +46,7 @@ mod sock;
 pub mod types;
 
 pub use ctx::{Access, BuildError, Stdio, WasiCtx, WasiCtxBuilder, WasiView};
+pub use host_open::describe as describe_errno;
 pub use types::Errno;
 
 /// The import module name.

@@ -1,0 +1,2 @@
+/* An ordinary (not position-independent) module: no dylink.0. */
+int plain(int x) { return x; }
