@@ -4,6 +4,7 @@
 
 mod cache;
 mod compile;
+mod invoke;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,8 @@ enum Command {
     Compile(compile::CompileArgs),
     /// Inspect or empty the compiled-code cache.
     Cache(cache::CacheCmd),
+    /// Run a Faasm function file once (faasm_main() of FILE.py) and print its output.
+    Invoke(invoke::InvokeArgs),
 }
 
 /// Parses the command line, runs it and returns the process exit code.
@@ -32,6 +35,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Compile(args) => compile::compile(args).map(|()| 0),
         Command::Cache(cmd) => cache::cache(cmd),
+        Command::Invoke(args) => invoke::invoke(args),
     };
     match result {
         Ok(code) => code,

@@ -4,8 +4,10 @@
 //! using the host interface directly (C programs); the Python guest runs a
 //! function of a Python file on the CPython build.
 
+mod python;
 mod wasm;
 
+pub use python::{PythonGuest, FUNC_DIR};
 pub use wasm::WasmGuest;
 
 use crate::call::Call;
