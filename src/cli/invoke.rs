@@ -52,6 +52,10 @@ pub struct InvokeArgs {
     #[arg(long, value_name = "S")]
     timeout: Option<f64>,
 
+    /// The largest state value, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_VALUE)]
+    max_state: u64,
+
     /// Calls running at once [default: the number of CPUs, at least 2].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -78,8 +82,8 @@ pub fn invoke(a: InvokeArgs) -> Result<i32> {
         None => None,
     };
     let state: Arc<dyn StateStore> = match &a.redis {
-        Some(url) => Arc::new(RedisStore::connect(url, "faasm:", DEFAULT_MAX_VALUE).context("cannot use --redis")?),
-        None => Arc::new(EmbeddedStore::default()),
+        Some(url) => Arc::new(RedisStore::connect(url, "faasm:", a.max_state).context("cannot use --redis")?),
+        None => Arc::new(EmbeddedStore::new(a.max_state)),
     };
     let engine = Engine::new(engine_config()).context("cannot set up the compiler for this CPU")?;
     let guest: Arc<dyn Guest> = if a.file.extension().is_some_and(|e| e == "wasm") {
