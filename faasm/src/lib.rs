@@ -14,6 +14,7 @@ pub mod call;
 pub mod guest;
 pub mod local;
 pub mod pool;
+pub mod queue;
 pub mod state;
 pub mod testing;
 

@@ -9,6 +9,7 @@ use clap::Args;
 use engine::Engine;
 use faasm::guest::{Guest, PythonGuest, WasmGuest};
 use faasm::local::LocalRuntime;
+use faasm::queue::{Program, RedisChainer};
 use faasm::state::{EmbeddedStore, RedisStore, DEFAULT_MAX_VALUE};
 use hostabi::faasm::StateStore;
 use std::io::Write;
@@ -26,8 +27,10 @@ prints goes to stderr). Exit status: 0 when the function succeeded; its
 non-zero return or exit code (1 for an uncaught exception, whose traceback
 goes to stderr); 1 if the run could not be set up or timed out.
 
-State is in-process, shared by every call of this run; with --redis it is
-in that Redis server, shared with every other invocation.";
+State is in-process, shared by every call of this run, and chained calls run
+on an in-process thread pool. With --redis, state is in that Redis server,
+shared with every other invocation, and chained calls go on its queue, run by
+`faasm-engine worker --redis URL` processes on any host (at least once).";
 
 #[derive(Args, Debug)]
 #[command(after_help = AFTER_HELP)]
@@ -99,8 +102,27 @@ pub fn invoke(a: InvokeArgs) -> Result<i32> {
         Arc::new(PythonGuest::new(engine, module, a.python.clone(), &a.file, cache_dir).map_err(anyhow::Error::msg)?)
     };
     let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()).max(2));
-    let runtime = LocalRuntime::new(guest, state, threads, timeout);
-    let result = runtime.run_main(input).with_context(|| format!("cannot run {}", a.file.display()))?;
+    let result = match &a.redis {
+        // Chained calls go on the Redis queue (faasm-engine worker); the
+        // main call runs here.
+        Some(url) => {
+            let program = Program {
+                name: a.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                bytes: std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?,
+            };
+            let chainer = RedisChainer::new(url, "faasm:", program, Arc::clone(&guest), timeout).context("cannot use --redis")?;
+            let call = faasm::Call { id: 0, target: faasm::Target::Main, input };
+            let main = std::thread::Builder::new()
+                .stack_size(faasm::pool::GUEST_STACK)
+                .spawn(move || guest.run(&call, Arc::new(chainer), state))
+                .context("cannot start the guest thread")?;
+            main.join().map_err(|_| anyhow::anyhow!("the guest thread panicked"))?
+        }
+        None => {
+            let runtime = LocalRuntime::new(guest, state, threads, timeout);
+            runtime.run_main(input).with_context(|| format!("cannot run {}", a.file.display()))?
+        }
+    };
     let mut out = std::io::stdout().lock();
     out.write_all(&result.output).and_then(|()| out.flush()).context("cannot write the output")?;
     if result.return_code != 0 {
