@@ -115,6 +115,13 @@ done
 python3 benches/tools/make_table.py "$out" "$BENCH_QUICK" "$NATIVE_PYTHON" >"$out/RESULTS.md"
 cat "$out/RESULTS.md"
 if [ "$results" != "-" ]; then
-    cp "$out/RESULTS.md" "$results"
+    # benches/dynlink.sh's section (from its heading to the end) is kept.
+    dynlink_heading='## Our CPython build (dynamic linking)'
+    if [ -f "$results" ] && grep -qxF "$dynlink_heading" "$results"; then
+        { cat "$out/RESULTS.md"; echo; sed -n "/^$dynlink_heading\$/,\$p" "$results"; } >"$results.new"
+        mv "$results.new" "$results"
+    else
+        cp "$out/RESULTS.md" "$results"
+    fi
     echo "compare: table written to $results" >&2
 fi

@@ -9,7 +9,8 @@
 # Idempotent: system packages and the Rust toolchain are installed only when
 # missing; the other setup scripts (scripts/setup-clang.sh for the C-to-wasm
 # toolchain, scripts/fetch-python.sh for the python3.wasm workload) are run
-# when present and are idempotent themselves.
+# when present and are idempotent themselves; scripts/build-python.sh builds our
+# CPython for wasm (tests/cpython.rs), in minutes once, in under a second after.
 #
 # Environment: CARGO_TARGET_DIR is honoured; extra arguments are passed to
 # `cargo test` (e.g. `scripts/test.sh --release`).
@@ -30,7 +31,7 @@ fi
 # --- system packages --------------------------------------------------------
 # A C compiler (the engine's build script compiles a small C file),
 # certificates (crates.io), python3 with pip (fetch-python.sh).
-packages=(build-essential ca-certificates git python3 python3-pip)
+packages=(build-essential ca-certificates git python3 python3-pip python3-venv)
 if command -v dpkg-query >/dev/null 2>&1; then
     missing=()
     for p in "${packages[@]}"; do
@@ -65,7 +66,7 @@ if [ "$(printf '%s\n%s\n' "$RUST_VERSION" "$have" | sort -V | head -n1)" != "$RU
 fi
 
 # --- other setup scripts (present once their owners have added them) -------
-for s in setup-clang.sh fetch-python.sh; do
+for s in setup-clang.sh setup-redis.sh fetch-python.sh build-python.sh; do
     if [ -f "scripts/$s" ]; then
         say "running scripts/$s"
         bash "scripts/$s"
@@ -82,7 +83,17 @@ cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 
+# --- the Python package (python/, over capi/'s libfaasm_engine.so) ------------
+say "scripts/test-python-pkg.sh"
+set +e
+FAASM_ENGINE_PROFILE=debug bash scripts/test-python-pkg.sh
+py_status=$?
+set -e
+
 echo
+if [ "$py_status" -ne 0 ]; then
+    say "python package tests: FAILED (exit status $py_status)"
+fi
 if [ "$status" -eq 0 ]; then
     say "cargo test --workspace: all test binaries passed"
 else
@@ -103,3 +114,4 @@ echo "$spec_line"
 if [ "$status" -ne 0 ]; then
     exit "$status"
 fi
+exit "$py_status"

@@ -278,3 +278,96 @@ print("still running:", extdemo.apply("add", 2, 2))
     );
     assert_eq!(lines[7], "still running: 4");
 }
+
+/// A copy of the build's Lib/test alone in a directory (granted as /tests:
+/// the guest imports the package `test` from it).
+fn regrtest_lib() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("regrtest-lib");
+    static COPY: std::sync::Once = std::sync::Once::new();
+    COPY.call_once(|| {
+        let src = root().join("workload/cpython-build/src/Python-3.11.2/Lib/test");
+        assert!(src.is_dir(), "{} is missing: run scripts/build-python.sh", src.display());
+        if !dir.join("test/__init__.py").is_file() {
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            let ok = Command::new("cp").arg("-r").arg(&src).arg(dir.join("test")).status().unwrap().success();
+            assert!(ok, "copying {}", src.display());
+        }
+    });
+    dir
+}
+
+/// (module, [run, failures, errors, skipped]) of faasm-engine's column in
+/// tests/cpython-regrtest.md (written by scripts/cpython-regrtest.sh, which
+/// ran the same tests under wasmtime with a loader for the other column).
+fn recorded_counts() -> Vec<(String, [u32; 4])> {
+    let table = std::fs::read_to_string(root().join("tests/cpython-regrtest.md")).unwrap();
+    table
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.trim().trim_matches('|').split('|').map(str::trim).collect();
+            let name = cells.first()?.strip_prefix("test_").map(|_| cells[0].to_owned())?;
+            let n: Vec<u32> = cells.get(1)?.split('/').map(|x| x.trim().parse().ok()).collect::<Option<_>>()?;
+            Some((name, n.try_into().ok()?))
+        })
+        .collect()
+}
+
+/// unittest's closing lines as [run, failures, errors, skipped].
+fn unittest_counts(out: &str) -> [u32; 4] {
+    let mut c = [0u32; 4];
+    for line in out.lines() {
+        if let Some(rest) = line.strip_prefix("Ran ") {
+            c[0] = rest.split(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        }
+        if line.starts_with("OK") || line.starts_with("FAILED") {
+            for (i, key) in [(1, "failures="), (2, "errors="), (3, "skipped=")] {
+                if let Some(p) = line.find(key) {
+                    let digits: String = line[p + key.len()..].chars().take_while(char::is_ascii_digit).collect();
+                    c[i] = digits.parse().unwrap_or(0);
+                }
+            }
+        }
+    }
+    c
+}
+
+/// CPython's own tests of the side modules give faasm-engine the counts in
+/// the table, which are also wasmtime's (the table's "same" column).
+#[test]
+fn regression_tests_match_the_recorded_counts() {
+    let lib = regrtest_lib();
+    let recorded = recorded_counts();
+    assert!(recorded.len() >= 20, "tests/cpython-regrtest.md lists {} modules", recorded.len());
+    let work = std::sync::Mutex::new(recorded.into_iter());
+    let mismatches = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let Some((name, want)) = work.lock().unwrap().next() else { break };
+                let scratch = TempDir::new("regrtest");
+                std::fs::create_dir_all(scratch.0.join("tmp")).unwrap();
+                let mut cmd = Command::new(env!("CARGO_BIN_EXE_faasm-engine"));
+                cmd.arg("run").arg("--cache-dir").arg(cache_dir());
+                cmd.arg("--dir-ro").arg(format!("{}::/usr/local", build_dir().display()));
+                cmd.arg("--dir-ro").arg(format!("{}::/tests", lib.display()));
+                cmd.arg("--dir").arg(format!("{}::/", scratch.0.display()));
+                cmd.args(["--env", "PYTHONPATH=/tests", "--env", "TMPDIR=/tmp"]);
+                cmd.arg(build_dir().join("python.wasm")).args(["-m", "unittest", &format!("test.{name}")]);
+                warm_cache();
+                let o = cmd.stdin(Stdio::null()).output().unwrap();
+                let text = String::from_utf8_lossy(&o.stderr);
+                let got = unittest_counts(&text);
+                if got != want {
+                    let tail: Vec<&str> = text.lines().rev().take(30).collect();
+                    mismatches.lock().unwrap().push(format!(
+                        "{name}: got {got:?}, recorded {want:?}\n{}",
+                        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                    ));
+                }
+            });
+        }
+    });
+    let m = mismatches.into_inner().unwrap();
+    assert!(m.is_empty(), "{}", m.join("\n\n"));
+}

@@ -243,50 +243,23 @@ fn plan(
             ("env", "__stack_pointer", ImportKind::Global(_)) => Plan::Ready(main.stack_pointer.into()),
             ("env", "__memory_base", ImportKind::Global(_)) => Plan::MemoryBase,
             ("env", "__table_base", ImportKind::Global(_)) => Plan::TableBase,
-            ("GOT.mem", name, ImportKind::Global(_)) => match lookup(st, store, name, true, deps) {
-                Some((Symbol::Data(addr), _)) => Plan::GotAddr(addr),
-                Some((Symbol::Func(_), by)) => {
-                    return Err(DlError::Kind {
-                        path: path.to_owned(),
-                        symbol: name.to_owned(),
-                        wanted: "a data symbol".into(),
-                        found: "a function".into(),
-                        definer: definer_name(st, by),
-                    })
+            ("GOT.mem" | "GOT.func", name, ImportKind::Global(_)) => {
+                let want_func = imp.module == "GOT.func";
+                match lookup(st, store, name, true, deps) {
+                    Some((Symbol::Data(addr), _)) if !want_func => Plan::GotAddr(addr),
+                    Some((Symbol::Func(f), _)) if want_func => Plan::GotFunc(f),
+                    Some((_, by)) => return Err(kind_error(st, path, name, want_func, by)),
+                    None if own_export(name) => Plan::GotOwn(name.to_owned()),
+                    None if weak => Plan::GotAddr(0),
+                    None => return Err(undefined()),
                 }
-                None if own_export(name) => Plan::GotOwn(name.to_owned()),
-                None if weak => Plan::GotAddr(0),
-                None => return Err(undefined()),
-            },
-            ("GOT.func", name, ImportKind::Global(_)) => match lookup(st, store, name, true, deps) {
-                Some((Symbol::Func(f), _)) => Plan::GotFunc(f),
-                Some((Symbol::Data(_), by)) => {
-                    return Err(DlError::Kind {
-                        path: path.to_owned(),
-                        symbol: name.to_owned(),
-                        wanted: "a function".into(),
-                        found: "a data symbol".into(),
-                        definer: definer_name(st, by),
-                    })
-                }
-                None if own_export(name) => Plan::GotOwn(name.to_owned()),
-                None if weak => Plan::GotAddr(0),
-                None => return Err(undefined()),
-            },
+            }
             (m, name, ImportKind::Func(t)) => {
                 let wanted = module.info().types.get(*t as usize).cloned().unwrap_or_default();
                 let found = if m == "env" { lookup(st, store, name, true, deps) } else { None };
                 let (func, definer) = match found {
                     Some((Symbol::Func(f), by)) => (f, definer_name(st, by)),
-                    Some((Symbol::Data(_), by)) => {
-                        return Err(DlError::Kind {
-                            path: path.to_owned(),
-                            symbol: name.to_owned(),
-                            wanted: "a function".into(),
-                            found: "a data symbol".into(),
-                            definer: definer_name(st, by),
-                        })
-                    }
+                    Some((Symbol::Data(_), by)) => return Err(kind_error(st, path, name, true, by)),
                     None => match st.host.as_ref().and_then(|h| h.get(store, m, name)).and_then(Extern::into_func) {
                         Some(f) => (f, "the host".to_owned()),
                         None if weak => {
@@ -315,6 +288,18 @@ fn plan(
         plan.push(item);
     }
     Ok(plan)
+}
+
+/// An import that names a symbol of the other kind (data for a function).
+fn kind_error(st: &State, path: &str, name: &str, want_func: bool, by: Option<usize>) -> DlError {
+    let (wanted, found) = if want_func { ("a function", "a data symbol") } else { ("a data symbol", "a function") };
+    DlError::Kind {
+        path: path.to_owned(),
+        symbol: name.to_owned(),
+        wanted: wanted.into(),
+        found: found.into(),
+        definer: definer_name(st, by),
+    }
 }
 
 fn i32_global(store: &mut Store, mutable: bool, value: u32) -> Result<Global, DlError> {

@@ -165,7 +165,8 @@ impl Instance {
     }
 
     /// Instantiates `module` with `imports` given in the module's import
-    /// order (as the C API and dynamic loaders need: no names involved).
+    /// order (the positional form of the C API's `wasm_instance_new` and of
+    /// dynamic loaders: no names involved).
     /// Imports are type-checked as by [`crate::Linker::instantiate`].
     pub fn new(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
         instantiate(store, module, imports)
