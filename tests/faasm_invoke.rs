@@ -1,7 +1,7 @@
 //! `faasm-engine invoke` end to end: Python function files (tests/faasm/)
 //! on our CPython build with pyfaasm, chained calls in new instances,
-//! state in process and in a Redis server of the test's own, and the bad
-//! input cases. Needs scripts/build-python.sh's build (the test installs
+//! state in process, and the bad input cases (Redis down at start among
+//! them; Redis with workers is tests/faasm_workers.rs). Needs scripts/build-python.sh's build (the test installs
 //! pyfaasm into it with scripts/build-pyfaasm.sh) and, for the Redis cases,
 //! redis-server (scripts/setup-redis.sh).
 
@@ -124,18 +124,6 @@ fn bad_input_fails_with_clear_errors() {
     assert!(!o.status.success() && e.contains("/nonexistent/python.wasm is missing"), "{e}");
     // No state was invented for a key never written: read back as b"".
     assert_eq!(ok(&["--input", "no-entry"], "bad_input.py"), "");
-}
-
-#[test]
-fn redis_state_is_shared_across_invocations() {
-    let srv = RedisServer::start().unwrap_or_else(|e| panic!("{e}"));
-    let url = srv.url();
-    assert_eq!(ok(&["--redis", &url, "--input", "set v1"], "redis_state.py"), "stored");
-    assert_eq!(ok(&["--redis", &url, "--input", "get"], "redis_state.py"), "v1/v1!");
-    // Same server, second run overwrites; a third reads it.
-    assert_eq!(ok(&["--redis", &url, "--input", "set v2"], "redis_state.py"), "stored");
-    assert_eq!(ok(&["--redis", &url, "--input", "get"], "redis_state.py"), "v2/v2!");
-    assert_eq!(ok(&["--redis", &url], "state_ops.py"), "count=20");
 }
 
 #[test]

@@ -134,3 +134,14 @@ fn redis_going_away_during_a_call_fails_it_clearly() {
     assert!(e.contains(&format!("Redis at {url}")), "{e}");
     assert!(start.elapsed() < Duration::from_secs(60), "no hang");
 }
+
+#[test]
+fn redis_state_is_shared_across_invocations() {
+    let srv = RedisServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = srv.url();
+    let _w = Worker::start(&url);
+    assert_eq!(ok(&url, "redis_state.py", "set v1"), "stored");
+    assert_eq!(ok(&url, "redis_state.py", "get"), "v1/v1!");
+    assert_eq!(ok(&url, "redis_state.py", "set v2"), "stored");
+    assert_eq!(ok(&url, "redis_state.py", "get"), "v2/v2!");
+}
