@@ -66,7 +66,7 @@ if [ "$(printf '%s\n%s\n' "$RUST_VERSION" "$have" | sort -V | head -n1)" != "$RU
 fi
 
 # --- other setup scripts (present once their owners have added them) -------
-for s in setup-clang.sh fetch-python.sh build-python.sh; do
+for s in setup-clang.sh setup-redis.sh fetch-python.sh build-python.sh; do
     if [ -f "scripts/$s" ]; then
         say "running scripts/$s"
         bash "scripts/$s"

@@ -7,10 +7,10 @@
 //!   pointer goes through it (out of range is EFAULT, never a host fault).
 //! * [`wasi`]: WASI preview1, complete, with the sandbox that keeps paths
 //!   inside preopened directories.
-//!
-//! The Faasm host interface will be added as another module of rows over
-//! the same embedder state.
+//! * [`faasm`]: the Faasm host interface (`env.__faasm_*`) over pluggable
+//!   chaining and state traits.
 
+pub mod faasm;
 pub mod memory;
 pub mod table;
 pub mod wasi;

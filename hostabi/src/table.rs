@@ -86,6 +86,27 @@ pub fn store_errno(args: &mut [ValRaw], r: Result<(), crate::wasi::Errno>) -> Re
     }
 }
 
+/// Writes an `i32` result into the result slot; used by the
+/// `host_functions!` macro for `-> i32_or_trap` rows.
+#[doc(hidden)]
+pub fn store_i32(args: &mut [ValRaw], v: i32) -> Result<(), Trap> {
+    match args.first_mut() {
+        Some(slot) => {
+            *slot = ValRaw::i32(v);
+            Ok(())
+        }
+        None => Err(Trap::host("no result slot")),
+    }
+}
+
+/// The trap of a failed `-> i32_or_trap` / `-> unit_or_trap` row: the
+/// error's message prefixed with the import's `module.name`, so the guest's
+/// backtrace says which host call refused what.
+#[doc(hidden)]
+pub fn named_trap(module: &str, name: &str, e: &dyn std::fmt::Display) -> Trap {
+    Trap::host(format!("{module}.{name}: {e}"))
+}
+
 /// Maps a Rust parameter type of a table row to its wasm type and raw
 /// decoding; used by the `host_functions!` macro.
 pub trait WasmParam: Sized {
@@ -119,6 +140,12 @@ impl WasmParam for u64 {
 ///         fn stop(code: u32) -> never = stop_fn;
 ///         // -> errno_or_trap: Result<Result<(), Errno>, Trap>.
 ///         fn maybe_stop(sig: u32) -> errno_or_trap = maybe_stop_fn;
+///         // -> i32_or_trap: Result<i32, E: Display>; an error traps the
+///         // call with "module.name: message" (the Faasm host interface,
+///         // whose functions have no errno to return).
+///         fn count(key: u32) -> i32_or_trap = count_fn;
+///         // -> unit_or_trap: Result<(), E: Display>, no wasm result.
+///         fn put(key: u32) -> unit_or_trap = put_fn;
 ///     }
 /// }
 /// ```
@@ -156,7 +183,7 @@ macro_rules! host_functions {
                                 slot += 1;
                             )*
                             let mut mem = $crate::GuestMemory::new(memory);
-                            $crate::host_functions!(@call $kind, $imp, state.$access(), &mut mem, args, $($arg),*)
+                            $crate::host_functions!(@call $kind, $imp, state.$access(), &mut mem, args, $($arg),*; $module, $name)
                         }
                         adapter::<S>
                     },
@@ -167,14 +194,25 @@ macro_rules! host_functions {
     (@results errno) => { &[::engine::ValType::I32] };
     (@results never) => { &[] };
     (@results errno_or_trap) => { &[::engine::ValType::I32] };
-    (@call errno, $imp:path, $ctx:expr, $mem:expr, $args:ident, $($arg:ident),*) => {{
+    (@results i32_or_trap) => { &[::engine::ValType::I32] };
+    (@results unit_or_trap) => { &[] };
+    (@call errno, $imp:path, $ctx:expr, $mem:expr, $args:ident, $($arg:ident),*; $m:literal, $n:ident) => {{
         $crate::table::store_errno($args, $imp($ctx, $mem, $($arg),*))
     }};
-    (@call errno_or_trap, $imp:path, $ctx:expr, $mem:expr, $args:ident, $($arg:ident),*) => {{
+    (@call errno_or_trap, $imp:path, $ctx:expr, $mem:expr, $args:ident, $($arg:ident),*; $m:literal, $n:ident) => {{
         $crate::table::store_errno($args, $imp($ctx, $mem, $($arg),*)?)
     }};
-    (@call never, $imp:path, $ctx:expr, $mem:expr, $args:ident, $($arg:ident),*) => {{
+    (@call never, $imp:path, $ctx:expr, $mem:expr, $args:ident, $($arg:ident),*; $m:literal, $n:ident) => {{
         Err($imp($ctx, $mem, $($arg),*))
+    }};
+    (@call i32_or_trap, $imp:path, $ctx:expr, $mem:expr, $args:ident, $($arg:ident),*; $m:literal, $n:ident) => {{
+        match $imp($ctx, $mem, $($arg),*) {
+            Ok(v) => $crate::table::store_i32($args, v),
+            Err(e) => Err($crate::table::named_trap($m, ::core::stringify!($n), &e)),
+        }
+    }};
+    (@call unit_or_trap, $imp:path, $ctx:expr, $mem:expr, $args:ident, $($arg:ident),*; $m:literal, $n:ident) => {{
+        $imp($ctx, $mem, $($arg),*).map_err(|e| $crate::table::named_trap($m, ::core::stringify!($n), &e))
     }};
 }
 

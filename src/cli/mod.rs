@@ -4,7 +4,9 @@
 
 mod cache;
 mod compile;
+mod invoke;
 mod run;
+mod worker;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +25,10 @@ enum Command {
     Compile(compile::CompileArgs),
     /// Inspect or empty the compiled-code cache.
     Cache(cache::CacheCmd),
+    /// Run a Faasm function file once (faasm_main() of FILE.py) and print its output.
+    Invoke(invoke::InvokeArgs),
+    /// Run chained calls from a Redis queue (for `invoke --redis`), on N threads.
+    Worker(worker::WorkerArgs),
 }
 
 /// Parses the command line, runs it and returns the process exit code.
@@ -32,6 +38,8 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Compile(args) => compile::compile(args).map(|()| 0),
         Command::Cache(cmd) => cache::cache(cmd),
+        Command::Invoke(args) => invoke::invoke(args),
+        Command::Worker(args) => worker::worker(args),
     };
     match result {
         Ok(code) => code,

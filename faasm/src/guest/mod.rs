@@ -1,0 +1,26 @@
+//! What a call runs: a [`Guest`] turns a [`Call`] into a fresh instance
+//! (its own store and memory), runs the call's function to the end and
+//! reports its return code and output. [`WasmGuest`] runs a WASI module
+//! using the host interface directly (C programs); the Python guest runs a
+//! function of a Python file on the CPython build.
+
+mod python;
+mod wasm;
+
+pub use python::{PythonGuest, FUNC_DIR};
+pub use wasm::WasmGuest;
+
+use crate::call::Call;
+use hostabi::faasm::{CallResult, ChainError, ChainTarget, Chainer, StateStore};
+use std::sync::Arc;
+
+pub trait Guest: Send + Sync {
+    /// Refuses a chain target the program cannot run, before any call is
+    /// made (`Ok` when that cannot be known in advance).
+    fn check(&self, target: &ChainTarget) -> Result<(), ChainError>;
+
+    /// Runs `call` on the current thread in a new instance whose host
+    /// interface uses `chainer` and `state`. Failures of the call itself
+    /// (traps, exceptions) are a non-zero return code, reported on stderr.
+    fn run(&self, call: &Call, chainer: Arc<dyn Chainer>, state: Arc<dyn StateStore>) -> CallResult;
+}

@@ -1,0 +1,136 @@
+//! `faasm-engine invoke`: run a Faasm function file once — `faasm_main()`
+//! of FILE.py on the CPython build (or `_start` of a C program's .wasm) —
+//! with its chained calls on an in-process thread pool, and print its
+//! output. The runtime itself is the `faasm` crate.
+
+use super::run::{engine_config, load_module, CacheArgs};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use engine::Engine;
+use faasm::guest::{Guest, PythonGuest, WasmGuest};
+use faasm::local::LocalRuntime;
+use faasm::queue::{Program, RedisChainer};
+use faasm::state::{EmbeddedStore, RedisStore, DEFAULT_MAX_VALUE};
+use hostabi::faasm::StateStore;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+const AFTER_HELP: &str = "\
+FILE.py runs on the CPython build given by --python (default: $FAASM_PYTHON,
+else workload/cpython), which needs pyfaasm (scripts/build-pyfaasm.sh). A .wasm
+FILE is a WASI program using the env.__faasm_* host interface directly.
+
+The function's output goes to stdout (nothing else does: what the function
+prints goes to stderr). Exit status: 0 when the function succeeded; its
+non-zero return or exit code (1 for an uncaught exception, whose traceback
+goes to stderr); 1 if the run could not be set up or timed out.
+
+State is in-process, shared by every call of this run, and chained calls run
+on an in-process thread pool. With --redis, state is in that Redis server,
+shared with every other invocation, and chained calls go on its queue, run by
+`faasm-engine worker --redis URL` processes on any host (at least once).";
+
+#[derive(Args, Debug)]
+#[command(after_help = AFTER_HELP)]
+pub struct InvokeArgs {
+    /// The CPython build (holding python.wasm and lib/python3.11).
+    #[arg(long, value_name = "DIR", env = "FAASM_PYTHON", default_value = "workload/cpython")]
+    python: PathBuf,
+
+    /// The call's input.
+    #[arg(long, value_name = "DATA", conflicts_with = "input_file")]
+    input: Option<String>,
+
+    /// Read the call's input from a file.
+    #[arg(long, value_name = "FILE")]
+    input_file: Option<PathBuf>,
+
+    /// Keep state in this Redis server (redis://HOST:PORT).
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+
+    /// Give up after this many seconds.
+    #[arg(long, value_name = "S")]
+    timeout: Option<f64>,
+
+    /// The largest state value, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_VALUE)]
+    max_state: u64,
+
+    /// Calls running at once [default: the number of CPUs, at least 2].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+
+    #[command(flatten)]
+    cache: CacheArgs,
+
+    /// The function file (.py, or a .wasm C program).
+    file: PathBuf,
+}
+
+pub fn invoke(a: InvokeArgs) -> Result<i32> {
+    let input = match (&a.input, &a.input_file) {
+        (Some(s), _) => s.clone().into_bytes(),
+        (None, Some(f)) => std::fs::read(f).with_context(|| format!("cannot read input file {}", f.display()))?,
+        (None, None) => Vec::new(),
+    };
+    if !a.file.is_file() {
+        bail!("{}: no such file", a.file.display());
+    }
+    let timeout = match a.timeout {
+        Some(t) if !(t > 0.0 && t.is_finite()) => bail!("--timeout must be a positive number of seconds"),
+        Some(t) => Some(Duration::from_secs_f64(t)),
+        None => None,
+    };
+    let state: Arc<dyn StateStore> = match &a.redis {
+        Some(url) => Arc::new(RedisStore::connect(url, "faasm:", a.max_state).context("cannot use --redis")?),
+        None => Arc::new(EmbeddedStore::new(a.max_state)),
+    };
+    let engine = Engine::new(engine_config()).context("cannot set up the compiler for this CPU")?;
+    let guest: Arc<dyn Guest> = if a.file.extension().is_some_and(|e| e == "wasm") {
+        let module = load_module(&engine, &a.file, &a.cache)?;
+        Arc::new(WasmGuest::new(engine, module, a.file.display().to_string()))
+    } else {
+        let wasm = a.python.join("python.wasm");
+        if !wasm.is_file() {
+            bail!("{} is missing: build CPython with scripts/build-python.sh, or give --python DIR", wasm.display());
+        }
+        let module = load_module(&engine, &wasm, &a.cache)?;
+        let cache_dir = if a.cache.no_cache { None } else { a.cache.cache_dir.clone().or_else(objcache::default_dir) };
+        Arc::new(PythonGuest::new(engine, module, a.python.clone(), &a.file, cache_dir).map_err(anyhow::Error::msg)?)
+    };
+    let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()).max(2));
+    let result = match &a.redis {
+        // Chained calls go on the Redis queue (faasm-engine worker); the
+        // main call runs here.
+        Some(url) => {
+            let program = Program {
+                name: a.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                bytes: std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?,
+            };
+            let chainer = RedisChainer::new(url, "faasm:", program, Arc::clone(&guest), timeout).context("cannot use --redis")?;
+            let call = faasm::Call { id: 0, target: faasm::Target::Main, input };
+            let main = std::thread::Builder::new()
+                .stack_size(faasm::pool::GUEST_STACK)
+                .spawn(move || guest.run(&call, Arc::new(chainer), state))
+                .context("cannot start the guest thread")?;
+            main.join().map_err(|_| anyhow::anyhow!("the guest thread panicked"))?
+        }
+        None => {
+            let runtime = LocalRuntime::new(guest, state, threads, timeout);
+            runtime.run_main(input).with_context(|| format!("cannot run {}", a.file.display()))?
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(&result.output).and_then(|()| out.flush()).context("cannot write the output")?;
+    if result.return_code != 0 {
+        match &result.error {
+            Some(e) => eprintln!("Error: {} failed: {e}", a.file.display()),
+            None => eprintln!("Error: {} failed with return code {}", a.file.display(), result.return_code),
+        }
+        return Ok(result.return_code.clamp(1, 255));
+    }
+    Ok(0)
+}
