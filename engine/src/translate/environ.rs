@@ -48,6 +48,8 @@ enum Cached {
     TypeId(u32),
     /// Address of a libcall.
     Libcall(u32),
+    /// `(*vmctx.limits).interrupt`: the store's interrupt flag.
+    InterruptFlag,
 }
 
 /// The part of translation that knows the `VMContext` layout.
@@ -140,6 +142,29 @@ impl<'a> Env<'a> {
             flags,
         });
         b.func.stack_limit = Some(stack_limit);
+        Ok(())
+    }
+
+    /// Traps `Interrupt` if the store's interrupt flag is set; emitted at
+    /// the function's entry and at every loop header (see `run::interrupt`).
+    /// The flag's address is loaded once per function; the check itself is
+    /// one load, a compare and a branch to an out-of-line trap. The load is
+    /// atomic so that Cranelift never merges it with an earlier one (a plain
+    /// load in a loop without stores would be forwarded from the function
+    /// entry, and the loop would never see the flag change); on x86-64 an
+    /// atomic 32-bit load is an ordinary `mov`.
+    pub fn interrupt_check(&mut self, b: &mut FunctionBuilder) -> Result<(), Error> {
+        let limits = self.vmctx_field(b, VMCTX_LIMITS_OFFSET)?;
+        let flag_ptr = self.entry_load(
+            b,
+            Cached::InterruptFlag,
+            self.ptr,
+            Self::readonly_flags(),
+            limits,
+            LIMITS_INTERRUPT_OFFSET,
+        )?;
+        let flag = b.ins().atomic_load(types::I32, MemFlagsData::trusted(), flag_ptr);
+        b.ins().trapnz(flag, TrapKind::Interrupt.to_trap_code());
         Ok(())
     }
 

@@ -197,7 +197,9 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.env.set_entry_jump(jump);
         self.b.switch_to_block(first);
         self.b.seal_block(first);
-        Ok(())
+        // Every call passes here: unbounded recursion without loops is
+        // stopped too (see `run::interrupt`).
+        self.env.interrupt_check(&mut self.b)
     }
 
     /// A zero of `ty` (locals' initial value, `ref.null`).
