@@ -36,6 +36,7 @@ mod ctx;
 mod dir;
 mod errno;
 mod fd;
+mod interrupt;
 mod path;
 mod poll;
 mod proc;
