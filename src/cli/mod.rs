@@ -25,6 +25,25 @@ enum Command {
     Cache(cache::CacheCmd),
 }
 
+/// The cause chain, without anyhow's Rust backtrace (which says nothing
+/// useful to a user running a module): one line `Error: what: why: ...`
+/// when every cause is one line (a module that fails to load, a bad
+/// path), else the causes below a `Caused by:` heading.
+fn error_report(err: &anyhow::Error) -> String {
+    let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+    if chain.iter().all(|c| !c.contains('\n')) {
+        return format!("Error: {}", chain.join(": "));
+    }
+    let mut out = format!("Error: {}", chain.first().map(String::as_str).unwrap_or_default());
+    if chain.len() > 1 {
+        out.push_str("\n\nCaused by:");
+        for c in chain.iter().skip(1) {
+            out.push_str(&format!("\n    {}", c.replace('\n', "\n    ")));
+        }
+    }
+    out
+}
+
 /// Parses the command line, runs it and returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -36,16 +55,7 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(err) => {
-            // The cause chain, without anyhow's Rust backtrace (which says
-            // nothing useful to a user running a module).
-            eprintln!("Error: {err}");
-            let mut causes = err.chain().skip(1).peekable();
-            if causes.peek().is_some() {
-                eprintln!("\nCaused by:");
-                for c in causes {
-                    eprintln!("    {}", c.to_string().replace('\n', "\n    "));
-                }
-            }
+            eprintln!("{}", error_report(&err));
             1
         }
     }
