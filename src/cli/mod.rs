@@ -5,6 +5,7 @@
 mod cache;
 mod compile;
 mod run;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +24,8 @@ enum Command {
     Compile(compile::CompileArgs),
     /// Inspect or empty the compiled-code cache.
     Cache(cache::CacheCmd),
+    /// Serve modules over HTTP as Wagi does (CGI), from a modules.toml.
+    Serve(serve::ServeArgs),
 }
 
 /// The cause chain, without anyhow's Rust backtrace (which says nothing
@@ -51,6 +54,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Compile(args) => compile::compile(args).map(|()| 0),
         Command::Cache(cmd) => cache::cache(cmd),
+        Command::Serve(args) => serve::serve(args),
     };
     match result {
         Ok(code) => code,
