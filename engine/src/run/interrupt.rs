@@ -1,12 +1,13 @@
 //! Interrupting running guest code from another thread (timeouts).
 //!
 //! Every store owns one [`InterruptHandle`]. Its flag is a `u32` that
-//! compiled code reads at every function entry and loop header (see
-//! `translate::environ::Env::interrupt_check`): one load, one compare and a
-//! branch to a trap that is never taken until the flag is set. Setting it
-//! makes the guest trap with [`TrapKind::Interrupt`] at its next check, so
-//! any code path that runs unboundedly (a loop, or recursion, which must
-//! enter functions) is stopped within one loop iteration or call.
+//! compiled code reads at every loop header and at the entry of every
+//! function that makes calls (see `translate::environ::Env::interrupt_check`):
+//! one load, one compare and a branch to a trap that is never taken until
+//! the flag is set. Setting it makes the guest trap with
+//! `TrapKind::Interrupt` at its next check, so any code path that runs
+//! unboundedly (a loop, or a chain of calls) is stopped within one loop
+//! iteration or call.
 //!
 //! A guest can also be stuck inside a host function (a WASI sleep, a read
 //! of a pipe). Host functions that block wait on [`InterruptHandle::wait_fd`]
@@ -17,7 +18,6 @@
 //! The flag stays set: once interrupted, a store's guest code traps at its
 //! first check on every later call too (as wasmtime's epoch deadline does).
 
-use crate::vm::trap::TrapKind;
 use std::sync::atomic::{fence, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -101,10 +101,6 @@ impl InterruptHandle {
         Deadline { cancel: Some(tx), thread }
     }
 
-    /// The trap guest code gets once interrupted.
-    pub fn trap_kind() -> TrapKind {
-        TrapKind::Interrupt
-    }
 }
 
 fn wake(fd: &std::os::fd::OwnedFd) {

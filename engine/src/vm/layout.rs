@@ -57,7 +57,8 @@ pub struct VMLimits {
     pub stack_limit: usize,
     /// The store's interrupt flag (`run::interrupt`): compiled code loads
     /// this pointer once per function and the `u32` behind it at every
-    /// function entry and loop header, trapping `Interrupt` when non-zero.
+    /// loop header and at the entry of functions that call, trapping
+    /// `Interrupt` when non-zero.
     pub interrupt: *const std::sync::atomic::AtomicU32,
 }
 pub const LIMITS_STACK_LIMIT_OFFSET: i32 = offset_of!(VMLimits, stack_limit) as i32;
