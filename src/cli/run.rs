@@ -192,7 +192,7 @@ fn parse_env(spec: &str) -> Result<(String, String)> {
     }
 }
 
-fn build_wasi(a: &RunArgs) -> Result<hostabi::wasi::WasiCtxBuilder> {
+fn build_wasi(a: &RunArgs) -> Result<WasiCtx> {
     let mut b = WasiCtx::builder().inherit_stdio().arg(a.module.to_string_lossy()).args(a.args.iter().cloned());
     for e in &a.envs {
         let (k, v) = parse_env(e)?;
@@ -209,7 +209,7 @@ fn build_wasi(a: &RunArgs) -> Result<hostabi::wasi::WasiCtxBuilder> {
         let (host, guest) = parse_dir(d);
         b = b.preopened_dir(host, guest, Access::ReadOnly);
     }
-    Ok(b)
+    Ok(b.build()?)
 }
 
 fn parse_param(ty: ValType, s: &str) -> Result<Val> {
@@ -245,13 +245,13 @@ pub fn run(a: RunArgs) -> Result<i32> {
     worker.join().map_err(|_| anyhow!("the guest thread panicked"))?
 }
 
-fn execute(a: &RunArgs, wasi: hostabi::wasi::WasiCtxBuilder) -> Result<i32> {
+fn execute(a: &RunArgs, mut wasi: WasiCtx) -> Result<i32> {
     let config = Config { perf_map: a.profile == Some(Profile::Perfmap), ..engine_config() };
     let engine = Engine::new(config).context("cannot set up the compiler for this CPU")?;
     let module = load_module(&engine, &a.module, &a.cache)?;
     let mut store = Store::new(&engine);
     store.set_memory_limit(a.max_memory.map(memory_limit_bytes).transpose()?);
-    let wasi = wasi.interrupt(store.interrupt_handle()).build()?;
+    wasi.set_interrupt(store.interrupt_handle());
     // From here on the guest runs (its start function too): the deadline
     // covers that, not the loading above.
     let _deadline = a.timeout.map(|t| store.interrupt_handle().interrupt_after(t));

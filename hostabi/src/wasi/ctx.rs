@@ -177,6 +177,12 @@ impl WasiCtx {
         Ok(n)
     }
 
+    /// Lets a timeout cut short blocking calls (see
+    /// [`WasiCtxBuilder::interrupt`]), for a context built before its store.
+    pub fn set_interrupt(&mut self, handle: engine::InterruptHandle) {
+        self.interrupt = Some(handle);
+    }
+
     /// Number of open guest descriptors.
     pub fn open_descriptors(&self) -> usize {
         self.fds.len()
