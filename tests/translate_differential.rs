@@ -54,6 +54,7 @@ fn our_trap(k: TrapKind) -> &'static str {
         TrapKind::Unreachable => "unreachable",
         TrapKind::NullReference => "null reference",
         TrapKind::Deferred => "deferred (unresolved)",
+        TrapKind::Interrupt => "interrupt",
     }
 }
 

@@ -26,6 +26,7 @@ pub use instantiate::store::Store;
 pub use instantiate::table::Table;
 pub use instantiate::values::{Extern, Val};
 pub use module::{CachedModule, Module};
+pub use run::interrupt::{Deadline, InterruptHandle};
 pub use parse::types::{
     Export, ExternKind, FuncType, GlobalType, Import, ImportKind, MemoryType, ModuleInfo, RefType,
     TableType, ValType,

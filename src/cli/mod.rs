@@ -7,6 +7,7 @@ mod compile;
 mod invoke;
 mod run;
 mod worker;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +30,27 @@ enum Command {
     Invoke(invoke::InvokeArgs),
     /// Run chained calls from a Redis queue (for `invoke --redis`), on N threads.
     Worker(worker::WorkerArgs),
+    /// Serve modules over HTTP as Wagi does (CGI), from a modules.toml.
+    Serve(serve::ServeArgs),
+}
+
+/// The cause chain, without anyhow's Rust backtrace (which says nothing
+/// useful to a user running a module): one line `Error: what: why: ...`
+/// when every cause is one line (a module that fails to load, a bad
+/// path), else the causes below a `Caused by:` heading.
+fn error_report(err: &anyhow::Error) -> String {
+    let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+    if chain.iter().all(|c| !c.contains('\n')) {
+        return format!("Error: {}", chain.join(": "));
+    }
+    let mut out = format!("Error: {}", chain.first().map(String::as_str).unwrap_or_default());
+    if chain.len() > 1 {
+        out.push_str("\n\nCaused by:");
+        for c in chain.iter().skip(1) {
+            out.push_str(&format!("\n    {}", c.replace('\n', "\n    ")));
+        }
+    }
+    out
 }
 
 /// Parses the command line, runs it and returns the process exit code.
@@ -40,20 +62,12 @@ pub fn main() -> i32 {
         Command::Cache(cmd) => cache::cache(cmd),
         Command::Invoke(args) => invoke::invoke(args),
         Command::Worker(args) => worker::worker(args),
+        Command::Serve(args) => serve::serve(args),
     };
     match result {
         Ok(code) => code,
         Err(err) => {
-            // The cause chain, without anyhow's Rust backtrace (which says
-            // nothing useful to a user running a module).
-            eprintln!("Error: {err}");
-            let mut causes = err.chain().skip(1).peekable();
-            if causes.peek().is_some() {
-                eprintln!("\nCaused by:");
-                for c in causes {
-                    eprintln!("    {}", c.to_string().replace('\n', "\n    "));
-                }
-            }
+            eprintln!("{}", error_report(&err));
             1
         }
     }

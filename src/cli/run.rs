@@ -31,9 +31,17 @@ Compiled code is cached (see --cache-dir): the first run of a module compiles
 it, later runs map the cached machine code. MODULE may also be an artifact
 written by `faasm-engine compile`.
 
+Limits: --timeout stops the guest after that many seconds of running (also
+while it is blocked reading a stream or sleeping); --max-memory caps each linear
+memory, so that memory.grow past it fails (Python raises MemoryError).
+
 Exit status: the guest's own exit code (proc_exit, or 0 when _start returns);
-134 after a trap (the trap message and wasm backtrace go to stderr); 1 if the
-module cannot be read, compiled or linked.";
+134 after a trap (the trap message and wasm backtrace go to stderr); 124 when
+--timeout stopped it; 1 if the module cannot be read, compiled or linked.";
+
+/// Exit status when `--timeout` stopped the guest (what coreutils'
+/// `timeout` uses).
+pub const TIMEOUT_EXIT_CODE: i32 = 124;
 
 #[derive(Args, Debug)]
 #[command(after_help = AFTER_HELP)]
@@ -58,6 +66,14 @@ pub struct RunArgs {
     /// `perf report` names the guest's wasm functions.
     #[arg(long, value_name = "STRATEGY")]
     profile: Option<Profile>,
+
+    /// Stop the guest after this many seconds (exit status 124).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    timeout: Option<std::time::Duration>,
+
+    /// Cap each linear memory at this many MiB: memory.grow past it fails.
+    #[arg(long = "max-memory", value_name = "MIB")]
+    max_memory: Option<u64>,
 
     #[command(flatten)]
     pub cache: CacheArgs,
@@ -177,6 +193,19 @@ fn dynamic_loader(
     Some(l)
 }
 
+/// A `--timeout`: positive seconds, fractions allowed.
+pub fn parse_timeout(s: &str) -> std::result::Result<std::time::Duration, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() && v < 1e9 => Ok(std::time::Duration::from_secs_f64(v)),
+        _ => Err(format!("{s:?} is not a positive number of seconds")),
+    }
+}
+
+/// A `--max-memory` in MiB as bytes.
+pub fn memory_limit_bytes(mib: u64) -> Result<u64> {
+    mib.checked_mul(1 << 20).ok_or_else(|| anyhow!("--max-memory {mib}: too large"))
+}
+
 /// Splits `HOST[::GUEST]`.
 fn parse_dir(spec: &str) -> (PathBuf, String) {
     match spec.split_once("::") {
@@ -248,11 +277,16 @@ pub fn run(a: RunArgs) -> Result<i32> {
     worker.join().map_err(|_| anyhow!("the guest thread panicked"))?
 }
 
-fn execute(a: &RunArgs, wasi: WasiCtx) -> Result<i32> {
+fn execute(a: &RunArgs, mut wasi: WasiCtx) -> Result<i32> {
     let config = Config { perf_map: a.profile == Some(Profile::Perfmap), ..engine_config() };
     let engine = Engine::new(config).context("cannot set up the compiler for this CPU")?;
     let module = load_module(&engine, &a.module, &a.cache)?;
     let mut store = Store::new(&engine);
+    store.set_memory_limit(a.max_memory.map(memory_limit_bytes).transpose()?);
+    wasi.set_interrupt(store.interrupt_handle());
+    // From here on the guest runs (its start function too): the deadline
+    // covers that, not the loading above.
+    let _deadline = a.timeout.map(|t| store.interrupt_handle().interrupt_after(t));
     let mut linker = Linker::new();
     let state = Arc::new(Mutex::new(wasi));
     hostabi::link(&mut linker, &hostabi::wasi::functions::<WasiCtx>(), &state);
@@ -307,6 +341,16 @@ fn execute(a: &RunArgs, wasi: WasiCtx) -> Result<i32> {
 fn trapped(a: &RunArgs, t: &engine::Trap) -> i32 {
     if let Some(code) = t.exit_code() {
         return code;
+    }
+    if t.reason == TrapReason::Wasm(engine::TrapKind::Interrupt) {
+        if let Some(limit) = a.timeout {
+            eprintln!(
+                "Error: {} timed out: stopped after the --timeout of {} s",
+                a.module.display(),
+                limit.as_secs_f64()
+            );
+            return TIMEOUT_EXIT_CODE;
+        }
     }
     eprint!("{}", trap_report(&a.module.display().to_string(), t));
     TRAP_EXIT_CODE

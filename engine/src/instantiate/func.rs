@@ -104,7 +104,8 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
 }
 
 /// Runs a host function on a raw value array, turning a panic into a trap
-/// so it never unwinds into compiled code.
+/// so it never unwinds into compiled code, and its return after an
+/// interrupt into the interrupt trap.
 pub(crate) fn invoke_host(
     caller: &mut Caller<'_>,
     ty: &FuncType,
@@ -139,9 +140,19 @@ pub(crate) fn invoke_host(
             Ok(())
         }
     }));
-    match outcome {
+    let r = match outcome {
         Ok(r) => r,
         Err(p) => Err(Trap::host(format!("host function panicked: {}", panic_message(p)))),
+    };
+    // A host function that returns after the store was interrupted (woken
+    // from a blocking wait, or finishing a slow call) stops the guest here
+    // rather than at its next check; a guest that asked to exit still exits.
+    match r {
+        Err(t) if t.exit_code().is_some() => Err(t),
+        _ if caller.store.inner.interrupt.is_interrupted() => {
+            Err(Trap::new(crate::vm::trap::TrapKind::Interrupt))
+        }
+        r => r,
     }
 }
 

@@ -372,7 +372,9 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     // instantiation ends, so when it is applied changes nothing.
     for (i, ty) in info.memories.iter().enumerate().skip(info.num_imported_memories as usize) {
         let image = if i == 0 { module.memory_image() } else { None };
-        let mem = LinearMemory::with_image(ty, image)?;
+        crate::instantiate::memory::check_initial(ty, inner.memory_limit)?;
+        let mut mem = LinearMemory::with_image(ty, image)?;
+        mem.set_cap(inner.memory_limit);
         let m = inner.push_memory(mem);
         memories.push(m.get_mut(inner).ok_or_else(foreign)?);
         data.memory_handles.push(m);

@@ -27,6 +27,9 @@ pub struct LinearMemory {
     pub vm: VMMemory,
     /// Declared maximum, in pages (None: up to [`MAX_PAGES`]).
     max: Option<u64>,
+    /// The embedder's cap in pages (the store's memory limit), on top of
+    /// `max`: growing past it fails as growing past `max` does.
+    cap: u64,
     /// Accessible bytes at creation.
     initial_len: usize,
     /// What the memory held when fresh besides zeros, if it can be reset
@@ -66,6 +69,7 @@ impl LinearMemory {
                 return Ok(LinearMemory {
                     vm: VMMemory { base: warm.base, length: warm.len },
                     max: ty.max,
+                    cap: MAX_PAGES,
                     initial_len: len,
                     fresh,
                 });
@@ -103,6 +107,7 @@ impl LinearMemory {
         let mut mem = LinearMemory {
             vm: VMMemory { base: base as *mut u8, length: 0 },
             max: ty.max,
+            cap: MAX_PAGES,
             initial_len: ty.min as usize * WASM_PAGE_SIZE,
             fresh: None,
         };
@@ -142,6 +147,11 @@ impl LinearMemory {
         self.max
     }
 
+    /// Applies a store's memory limit (see `Store::set_memory_limit`).
+    pub(crate) fn set_cap(&mut self, limit_bytes: Option<u64>) {
+        self.cap = limit_pages(limit_bytes);
+    }
+
     /// Current type: the minimum is the current size, as the spec's import
     /// matching requires.
     pub fn ty(&self) -> MemoryType {
@@ -153,7 +163,7 @@ impl LinearMemory {
     pub fn grow(&mut self, delta: u64) -> Option<u64> {
         let old = self.size_pages();
         let new = old.checked_add(delta)?;
-        if new > self.max.unwrap_or(MAX_PAGES).min(MAX_PAGES) {
+        if new > self.max.unwrap_or(MAX_PAGES).min(MAX_PAGES).min(self.cap) {
             return None;
         }
         if delta == 0 {
@@ -236,6 +246,26 @@ impl Drop for LinearMemory {
     }
 }
 
+/// A store's memory limit in whole pages.
+fn limit_pages(limit_bytes: Option<u64>) -> u64 {
+    limit_bytes.map_or(MAX_PAGES, |b| (b / WASM_PAGE_SIZE as u64).min(MAX_PAGES))
+}
+
+/// Refuses a memory type whose initial size is over a store's memory
+/// limit, before any address space is reserved for it.
+pub(crate) fn check_initial(ty: &MemoryType, limit_bytes: Option<u64>) -> Result<(), Error> {
+    let cap = limit_pages(limit_bytes);
+    if ty.min > cap {
+        return Err(Error::Instantiation(format!(
+            "linear memory starts at {} pages ({} MiB), over the memory limit of {} MiB",
+            ty.min,
+            ty.min * WASM_PAGE_SIZE as u64 >> 20,
+            cap * WASM_PAGE_SIZE as u64 >> 20
+        )));
+    }
+    Ok(())
+}
+
 /// A handle to a linear memory in a [`Store`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Memory {
@@ -246,7 +276,9 @@ pub struct Memory {
 impl Memory {
     /// A new memory owned by `store`.
     pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory, Error> {
-        let mem = LinearMemory::new(&ty)?;
+        check_initial(&ty, store.inner.memory_limit)?;
+        let mut mem = LinearMemory::new(&ty)?;
+        mem.set_cap(store.inner.memory_limit);
         Ok(store.inner.push_memory(mem))
     }
 
@@ -320,6 +352,19 @@ mod tests {
         assert_eq!(m.size_pages(), 3);
         assert_eq!(m.grow(1), None);
         assert_eq!(m.ty(), MemoryType { min: 3, max: Some(3) });
+    }
+
+    #[test]
+    fn cap_limits_growth_below_the_declared_maximum() {
+        let mut m = LinearMemory::new(&MemoryType { min: 1, max: None }).unwrap();
+        m.set_cap(Some(3 * WASM_PAGE_SIZE as u64 + 100));
+        assert_eq!(m.grow(2), Some(1));
+        assert_eq!(m.grow(1), None, "past the cap");
+        assert_eq!(m.size_pages(), 3);
+        let ty = MemoryType { min: 4, max: None };
+        assert!(check_initial(&ty, Some(3 * WASM_PAGE_SIZE as u64)).is_err());
+        assert!(check_initial(&ty, Some(4 * WASM_PAGE_SIZE as u64)).is_ok());
+        assert!(check_initial(&ty, None).is_ok());
     }
 
     #[test]

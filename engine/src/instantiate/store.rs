@@ -16,6 +16,7 @@ use crate::instantiate::memory::{foreign, LinearMemory, Memory};
 use crate::instantiate::table::{Table, TableData};
 use crate::instantiate::values::Val;
 use crate::parse::types::{RefType, ValType};
+use crate::run::interrupt::InterruptHandle;
 use crate::vm::layout::{VMFuncRef, VMLimits, ValRaw};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,6 +45,11 @@ pub(crate) struct StoreInner {
     pub engine: Engine,
     /// Shared by every instance of this store.
     pub limits: VMLimits,
+    /// Owns the flag `limits.interrupt` points to.
+    pub interrupt: InterruptHandle,
+    /// Most bytes any one linear memory of this store may have (`None`: only
+    /// the wasm limits); see [`Store::set_memory_limit`].
+    pub memory_limit: Option<u64>,
     pub instances: Vec<Box<InstanceData>>,
     pub memories: Vec<Box<LinearMemory>>,
     pub tables: Vec<Box<TableData>>,
@@ -64,11 +70,14 @@ unsafe impl Send for Store {}
 
 impl Store {
     pub fn new(engine: &Engine) -> Store {
+        let interrupt = InterruptHandle::new();
         Store {
             inner: Box::new(StoreInner {
                 id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
                 engine: engine.clone(),
-                limits: VMLimits::default(),
+                limits: VMLimits { stack_limit: 0, interrupt: interrupt.flag_ptr() },
+                interrupt,
+                memory_limit: None,
                 instances: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),
@@ -82,6 +91,25 @@ impl Store {
 
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// A handle that stops this store's guest code from any thread: it
+    /// traps with `TrapKind::Interrupt` at its next function entry or loop
+    /// header, and host functions blocked on the handle's `wait_fd` wake.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        self.inner.interrupt.clone()
+    }
+
+    /// Caps every linear memory created in this store from now on at
+    /// `bytes` (rounded down to whole pages): `memory.grow` past it fails
+    /// (returns -1), and instantiating a module whose memory starts above
+    /// it is an error. `None` leaves only the wasm limits.
+    pub fn set_memory_limit(&mut self, bytes: Option<u64>) {
+        self.inner.memory_limit = bytes;
+    }
+
+    pub fn memory_limit(&self) -> Option<u64> {
+        self.inner.memory_limit
     }
 
     /// Records where this `Store` is, for host functions called from the

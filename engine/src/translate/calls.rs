@@ -17,6 +17,11 @@ use wasmparser::Operator;
 
 impl FuncTranslator<'_, '_> {
     pub(crate) fn translate_call(&mut self, op: &Operator) -> Result<bool, Error> {
+        if matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. }) {
+            // A function that calls checks for interrupts on entry (see
+            // `Env::entry_interrupt_check`).
+            self.env.entry_interrupt_check(&mut self.b)?;
+        }
         match *op {
             Operator::Call { function_index } => self.call(function_index)?,
             Operator::CallIndirect {

@@ -49,6 +49,8 @@ impl FuncTranslator<'_, '_> {
                 let args = self.pop_n(params.len())?;
                 self.b.ins().jump(header, &Self::args(&args));
                 self.b.switch_to_block(header);
+                // Every iteration passes the header (see `run::interrupt`).
+                self.env.interrupt_check(&mut self.b)?;
                 let height = self.stack.len();
                 let header_params = self.b.block_params(header).to_vec();
                 self.stack.extend(header_params);

@@ -48,6 +48,8 @@ enum Cached {
     TypeId(u32),
     /// Address of a libcall.
     Libcall(u32),
+    /// `(*vmctx.limits).interrupt`: the store's interrupt flag.
+    InterruptFlag,
 }
 
 /// The part of translation that knows the `VMContext` layout.
@@ -71,6 +73,8 @@ pub(crate) struct Env<'a> {
     heap_region: Option<AliasRegion>,
     table_region: Option<AliasRegion>,
     global_region: Option<AliasRegion>,
+    /// Whether the entry block checks the interrupt flag yet.
+    entry_checked: bool,
 }
 
 impl<'a> Env<'a> {
@@ -98,6 +102,7 @@ impl<'a> Env<'a> {
             heap_region: None,
             table_region: None,
             global_region: None,
+            entry_checked: false,
         })
     }
 
@@ -141,6 +146,44 @@ impl<'a> Env<'a> {
         });
         b.func.stack_limit = Some(stack_limit);
         Ok(())
+    }
+
+    /// Traps `Interrupt` if the store's interrupt flag is set, here; emitted
+    /// at every loop header (see `run::interrupt`). The flag's address is
+    /// loaded once per function; the check itself is one load, a compare
+    /// and a branch to an out-of-line trap. The load is atomic so that
+    /// Cranelift never merges it with an earlier one (a plain load in a loop
+    /// without stores would be forwarded from before the loop, and the loop
+    /// would never see the flag change); on x86-64 an atomic 32-bit load is
+    /// an ordinary `mov`.
+    pub fn interrupt_check(&mut self, b: &mut FunctionBuilder) -> Result<(), Error> {
+        let flag_ptr = self.interrupt_flag_ptr(b)?;
+        let flag = b.ins().atomic_load(types::I32, MemFlagsData::trusted(), flag_ptr);
+        b.ins().trapnz(flag, TrapKind::Interrupt.to_trap_code());
+        Ok(())
+    }
+
+    /// The same check at the function's entry, emitted (once) when the
+    /// first call is translated. Only functions that call need it: work
+    /// without end needs a loop (checked at its header) or a chain of calls
+    /// without end, and every function in such a chain makes calls; a leaf
+    /// function without loops always finishes, so it pays nothing.
+    pub fn entry_interrupt_check(&mut self, b: &mut FunctionBuilder) -> Result<(), Error> {
+        if self.entry_checked {
+            return Ok(());
+        }
+        self.entry_checked = true;
+        let flag_ptr = self.interrupt_flag_ptr(b)?;
+        let at = self.entry_jump.ok_or_else(|| self.err("entry block not set up"))?;
+        let mut pos = FuncCursor::new(b.func).at_inst(at);
+        let flag = pos.ins().atomic_load(types::I32, MemFlagsData::trusted(), flag_ptr);
+        pos.ins().trapnz(flag, TrapKind::Interrupt.to_trap_code());
+        Ok(())
+    }
+
+    fn interrupt_flag_ptr(&mut self, b: &mut FunctionBuilder) -> Result<Value, Error> {
+        let limits = self.vmctx_field(b, VMCTX_LIMITS_OFFSET)?;
+        self.entry_load(b, Cached::InterruptFlag, self.ptr, Self::readonly_flags(), limits, LIMITS_INTERRUPT_OFFSET)
     }
 
     /// Records the entry block's terminator, before which cached loads go.

@@ -49,14 +49,27 @@ impl ValRaw {
 
 /// Per-thread execution limits shared by every instance of a store.
 #[repr(C)]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct VMLimits {
     /// Lowest stack pointer compiled code may use; the prologue of every
     /// wasm function compares against it (Cranelift `stack_limit`) and traps
     /// with `STACK_OVERFLOW` below it.
     pub stack_limit: usize,
+    /// The store's interrupt flag (`run::interrupt`): compiled code loads
+    /// this pointer once per function and the `u32` behind it at every
+    /// loop header and at the entry of functions that call, trapping
+    /// `Interrupt` when non-zero.
+    pub interrupt: *const std::sync::atomic::AtomicU32,
 }
 pub const LIMITS_STACK_LIMIT_OFFSET: i32 = offset_of!(VMLimits, stack_limit) as i32;
+pub const LIMITS_INTERRUPT_OFFSET: i32 = offset_of!(VMLimits, interrupt) as i32;
+
+impl Default for VMLimits {
+    /// No stack budget yet; an interrupt flag that is never set.
+    fn default() -> VMLimits {
+        VMLimits { stack_limit: 0, interrupt: &crate::run::interrupt::NEVER_INTERRUPTED }
+    }
+}
 
 /// A linear memory as compiled code sees it. The base never moves: memories
 /// are reserved at their full 32-bit reach plus guard (see `instantiate`), so

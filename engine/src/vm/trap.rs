@@ -42,10 +42,14 @@ pub enum TrapKind {
     /// the runtime before returning the failure status.
     #[error("trap raised by the runtime")]
     Deferred,
+    /// The store's interrupt handle was triggered (a timeout), see
+    /// `run::interrupt`.
+    #[error("interrupted (execution deadline reached)")]
+    Interrupt,
 }
 
 impl TrapKind {
-    pub const ALL: [TrapKind; 12] = [
+    pub const ALL: [TrapKind; 13] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -58,6 +62,7 @@ impl TrapKind {
         TrapKind::Unreachable,
         TrapKind::NullReference,
         TrapKind::Deferred,
+        TrapKind::Interrupt,
     ];
 
     /// The Cranelift trap code the translator attaches for this kind.
@@ -75,6 +80,7 @@ impl TrapKind {
             TrapKind::NullReference => TrapCode::unwrap_user(5),
             TrapKind::Deferred => TrapCode::unwrap_user(6),
             TrapKind::IndirectCallOutOfBounds => TrapCode::unwrap_user(7),
+            TrapKind::Interrupt => TrapCode::unwrap_user(8),
         }
     }
 

@@ -130,6 +130,9 @@ pub struct WasiCtx {
     pub(crate) args: Vec<Vec<u8>>,
     pub(crate) env: Vec<Vec<u8>>,
     pub(crate) fds: BTreeMap<u32, Descriptor>,
+    /// Wakes blocking calls when the guest's store is interrupted (see
+    /// `interrupt.rs`); `None`: they block as the host call would.
+    pub(crate) interrupt: Option<engine::InterruptHandle>,
 }
 
 /// Gives host-function rows access to the WASI state inside a larger
@@ -174,6 +177,12 @@ impl WasiCtx {
         Ok(n)
     }
 
+    /// Lets a timeout cut short blocking calls (see
+    /// [`WasiCtxBuilder::interrupt`]), for a context built before its store.
+    pub fn set_interrupt(&mut self, handle: engine::InterruptHandle) {
+        self.interrupt = Some(handle);
+    }
+
     /// Number of open guest descriptors.
     pub fn open_descriptors(&self) -> usize {
         self.fds.len()
@@ -191,6 +200,7 @@ pub struct WasiCtxBuilder {
     stdout: Option<Stdio>,
     stderr: Option<Stdio>,
     preopens: Vec<(PathBuf, String, Access)>,
+    interrupt: Option<engine::InterruptHandle>,
 }
 
 impl WasiCtxBuilder {
@@ -228,6 +238,13 @@ impl WasiCtxBuilder {
         self.stdin(Stdio::Inherit).stdout(Stdio::Inherit).stderr(Stdio::Inherit)
     }
 
+    /// Lets a timeout cut short the guest's blocking calls (reads of
+    /// streams, `poll_oneoff`): pass its store's `interrupt_handle()`.
+    pub fn interrupt(mut self, handle: engine::InterruptHandle) -> Self {
+        self.interrupt = Some(handle);
+        self
+    }
+
     /// Grants the guest the host directory `host` under the name `guest`.
     pub fn preopened_dir(mut self, host: impl AsRef<Path>, guest: impl Into<String>, access: Access) -> Self {
         self.preopens.push((host.as_ref().to_path_buf(), guest.into(), access));
@@ -252,7 +269,7 @@ impl WasiCtxBuilder {
             env.push(format!("{k}={v}").into_bytes());
         }
 
-        let mut ctx = WasiCtx { args, env, fds: BTreeMap::new() };
+        let mut ctx = WasiCtx { args, env, fds: BTreeMap::new(), interrupt: self.interrupt };
         for (i, s) in [self.stdin, self.stdout, self.stderr].into_iter().enumerate() {
             let d = stdio_descriptor(i as u32, s.unwrap_or(Stdio::Null)).map_err(BuildError::Stdio)?;
             ctx.fds.insert(i as u32, d);

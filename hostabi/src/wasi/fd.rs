@@ -7,7 +7,7 @@
 //! file system, that the descriptor's grant is writable (`Perm`).
 
 use super::ctx::{host_fdflags, wasi_filetype, Descriptor, WasiCtx};
-use super::types::{advice, fdflags, fstflags, layout, rights, whence, Errno, PREOPENTYPE_DIR};
+use super::types::{advice, fdflags, filetype, fstflags, layout, rights, whence, Errno, PREOPENTYPE_DIR};
 use crate::memory::GuestMemory;
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::fs::{FileType, OFlags, Stat, Timespec, Timestamps};
@@ -120,7 +120,17 @@ fn read_common(
     offset: Option<u64>,
     nread: u32,
 ) -> Result<(), Errno> {
+    let interrupt = ctx.interrupt.clone();
     let d = transfer_descriptor(ctx, mem, fd, rights::FD_READ, offset, nread)?;
+    // A stream read may block indefinitely; with an interrupt handle, wait
+    // for data first so that a timeout can end the wait. A non-blocking
+    // descriptor never waits (its read answers `Again` at once).
+    if let Some(h) = &interrupt {
+        let stream = d.filetype != filetype::REGULAR_FILE && !d.is_dir();
+        if stream && host_fdflags(d.fd.as_fd())? & fdflags::NONBLOCK == 0 {
+            super::interrupt::wait_readable(h, d.fd.as_fd())?;
+        }
+    }
     let n = read_vectored(d.fd.as_fd(), mem, iovs, iovs_len, offset)?;
     mem.write_u32(nread, out_size(n)?)
 }

@@ -37,6 +37,7 @@ mod dir;
 mod errno;
 mod fd;
 mod host_open;
+mod interrupt;
 mod path;
 mod poll;
 mod proc;

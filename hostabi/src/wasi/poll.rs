@@ -151,11 +151,16 @@ fn wait(ctx: &WasiCtx, list: &[Sub]) -> Result<Vec<Event>, Errno> {
         }
 
         // Poll the streams, without waiting if something is ready already.
-        let mut pollfds = Vec::with_capacity(streams.len());
+        let mut pollfds = Vec::with_capacity(streams.len() + 1);
         for &(_, fd, read) in &streams {
             let d = ctx.get(fd)?;
             let ev = if read { PollFlags::IN } else { PollFlags::OUT };
             pollfds.push(PollFd::from_borrowed_fd(d.fd.as_fd(), ev));
+        }
+        // Last: the interrupt eventfd, so that a timeout ends the wait
+        // (see `interrupt.rs`); the engine then stops the guest.
+        if let Some(wake) = ctx.interrupt.as_ref().and_then(|h| h.wait_fd()) {
+            pollfds.push(PollFd::from_borrowed_fd(wake, PollFlags::IN));
         }
         let timeout = if ready.is_empty() { deadline.map(|d| d.saturating_sub(now)) } else { Some(0) };
         let ts = timeout.map(|ns| rustix::time::Timespec {
@@ -166,6 +171,9 @@ fn wait(ctx: &WasiCtx, list: &[Sub]) -> Result<Vec<Event>, Errno> {
             Ok(_) => {}
             Err(e) if e == rustix::io::Errno::INTR => continue,
             Err(e) => return Err(e.into()),
+        }
+        if ctx.interrupt.as_ref().is_some_and(|h| h.is_interrupted()) {
+            return Err(Errno::Intr);
         }
         for (&(i, fd, read), p) in streams.iter().zip(pollfds.iter()) {
             let re = p.revents();

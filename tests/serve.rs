@@ -1,0 +1,315 @@
+//! `faasm-engine serve` end to end: a modules.toml of small C CGI programs
+//! (compiled with clang-19 like tests/wasi.rs) and a python3.wasm route,
+//! served on a free port, requested over plain TCP. Every failure class
+//! has its status and a short body, and the server keeps serving after
+//! each; SIGTERM stops it cleanly.
+//!
+//! Outcomes are asserted, never durations: the 503 case holds a route busy
+//! by not finishing a request body, and retries until the limit shows.
+
+#[allow(dead_code)] // not every helper is used here
+mod common;
+use common::TempDir;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn clang() -> PathBuf {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("clang-19"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("clang-19 is not installed: run scripts/setup-clang.sh"))
+}
+
+/// Compiles `tests/serve/<name>.c` into `dir`.
+fn compile(dir: &Path, name: &str) -> PathBuf {
+    let out = dir.join(format!("{name}.wasm"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/serve/{name}.c"));
+    let status = Command::new(clang())
+        .args(["--target=wasm32-wasi", "-O2", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("running clang-19");
+    assert!(status.success(), "clang-19 failed on {name}.c (run scripts/setup-clang.sh)");
+    out
+}
+
+fn python() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("workload/python3.wasm");
+    assert!(p.is_file(), "{} is missing: run scripts/fetch-python.sh", p.display());
+    p
+}
+
+/// Shared with tests/python.rs, so python3.wasm is compiled once.
+fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-objcache")
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+/// Starts `faasm-engine serve` on a free port and waits for its Ready line.
+fn start(config: &Path, extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
+        .arg("serve")
+        .arg("-c")
+        .arg(config)
+        .args(["--listen", "127.0.0.1:0", "--cache-dir"])
+        .arg(cache_dir())
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting faasm-engine serve");
+    let mut err = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let Some(addr) = line.trim().strip_prefix("Ready: serving on http://") else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("no Ready line: {line:?}; stderr:\n{}", stderr.join().unwrap());
+    };
+    let addr = addr.parse().unwrap_or_else(|e| panic!("{addr:?}: {e}"));
+    Server { child, addr, stderr }
+}
+
+impl Server {
+    /// Stops with SIGTERM; returns the exit status and stderr.
+    fn stop(mut self) -> (Option<i32>, String) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            if start.elapsed() > Duration::from_secs(120) {
+                let _ = self.child.kill();
+                panic!("the server did not stop on SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        (status.code(), self.stderr.join().unwrap())
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+fn parse_reply(raw: &[u8]) -> Reply {
+    let text = String::from_utf8_lossy(raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no header end in {text:?}"));
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{status_line:?}"));
+    let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect();
+    Reply { status, headers, body: body.to_owned() }
+}
+
+fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    parse_reply(&raw)
+}
+
+fn get(addr: SocketAddr, target: &str) -> Reply {
+    request(addr, "GET", target, &[], "")
+}
+
+#[test]
+fn cgi_routes_and_every_failure_class() {
+    let d = TempDir::new("serve");
+    for name in ["cgi_echo", "cgi_trap", "cgi_spin", "cgi_bad", "cgi_wait"] {
+        compile(&d.0, name);
+    }
+    std::fs::write(d.0.join("env.txt"), "# comment\nFROM_FILE = \"file value\"\nGREETING=overridden\n").unwrap();
+    let config = d.0.join("modules.toml");
+    std::fs::write(
+        &config,
+        r#"
+[[module]]
+route = "/echo/..."
+module = "cgi_echo.wasm"
+
+[[module]]
+route = "/args"
+module = "file://cgi_echo.wasm"
+argv = "echo.wasm --script ${SCRIPT_NAME} ${ARGS}"
+
+[[module]]
+route = "/trap"
+module = "cgi_trap.wasm"
+
+[[module]]
+route = "/spin"
+module = "cgi_spin.wasm"
+timeout = 1
+
+[[module]]
+route = "/bad"
+module = "cgi_bad.wasm"
+
+[[module]]
+route = "/one"
+module = "cgi_wait.wasm"
+http_max_concurrency = 1
+allowed_hosts = ["https://example.com"]
+"#,
+    )
+    .unwrap();
+    let env_file = d.0.join("env.txt");
+    let server = start(&config, &["--env", "GREETING=hello", "--env-file", env_file.to_str().unwrap()]);
+    let addr = server.addr;
+
+    let r = request(addr, "POST", "/echo/a%20b/c?x=1&y=2", &[("X-Test", "yes")], "the body");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("text/plain"));
+    assert_eq!(r.header("x-echo"), Some("yes"));
+    for want in [
+        "argv[0]=/echo/a%20b/c\n",
+        "argv[1]=x=1\n",
+        "argv[2]=y=2\n",
+        "REQUEST_METHOD=POST\n",
+        "PATH_INFO=/a b/c\n",
+        "QUERY_STRING=x=1&y=2\n",
+        "X_MATCHED_ROUTE=/echo/...\n",
+        "SCRIPT_NAME=/echo\n",
+        "SERVER_NAME=127.0.0.1\n",
+        &format!("SERVER_PORT={}\n", addr.port()),
+        "SERVER_PROTOCOL=HTTP/1.1\n",
+        "HTTP_X_TEST=yes\n",
+        "CONTENT_LENGTH=8\n",
+        "GREETING=hello\n",
+        "FROM_FILE=file value\n",
+        "body=the body\n",
+    ] {
+        assert!(r.body.contains(want), "missing {want:?} in:\n{}", r.body);
+    }
+    let r = get(addr, "/echo");
+    assert!(r.body.contains("PATH_INFO=\n"), "{}", r.body);
+
+    let r = get(addr, "/args?p=q&r=s");
+    assert_eq!(r.status, 200);
+    assert!(r.body.starts_with("argv[0]=echo.wasm\nargv[1]=--script\nargv[2]=/args\nargv[3]=p=q\nargv[4]=r=s\nREQUEST"), "{}", r.body);
+
+    let r = get(addr, "/echo/x?redirect");
+    assert_eq!((r.status, r.header("location")), (302, Some("/elsewhere")));
+    let r = get(addr, "/echo/x?status");
+    assert_eq!((r.status, r.body.as_str()), (418, "teapot\n"));
+    let r = get(addr, "/echo/x?exit");
+    assert_eq!(r.status, 500);
+    assert!(r.body.contains("exited with status 3"), "{}", r.body);
+
+    let r = get(addr, "/trap");
+    assert_eq!(r.status, 500);
+    assert!(r.body.contains("trapped"), "{}", r.body);
+    let r = get(addr, "/spin");
+    assert_eq!(r.status, 504);
+    assert!(r.body.contains("timeout of 1 s"), "{}", r.body);
+    let r = get(addr, "/bad");
+    assert_eq!(r.status, 502);
+    assert!(r.body.contains("malformed"), "{}", r.body);
+    let r = get(addr, "/nowhere");
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("/nowhere"), "{}", r.body);
+
+    // Hold /one busy: headers sent, body unfinished.
+    let mut busy = TcpStream::connect(addr).unwrap();
+    busy.write_all(format!("POST /one HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 10\r\n\r\n12345").as_bytes())
+        .unwrap();
+    let start = Instant::now();
+    let limited = loop {
+        let r = get(addr, "/one");
+        if r.status == 503 {
+            break r;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "never saw 503 while /one was busy (last {})", r.status);
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(limited.body.contains("/one"), "{}", limited.body);
+    busy.write_all(b"67890").unwrap();
+    let mut raw = Vec::new();
+    busy.read_to_end(&mut raw).unwrap();
+    let r = parse_reply(&raw);
+    assert_eq!((r.status, r.body.as_str()), (200, "read 10 bytes\n"));
+
+    // Still serving after every failure.
+    assert_eq!(get(addr, "/echo/again").status, 200);
+
+    let (code, stderr) = server.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("[/echo/...] echo: handling /a b/c"), "the guest's stderr is logged:\n{stderr}");
+    assert!(stderr.contains("allowed_hosts"), "{stderr}");
+}
+
+#[test]
+fn python_route_with_a_volume() {
+    let d = TempDir::new("serve-py");
+    let config = d.0.join("modules.toml");
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/app");
+    std::fs::write(
+        &config,
+        format!(
+            "[[module]]\nroute = \"/py/...\"\nmodule = {:?}\nargv = \"python3.wasm /app/hello.py\"\nvolumes = {{ \"/app\" = {:?} }}\nmax_memory = 256\ntimeout = 120\n",
+            python().display().to_string(),
+            app.display().to_string()
+        ),
+    )
+    .unwrap();
+    let server = start(&config, &[]);
+    let r = request(server.addr, "POST", "/py/there", &[], "a body");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, "Hello from Python at /there with a body\n");
+    let (code, stderr) = server.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[test]
+fn a_bad_modules_toml_fails_at_start_with_file_and_line() {
+    let d = TempDir::new("serve-bad");
+    let config = d.0.join("modules.toml");
+    std::fs::write(&config, "[[module]]\nroute = \"/a\"\nmodule = \"missing.wasm\"\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
+        .arg("serve")
+        .arg("-c")
+        .arg(&config)
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&format!("{}:3: module", config.display())) && err.contains("does not exist"), "{err}");
+    assert!(String::from_utf8_lossy(&o.stdout).is_empty(), "no Ready line");
+}

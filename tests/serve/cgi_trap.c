@@ -1,0 +1,2 @@
+// Traps before writing anything (tests/serve.rs: 500).
+int main(void) { __builtin_trap(); }
