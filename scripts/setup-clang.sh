@@ -7,26 +7,8 @@ set -euo pipefail
 
 packages=(clang-19 lld-19 llvm-19 wasi-libc libclang-rt-19-dev-wasm32)
 
-missing=()
-for p in "${packages[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-        missing+=("$p")
-    fi
-done
-
-if [ ${#missing[@]} -eq 0 ]; then
-    echo "setup-clang: all of ${packages[*]} already installed"
-    exit 0
-fi
-
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-    sudo=(sudo)
-fi
-
-echo "setup-clang: installing ${missing[*]}"
-"${sudo[@]}" apt-get update
-DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
+apt_install setup-clang "${packages[@]}" || exit 0
 
 # Check the result the way the tests use it.
 tmp=$(mktemp -d)

@@ -8,24 +8,6 @@ set -euo pipefail
 
 packages=(redis-server redis-tools)
 
-missing=()
-for p in "${packages[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-        missing+=("$p")
-    fi
-done
-
-if [ ${#missing[@]} -eq 0 ]; then
-    echo "setup-redis: all of ${packages[*]} already installed"
-    exit 0
-fi
-
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-    sudo=(sudo)
-fi
-
-echo "setup-redis: installing ${missing[*]}"
-"${sudo[@]}" apt-get update
-DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
+apt_install setup-redis "${packages[@]}" || exit 0
 redis-server --version
