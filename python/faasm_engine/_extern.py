@@ -12,7 +12,22 @@ from ._types import GlobalType, MemoryType, TableType, take_externtype
 PAGE_SIZE = 0x10000
 
 
-class Memory:
+class _StoreObject:
+    """A C API object of a store: the store (kept alive while the object
+    is) and the C pointer."""
+
+    @classmethod
+    def _wrap(cls, store, ptr):
+        obj = cls.__new__(cls)
+        obj._init(store, ptr)
+        return obj
+
+    def _init(self, store, ptr):
+        self._store = store
+        self._ptr = ptr
+
+
+class Memory(_StoreObject):
     """A linear memory. `memoryview(memory)` (Python 3.12+) and
     `memory.buffer()` give its bytes without a copy; the view covers the
     size at the time it is taken (growing keeps the address)."""
@@ -28,16 +43,6 @@ class Memory:
         if not ptr:
             raise WasmError(_ffi.last_error())
         self._init(store, ptr)
-
-    @classmethod
-    def _wrap(cls, store, ptr):
-        m = cls.__new__(cls)
-        m._init(store, ptr)
-        return m
-
-    def _init(self, store, ptr):
-        self._store = store
-        self._ptr = ptr
 
     def type(self, store=None):
         return take_externtype(lib.wasm_memory_type(self._ptr))
@@ -97,7 +102,7 @@ class Memory:
             lib.wasm_extern_delete(ptr)
 
 
-class Global:
+class Global(_StoreObject):
     def __init__(self, store, ty, value):
         if not isinstance(ty, GlobalType):
             raise TypeError("expected a GlobalType, got %r" % (ty,))
@@ -113,16 +118,6 @@ class Global:
         if not ptr:
             raise WasmError(_ffi.last_error())
         self._init(store, ptr)
-
-    @classmethod
-    def _wrap(cls, store, ptr):
-        g = cls.__new__(cls)
-        g._init(store, ptr)
-        return g
-
-    def _init(self, store, ptr):
-        self._store = store
-        self._ptr = ptr
 
     def type(self, store=None):
         return take_externtype(lib.wasm_global_type(self._ptr))
@@ -148,7 +143,7 @@ class Global:
             lib.wasm_extern_delete(ptr)
 
 
-class Table:
+class Table(_StoreObject):
     def __init__(self, store, ty, init=None):
         if not isinstance(ty, TableType):
             raise TypeError("expected a TableType, got %r" % (ty,))
@@ -164,16 +159,6 @@ class Table:
         if not ptr:
             raise WasmError(_ffi.last_error())
         self._init(store, ptr)
-
-    @classmethod
-    def _wrap(cls, store, ptr):
-        t = cls.__new__(cls)
-        t._init(store, ptr)
-        return t
-
-    def _init(self, store, ptr):
-        self._store = store
-        self._ptr = ptr
 
     def type(self, store=None):
         return take_externtype(lib.wasm_table_type(self._ptr))
