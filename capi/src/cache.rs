@@ -39,6 +39,7 @@ pub unsafe extern "C" fn faasm_module_from_file(
             return new_error("faasm_module_from_file: NULL store, path or output".into());
         };
         *out = std::ptr::null_mut();
+        // SAFETY: `cache_dir` is NULL or a C string, as the header requires.
         let cache = match unsafe { open_cache(cache_dir) } {
             Ok(c) => c,
             Err(e) => return new_error(e),
@@ -69,6 +70,7 @@ pub unsafe extern "C" fn faasm_module_new_cached(
         *out = std::ptr::null_mut();
         // SAFETY: a vector of the caller's.
         let bytes = unsafe { b.as_slice() };
+        // SAFETY: `cache_dir` is NULL or a C string, as the header requires.
         let cache = match unsafe { open_cache(cache_dir) } {
             Ok(c) => c,
             Err(e) => return new_error(e),

@@ -25,6 +25,7 @@ pub unsafe fn instance_of<'a>(i: *const wasm_instance_t) -> Option<(&'a Rc<Store
 /// # Safety
 /// `trap` must be NULL or writable.
 unsafe fn fail(trap: *mut *mut wasm_trap_t, t: *mut wasm_trap_t) -> *mut wasm_instance_t {
+// SAFETY: the caller guarantees `trap` is NULL or writable.
     if let Some(slot) = unsafe { trap.as_mut() } {
         *slot = t;
     } else {
@@ -49,6 +50,7 @@ pub unsafe extern "C" fn wasm_instance_new(
     trap: *mut *mut wasm_trap_t,
 ) -> *mut wasm_instance_t {
     guard(std::ptr::null_mut(), || {
+// SAFETY: `trap` is NULL or a writable slot (the C API contract); `fail` below relies on the same.
         if let Some(slot) = unsafe { trap.as_mut() } {
             *slot = std::ptr::null_mut();
         }
@@ -105,6 +107,7 @@ pub unsafe extern "C" fn faasm_instance_export(
         if name.is_null() {
             return std::ptr::null_mut();
         }
+// SAFETY: `name` is not NULL and points to `len` bytes (the C API contract).
         let bytes = unsafe { std::slice::from_raw_parts(name, len) };
         let Ok(name) = std::str::from_utf8(bytes) else { return std::ptr::null_mut() };
         match s.with(|st| i.get_export(st, name)) {

@@ -135,6 +135,7 @@ pub unsafe extern "C" fn faasm_linker_instantiate(
         match l.store.with(|st| l.linker.instantiate(st, &m.module)) {
             Ok(i) => {
                 let r = to_c(wasm_ref_t::store_obj(&l.store, Identity::Instance(i)));
+// SAFETY: `out` is NULL or a writable slot (the header says so).
                 match unsafe { out.as_mut() } {
                     Some(o) => *o = r,
                     // SAFETY: ours, nobody to give it to.
