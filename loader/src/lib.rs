@@ -16,7 +16,8 @@
 //!   reserve memory and table slots, instantiate, fill the GOT, apply data
 //!   relocations and run constructors;
 //! * `guest`: the `env.dlopen/dlsym/dlerror/dlclose` imports the guest
-//!   calls.
+//!   calls;
+//! * [`snapshot`]: capturing the linked libraries and restoring them.
 //!
 //! Files are opened through an embedder-given function (the CLI passes the
 //! WASI sandbox's: a side module outside the granted directories cannot be
@@ -34,6 +35,7 @@ mod guest;
 mod link;
 pub mod main_module;
 mod slots;
+pub mod snapshot;
 
 pub use error::DlError;
 

@@ -168,7 +168,7 @@ fn sibling(from: &str, name: &str) -> String {
     }
 }
 
-fn compile(st: &State, path: &str, bytes: &[u8]) -> Result<Module, DlError> {
+pub(crate) fn compile(st: &State, path: &str, bytes: &[u8]) -> Result<Module, DlError> {
     let engine = &st.config.engine;
     let compiled = match &st.config.cache {
         Some(cache) => cache.load_or_compile(engine, bytes).map(|(m, _)| m),

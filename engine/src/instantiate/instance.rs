@@ -16,6 +16,7 @@ use crate::instantiate::global::{Global, GlobalData};
 use crate::instantiate::libcalls;
 use crate::instantiate::linker::check_import;
 use crate::instantiate::memory::{foreign, LinearMemory, Memory};
+use crate::instantiate::snapshot::{GlobalValue, Restore};
 use crate::instantiate::store::{FuncRefOwner, Store, StoreInner};
 use crate::instantiate::table::{Table, TableData};
 use crate::instantiate::values::Extern;
@@ -125,7 +126,7 @@ impl InstanceData {
 }
 
 impl Instance {
-    fn data<'a>(&self, store: &'a Store) -> Option<&'a InstanceData> {
+    pub(crate) fn data<'a>(&self, store: &'a Store) -> Option<&'a InstanceData> {
         if self.store != store.inner.id {
             return None;
         }
@@ -225,6 +226,17 @@ fn oob(kind: TrapKind) -> Error {
 
 /// Instantiates `module` in `store` with `imports` in the module's import order.
 pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+    instantiate_with(store, module, imports, None)
+}
+
+/// Instantiates `module`, from its segments and start function, or with
+/// `restore` from a snapshot's state (see `snapshot`).
+pub(crate) fn instantiate_with(
+    store: &mut Store,
+    module: &Module,
+    imports: &[Extern],
+    restore: Option<&Restore<'_>>,
+) -> Result<Instance, Error> {
     let inner: &mut StoreInner = &mut store.inner;
     if !Engine::same(module.engine(), &inner.engine) {
         return Err(Error::Instantiation("the module was compiled by a different engine than the store's".into()));
@@ -239,6 +251,9 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     }
     for (imp, ext) in info.imports.iter().zip(imports) {
         check_import(inner, module, imp, ext)?;
+    }
+    if let Some(r) = restore {
+        check_restore(module, r)?;
     }
 
     let index = inner.instances.len() as u32;
@@ -371,7 +386,15 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     // comes with the memory: no segment can trap or be observed before
     // instantiation ends, so when it is applied changes nothing.
     for (i, ty) in info.memories.iter().enumerate().skip(info.num_imported_memories as usize) {
-        let image = if i == 0 { module.memory_image() } else { None };
+        let (image, ty) = match restore {
+            None => (if i == 0 { module.memory_image() } else { None }, *ty),
+            Some(r) => {
+                let d = i - info.num_imported_memories as usize;
+                let pages = r.state.memory_pages.get(d).copied().ok_or_else(foreign)?;
+                (if i == 0 { r.memory0 } else { None }, crate::parse::types::MemoryType { min: pages, ..*ty })
+            }
+        };
+        let ty = &ty;
         crate::instantiate::memory::check_initial(ty, inner.memory_limit)?;
         let mut mem = LinearMemory::with_image(ty, image)?;
         mem.set_cap(inner.memory_limit);
@@ -379,16 +402,30 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
         memories.push(m.get_mut(inner).ok_or_else(foreign)?);
         data.memory_handles.push(m);
     }
-    for ty in info.tables.iter().skip(info.num_imported_tables as usize) {
-        let t = inner.push_table(TableData::new(*ty, 0)?);
+    for (d, ty) in info.tables.iter().skip(info.num_imported_tables as usize).enumerate() {
+        // A restored table gets its captured size; `fill_refs` writes it.
+        let ty = match restore.and_then(|r| r.state.tables.get(d)) {
+            Some(entries) => crate::parse::types::TableType {
+                min: u32::try_from(entries.len()).map_err(|_| foreign())?,
+                ..*ty
+            },
+            None => *ty,
+        };
+        let t = inner.push_table(TableData::new(ty, 0)?);
         tables.push(t.get_data_mut(inner).ok_or_else(foreign)?);
         data.table_handles.push(t);
     }
 
     // Defined globals, in order (an initialiser may read earlier globals).
     let defined_globals = info.globals.iter().skip(info.num_imported_globals as usize);
-    for (ty, init) in defined_globals.zip(&info.global_inits) {
-        let value = eval_const(init, &globals, &data.funcs)?;
+    for (d, (ty, init)) in defined_globals.zip(&info.global_inits).enumerate() {
+        let value = match restore.map(|r| r.state.globals.get(d)) {
+            None => eval_const(init, &globals, &data.funcs)?,
+            Some(Some(GlobalValue::Bits(b))) => ValRaw(*b),
+            // References are written by `fill_refs`.
+            Some(Some(GlobalValue::Ref(_))) => ValRaw::reference(0),
+            Some(None) => return Err(foreign()),
+        };
         let Some(GlobalSlot::Defined(off)) = offsets.global(globals.len() as u32) else {
             return Err(foreign());
         };
@@ -429,14 +466,15 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     // their table by `initialise_segments` (evaluation has no effects, so
     // doing it there changes nothing observable).
     let mut elements = Vec::with_capacity(info.elements.len());
-    for seg in &info.elements {
+    for (e, seg) in info.elements.iter().enumerate() {
+        let dropped = restore.is_some_and(|r| r.state.elements_dropped.get(e).copied().unwrap_or(true));
         let items = match seg.mode {
-            ElementMode::Passive => {
+            ElementMode::Passive if !dropped => {
                 let mut items = vec![0usize; seg.items.len()].into_boxed_slice();
                 eval_elements(&seg.items, &mut items, &data.globals, &data.funcs)?;
                 Some(items)
             }
-            ElementMode::Active { .. } | ElementMode::Declared => None,
+            ElementMode::Passive | ElementMode::Active { .. } | ElementMode::Declared => None,
         };
         elements.push(items);
     }
@@ -456,6 +494,13 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     inner.instances.push(data);
     let instance = Instance { store: store_id, index };
 
+    if let Some(r) = restore {
+        // The snapshot's memory and tables already are what segments and
+        // the start function made of them.
+        let data = inner.instances.get_mut(index as usize).ok_or_else(foreign)?;
+        data.data_dropped.copy_from_slice(&r.state.data_dropped);
+        return Ok(instance);
+    }
     initialise_segments(inner, index)?;
 
     if let Some(start) = info.start {
@@ -464,6 +509,49 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
         f.call(store, &[])?;
     }
     Ok(instance)
+}
+
+/// Refuses a snapshot state that does not fit `module`'s definitions.
+fn check_restore(module: &Module, r: &Restore<'_>) -> Result<(), Error> {
+    let info = module.info();
+    let st = r.state;
+    let bad = |what: &str| Err(Error::Instantiation(format!("the snapshot does not fit the module: {what}")));
+    let defined_mems = info.memories.len() - info.num_imported_memories as usize;
+    let defined_tables = info.tables.len() - info.num_imported_tables as usize;
+    let defined_globals = info.globals.len() - info.num_imported_globals as usize;
+    if st.memory_pages.len() != defined_mems {
+        return bad("number of memories");
+    }
+    for (pages, ty) in st.memory_pages.iter().zip(info.memories.iter().skip(info.num_imported_memories as usize)) {
+        if *pages < ty.min || ty.max.is_some_and(|m| *pages > m) {
+            return bad("memory size outside the memory's limits");
+        }
+    }
+    if r.memory0.is_some() && (defined_mems == 0 || info.num_imported_memories != 0) {
+        return bad("memory contents for a memory the module does not define");
+    }
+    if st.tables.len() != defined_tables {
+        return bad("number of tables");
+    }
+    for (entries, ty) in st.tables.iter().zip(info.tables.iter().skip(info.num_imported_tables as usize)) {
+        let n = entries.len() as u64;
+        if n < u64::from(ty.min) || ty.max.is_some_and(|m| n > u64::from(m)) {
+            return bad("table size outside the table's limits");
+        }
+    }
+    if st.globals.len() != defined_globals {
+        return bad("number of globals");
+    }
+    for (v, ty) in st.globals.iter().zip(info.globals.iter().skip(info.num_imported_globals as usize)) {
+        let is_ref = matches!(ty.ty, crate::parse::types::ValType::FuncRef | crate::parse::types::ValType::ExternRef);
+        if is_ref != matches!(v, GlobalValue::Ref(_)) {
+            return bad("a global's kind of value");
+        }
+    }
+    if st.data_dropped.len() != info.data.len() || st.elements_dropped.len() != info.elements.len() {
+        return bad("number of segments");
+    }
+    Ok(())
 }
 
 /// Evaluates an element segment's items into `out` (as long as the

@@ -102,6 +102,19 @@ impl Linker {
     /// name `module.name` and the expected and found types; a trap in
     /// segment initialisation or the start function is `Error::Trap`.
     pub fn instantiate(&self, store: &mut Store, module: &Module) -> Result<Instance, Error> {
+        let imports = self.resolve(store, module)?;
+        instance::instantiate(store, module, &imports)
+    }
+
+    /// Instantiates `module` from a snapshot's state (see
+    /// [`Instance::restore`]), resolving imports as `instantiate` does.
+    pub fn restore(&self, store: &mut Store, module: &Module, restore: &crate::Restore<'_>) -> Result<Instance, Error> {
+        let imports = self.resolve(store, module)?;
+        Instance::restore(store, module, &imports, restore)
+    }
+
+    /// Every import of `module`, by name, type-checked.
+    fn resolve(&self, store: &mut Store, module: &Module) -> Result<Vec<Extern>, Error> {
         let mut imports = Vec::with_capacity(module.info().imports.len());
         for imp in &module.info().imports {
             let ext = match self.lookup(&imp.module, &imp.name) {
@@ -127,7 +140,7 @@ impl Linker {
             };
             imports.push(ext);
         }
-        instance::instantiate(store, module, &imports)
+        Ok(imports)
     }
 }
 

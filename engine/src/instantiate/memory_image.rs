@@ -129,6 +129,24 @@ impl MemoryImage {
         Some(MemoryImage { source: Some(Source::Memfd(fd)), layout, key })
     }
 
+    /// An image of `contents` placed at `mem_offset` (both whole wasm
+    /// pages), held in a sealed memfd: a snapshot taken in this process.
+    pub fn from_contents(mem_offset: u64, contents: &[u8]) -> Result<MemoryImage, String> {
+        let page = WASM_PAGE_SIZE as u64;
+        let len = contents.len() as u64;
+        if mem_offset % page != 0 || len % page != 0 {
+            return Err(format!("memory image of {len} bytes at {mem_offset} is not whole wasm pages"));
+        }
+        let layout = ImageLayout { mem_offset, len, segments: 0 };
+        if len == 0 {
+            return Ok(MemoryImage { source: None, layout, key: None });
+        }
+        let fd = create_sealed_memfd(contents).ok_or("cannot create a sealed memfd for the memory image")?;
+        let key = File::from(fd.try_clone().map_err(|e| e.to_string())?);
+        let key = image_key(&key, 0, layout);
+        Ok(MemoryImage { source: Some(Source::Memfd(fd)), layout, key })
+    }
+
     /// The image stored at `offset` of an artifact `file`, for a module
     /// whose memory 0 has type `memory`. Checks that the layout is aligned
     /// and fits in the memory's initial size; the caller has verified that

@@ -3,6 +3,7 @@
 //! `store` owns every runtime object; `instance` builds VMContexts and runs
 //! segment initialisation; `linker` resolves imports by name and checks
 //! their types; `memory`, `table` and `global` are the objects themselves;
+//! `snapshot` captures and restores initialised state;
 //! `func` is host functions and calls from the host; `libcalls` are the
 //! runtime functions compiled code calls.
 
@@ -14,6 +15,7 @@ pub mod linker;
 pub mod memory;
 pub mod memory_image;
 pub mod memory_pool;
+pub mod snapshot;
 pub mod store;
 pub mod table;
 pub mod values;
