@@ -4,6 +4,7 @@
  * pyfaasm (pyfaasm/core.py); this file only moves bytes across. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <string.h>
 #include <stdlib.h>
 
 #define HOST(name) __attribute__((import_module("env"), import_name(#name)))
@@ -11,6 +12,7 @@
 HOST(__faasm_read_input) long __faasm_read_input(unsigned char *buf, long len);
 HOST(__faasm_write_output) void __faasm_write_output(const char *buf, long len);
 HOST(__faasm_get_idx) int __faasm_get_idx(void);
+HOST(__faasm_get_py_entry) void __faasm_get_py_entry(char *buf, int len);
 HOST(__faasm_conf_flag) unsigned int __faasm_conf_flag(const char *key);
 HOST(__faasm_chain_name) unsigned int __faasm_chain_name(const char *name, const unsigned char *in, long len);
 HOST(__faasm_chain_py) unsigned int __faasm_chain_py(const char *name, const unsigned char *in, long len);
@@ -255,7 +257,18 @@ static PyObject *conf_flag(PyObject *self, PyObject *args) {
     return PyLong_FromUnsignedLong(__faasm_conf_flag(key));
 }
 
+/* The name of the function this call runs (empty: faasm_main), from the
+ * host: a Python restored from a snapshot cannot learn it from its
+ * environment, which is the snapshot's. */
+static PyObject *get_py_entry(PyObject *self, PyObject *noargs) {
+    char buf[256];
+    memset(buf, 0, sizeof buf);
+    __faasm_get_py_entry(buf, (int)sizeof buf - 1);
+    return PyUnicode_FromString(buf);
+}
+
 static PyMethodDef methods[] = {
+    {"get_py_entry", get_py_entry, METH_NOARGS, "the name of the function this call runs ('' for faasm_main)"},
     {"read_input", read_input, METH_VARARGS, "read_input([n]) -> bytes: the call's input (its first n bytes)"},
     {"get_input_len", get_input_len, METH_NOARGS, "the input's size"},
     {"write_output", write_output, METH_VARARGS, "write_output(data): replace the call's output"},

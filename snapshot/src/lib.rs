@@ -32,11 +32,11 @@ use serde::{Deserialize, Serialize};
 /// Why a snapshot could not be taken, written, read or restored.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    #[error("{0}")]
+    #[error(transparent)]
     Engine(#[from] engine::Error),
-    #[error("{0}")]
+    #[error(transparent)]
     Wasi(#[from] hostabi::wasi::SnapshotError),
-    #[error("{0}")]
+    #[error(transparent)]
     Loader(#[from] loader::DlError),
     #[error("{path}: {reason}")]
     File { path: String, reason: String },

@@ -4,7 +4,7 @@
 use crate::{Meta, Snapshot, SnapshotError};
 use engine::instantiate::memory_image::MemoryImage;
 use engine::{Error, Instance, Store};
-use hostabi::wasi::WasiCtx;
+use hostabi::wasi::WasiState;
 
 /// The export Wizer's convention names for pre-initialisation.
 pub const WIZER_INIT: &str = "wizer.initialize";
@@ -43,11 +43,13 @@ pub struct Source<'a> {
 }
 
 /// Captures the program whose main instance is `main` (and, when given,
-/// the side modules `loader` linked into it) with its WASI state `wasi`.
+/// the side modules `loader` linked into it) with its WASI state `wasi`
+/// (`WasiCtx::capture_state`; taken by the caller, who must not hold the
+/// WASI context's lock here: the loader opens files through it).
 pub fn capture(
     store: &Store,
     main: Instance,
-    wasi: &WasiCtx,
+    wasi: WasiState,
     loader: Option<&loader::Loader>,
     source: Source<'_>,
 ) -> Result<Snapshot, SnapshotError> {
@@ -75,7 +77,7 @@ pub fn capture(
         instances,
         image_offset: offset as u64,
         image_len: len as u64,
-        wasi: wasi.capture_state()?,
+        wasi,
         loader: loader_state,
     };
     Ok(Snapshot { meta, image })

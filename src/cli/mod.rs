@@ -8,6 +8,7 @@ mod invoke;
 mod run;
 mod worker;
 mod serve;
+mod snapshot;
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Run a WebAssembly module (WASI preview1).
     Run(run::RunArgs),
+    /// Run a module's initialisation and save the state it reached (a snapshot).
+    Snapshot(snapshot::SnapshotArgs),
     /// Compile a module ahead of time into an artifact file that `run` maps.
     Compile(compile::CompileArgs),
     /// Inspect or empty the compiled-code cache.
@@ -58,6 +61,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Snapshot(args) => snapshot::snapshot(args),
         Command::Compile(args) => compile::compile(args).map(|()| 0),
         Command::Cache(cmd) => cache::cache(cmd),
         Command::Invoke(args) => invoke::invoke(args),

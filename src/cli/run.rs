@@ -48,42 +48,50 @@ pub const TIMEOUT_EXIT_CODE: i32 = 124;
 pub struct RunArgs {
     /// Grant a host directory read-write, as GUEST (default: the HOST string itself).
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
-    dirs: Vec<String>,
+    pub(super) dirs: Vec<String>,
 
     /// Grant a host directory read-only, as GUEST (default: the HOST string itself).
     #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
-    dirs_ro: Vec<String>,
+    pub(super) dirs_ro: Vec<String>,
 
     /// Set an environment variable for the guest; a bare NAME passes the host's value.
     #[arg(long = "env", value_name = "NAME[=VAL]")]
-    envs: Vec<String>,
+    pub(super) envs: Vec<String>,
 
     /// Call this export instead of `_start`; ARGS are then its parameters.
     #[arg(long, value_name = "NAME")]
-    invoke: Option<String>,
+    pub(super) invoke: Option<String>,
 
     /// Profiling aid: `perfmap` writes /tmp/perf-<pid>.map so that
     /// `perf report` names the guest's wasm functions.
     #[arg(long, value_name = "STRATEGY")]
-    profile: Option<Profile>,
+    pub(super) profile: Option<Profile>,
 
     /// Stop the guest after this many seconds (exit status 124).
     #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
-    timeout: Option<std::time::Duration>,
+    pub(super) timeout: Option<std::time::Duration>,
 
     /// Cap each linear memory at this many MiB: memory.grow past it fails.
     #[arg(long = "max-memory", value_name = "MIB")]
-    max_memory: Option<u64>,
+    pub(super) max_memory: Option<u64>,
 
     #[command(flatten)]
     pub cache: CacheArgs,
 
+    /// Restore the program from this snapshot (`faasm-engine snapshot`)
+    /// instead of starting it afresh; MODULE then defaults to the module
+    /// the snapshot was taken of, and every positional argument goes to
+    /// the guest.
+    #[arg(long = "from-snapshot", value_name = "FILE")]
+    pub(super) from_snapshot: Option<PathBuf>,
+
     /// The WebAssembly module (.wasm) to run.
-    module: PathBuf,
+    #[arg(required_unless_present = "from_snapshot", allow_hyphen_values = true)]
+    pub(super) module: Option<PathBuf>,
 
     /// Arguments for the guest (argv[1..]; argv[0] is MODULE as given).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<String>,
+    pub(super) args: Vec<String>,
 }
 
 /// How `--profile` exposes the guest's code to a profiler.
@@ -164,7 +172,7 @@ pub fn load_module(engine: &Engine, path: &std::path::Path, cache: &CacheArgs) -
 /// A dynamic loader for a main module that imports `env.dlopen` (a CPython
 /// of our build): side modules are opened inside the guest's sandbox, and
 /// compiled through the same cache as the module itself.
-fn dynamic_loader(
+pub(super) fn dynamic_loader(
     engine: &Engine,
     module: &Module,
     cache: &CacheArgs,
@@ -224,8 +232,8 @@ fn parse_env(spec: &str) -> Result<(String, String)> {
     }
 }
 
-fn build_wasi(a: &RunArgs) -> Result<WasiCtx> {
-    let mut b = WasiCtx::builder().inherit_stdio().arg(a.module.to_string_lossy()).args(a.args.iter().cloned());
+pub(super) fn build_wasi(a: &RunArgs) -> Result<WasiCtx> {
+    let mut b = WasiCtx::builder().inherit_stdio().arg(a.module_path().to_string_lossy()).args(a.args.iter().cloned());
     for e in &a.envs {
         let (k, v) = parse_env(e)?;
         b = b.env(k, v);
@@ -266,21 +274,50 @@ fn show(v: &Val) -> String {
     }
 }
 
+impl RunArgs {
+    /// MODULE (set by `run` from the snapshot when only that was given).
+    pub(super) fn module_path(&self) -> &std::path::Path {
+        self.module.as_deref().unwrap_or(std::path::Path::new(""))
+    }
+}
+
 /// Runs the module and returns the exit code.
-pub fn run(a: RunArgs) -> Result<i32> {
+pub fn run(mut a: RunArgs) -> Result<i32> {
+    let snapshot = match &a.from_snapshot {
+        None => None,
+        Some(path) => {
+            let s = snapshot::Snapshot::load(path).context("cannot load the snapshot")?;
+            // Every positional argument is the guest's; the module is the
+            // snapshot's.
+            if let Some(m) = a.module.take() {
+                a.args.insert(0, m.to_string_lossy().into_owned());
+            }
+            if s.meta.module_path.is_empty() {
+                bail!("{} does not say which module it was taken of", path.display());
+            }
+            a.module = Some(PathBuf::from(&s.meta.module_path));
+            Some(s)
+        }
+    };
     let wasi = build_wasi(&a)?;
     let worker = std::thread::Builder::new()
         .name("guest".into())
         .stack_size(GUEST_THREAD_STACK)
-        .spawn(move || execute(&a, wasi))
+        .spawn(move || execute(&a, wasi, snapshot.as_ref()))
         .context("cannot start the guest thread")?;
     worker.join().map_err(|_| anyhow!("the guest thread panicked"))?
 }
 
-fn execute(a: &RunArgs, mut wasi: WasiCtx) -> Result<i32> {
+fn execute(a: &RunArgs, mut wasi: WasiCtx, snapshot: Option<&snapshot::Snapshot>) -> Result<i32> {
     let config = Config { perf_map: a.profile == Some(Profile::Perfmap), ..engine_config() };
     let engine = Engine::new(config).context("cannot set up the compiler for this CPU")?;
-    let module = load_module(&engine, &a.module, &a.cache)?;
+    let module = load_module(&engine, a.module_path(), &a.cache)?;
+    if let Some(s) = snapshot {
+        let bytes = std::fs::read(a.module_path()).with_context(|| format!("cannot read {}", a.module_path().display()))?;
+        s.check_module(&objcache::wasm_sha256(&bytes))
+            .with_context(|| format!("cannot restore the snapshot into {}", a.module_path().display()))?;
+        s.restore_wasi(&mut wasi).context("cannot restore the snapshot's open files")?;
+    }
     let mut store = Store::new(&engine);
     store.set_memory_limit(a.max_memory.map(memory_limit_bytes).transpose()?);
     wasi.set_interrupt(store.interrupt_handle());
@@ -292,12 +329,15 @@ fn execute(a: &RunArgs, mut wasi: WasiCtx) -> Result<i32> {
     hostabi::link(&mut linker, &hostabi::wasi::functions::<WasiCtx>(), &state);
     let loader = dynamic_loader(&engine, &module, &a.cache, &state, &mut linker);
 
-    let instance = match linker.instantiate(&mut store, &module) {
-        Ok(i) => i,
-        Err(Error::Trap(t)) => return Ok(trapped(a, &t)),
-        Err(e) => return Err(e).with_context(|| format!("cannot instantiate {}", a.module.display())),
+    let instance = match snapshot {
+        Some(s) => restore(s, &mut store, &linker, &module, loader.as_ref())?,
+        None => match linker.instantiate(&mut store, &module) {
+            Ok(i) => i,
+            Err(Error::Trap(t)) => return Ok(trapped(a, &t)),
+            Err(e) => return Err(e).with_context(|| format!("cannot instantiate {}", a.module_path().display())),
+        },
     };
-    if let Some(l) = &loader {
+    if let (Some(l), None) = (&loader, snapshot) {
         // A main module without the exports side modules need still runs;
         // its dlopen calls then fail with dlerror() saying what is missing.
         let _ = l.attach(&store, instance);
@@ -307,7 +347,7 @@ fn execute(a: &RunArgs, mut wasi: WasiCtx) -> Result<i32> {
         Some(name) => {
             let f = instance
                 .get_func(&store, name)
-                .ok_or_else(|| anyhow!("{} has no exported function `{name}`", a.module.display()))?;
+                .ok_or_else(|| anyhow!("{} has no exported function `{name}`", a.module_path().display()))?;
             let ty = f.ty(&store);
             if ty.params.len() != a.args.len() {
                 bail!("`{name}` takes {} parameters, {} given", ty.params.len(), a.args.len());
@@ -319,8 +359,8 @@ fn execute(a: &RunArgs, mut wasi: WasiCtx) -> Result<i32> {
     };
     let func = match instance.get_export(&store, name) {
         Some(Extern::Func(f)) => f,
-        _ if a.invoke.is_none() => bail!("{} exports no `_start` (use --invoke NAME to call another export)", a.module.display()),
-        _ => bail!("{} has no exported function `{name}`", a.module.display()),
+        _ if a.invoke.is_none() => bail!("{} exports no `_start` (use --invoke NAME to call another export)", a.module_path().display()),
+        _ => bail!("{} has no exported function `{name}`", a.module_path().display()),
     };
     match func.call(&mut store, &params) {
         Ok(results) => {
@@ -336,6 +376,22 @@ fn execute(a: &RunArgs, mut wasi: WasiCtx) -> Result<i32> {
     }
 }
 
+/// The program of `snap`, restored into `store` (its side modules too).
+fn restore(
+    snap: &snapshot::Snapshot,
+    store: &mut Store,
+    linker: &Linker,
+    module: &Module,
+    loader: Option<&loader::Loader>,
+) -> Result<engine::Instance> {
+    let prepared = match (loader, &snap.meta.loader) {
+        (Some(l), Some(state)) => Some(l.prepare(state).context("cannot load the snapshot's side modules")?),
+        _ => None,
+    };
+    let libraries = loader.zip(prepared.as_ref()).map(|(loader, prepared)| snapshot::restore::Libraries { loader, prepared });
+    snap.restore(store, linker, module, libraries).context("cannot restore the snapshot")
+}
+
 /// Exit code for a trap: the guest's own code for `proc_exit`, otherwise
 /// the trap is reported on stderr.
 fn trapped(a: &RunArgs, t: &engine::Trap) -> i32 {
@@ -346,13 +402,13 @@ fn trapped(a: &RunArgs, t: &engine::Trap) -> i32 {
         if let Some(limit) = a.timeout {
             eprintln!(
                 "Error: {} timed out: stopped after the --timeout of {} s",
-                a.module.display(),
+                a.module_path().display(),
                 limit.as_secs_f64()
             );
             return TIMEOUT_EXIT_CODE;
         }
     }
-    eprint!("{}", trap_report(&a.module.display().to_string(), t));
+    eprint!("{}", trap_report(&a.module_path().display().to_string(), t));
     TRAP_EXIT_CODE
 }
 

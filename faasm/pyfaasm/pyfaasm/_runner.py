@@ -1,10 +1,15 @@
 """Runs one Faasm call of a Python file (faasm-engine's entry for Python).
 
 The host sets FAASM_FUNCTION_FILE (the file, as the guest sees it) and
-FAASM_ENTRY (the function; empty means faasm_main). A function taking a
-parameter gets the input bytes; bytes or str it returns become the output
-unless it called set_output; an int it returns is the return code. An
-uncaught exception prints its traceback and ends the call with code 1.
+names the function through the host interface (empty means faasm_main).
+A function taking a parameter gets the input bytes; bytes or str it
+returns become the output unless it called set_output; an int it returns
+is the return code. An uncaught exception prints its traceback and ends
+the call with code 1.
+
+Two ways in: main() loads the file and runs the call in one go; with a
+snapshot, prepare() loads the file during initialisation (the host then
+captures the interpreter) and each restored instance runs call().
 """
 import os
 import sys
@@ -12,23 +17,33 @@ import importlib.util
 
 from pyfaasm import core
 
+_module = None
+_path = None
 
-def _run():
-    path = os.environ.get("FAASM_FUNCTION_FILE", "")
-    entry = os.environ.get("FAASM_ENTRY") or "faasm_main"
-    sys.path.insert(0, os.path.dirname(path))
-    name = os.path.splitext(os.path.basename(path))[0] or "function"
-    spec = importlib.util.spec_from_file_location(name, path)
+
+def prepare():
+    """Imports the function file (and so everything it imports)."""
+    global _module, _path
+    _path = os.environ.get("FAASM_FUNCTION_FILE", "")
+    sys.path.insert(0, os.path.dirname(_path))
+    name = os.path.splitext(os.path.basename(_path))[0] or "function"
+    spec = importlib.util.spec_from_file_location(name, _path)
     if spec is None or spec.loader is None:
-        print("faasm: cannot load {}".format(path), file=sys.stderr)
+        print("faasm: cannot load {}".format(_path), file=sys.stderr)
         return 2
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
     core._set_main_module(mod)
     spec.loader.exec_module(mod)
-    func = getattr(mod, entry, None)
+    _module = mod
+    return 0
+
+
+def _call():
+    entry = core._h.get_py_entry() or "faasm_main"
+    func = getattr(_module, entry, None)
     if not callable(func):
-        print("faasm: {} has no function {!r}".format(path, entry), file=sys.stderr)
+        print("faasm: {} has no function {!r}".format(_path, entry), file=sys.stderr)
         return 2
     code = getattr(func, "__code__", None)
     takes_input = code is not None and code.co_argcount >= 1
@@ -42,4 +57,16 @@ def _run():
     return 0
 
 
-sys.exit(_run())
+def call():
+    """Runs this call's function of the prepared file; exits with its code."""
+    if _module is None:
+        print("faasm: the function file was not prepared", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(_call())
+
+
+def main():
+    code = prepare()
+    if code:
+        sys.exit(code)
+    sys.exit(_call())

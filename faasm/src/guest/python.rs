@@ -70,7 +70,7 @@ impl PythonGuest {
             .stdout(Stdio::Fd(stdout))
             .stderr(Stdio::Inherit)
             .arg("python.wasm")
-            .args(["-c", "import pyfaasm._runner"])
+            .args(["-c", "import pyfaasm._runner as r; r.main()"])
             .env("FAASM_FUNCTION_FILE", format!("{FUNC_DIR}/{}", self.file_name))
             .env("FAASM_ENTRY", entry)
             .preopened_dir(&self.python_dir, "/usr/local", Access::ReadOnly)
