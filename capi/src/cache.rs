@@ -3,7 +3,7 @@
 //! loads (in this or any later process) map it, as `faasm-engine run` does.
 
 use crate::error::{faasm_error_t, new_error};
-use crate::ffi::{c_str, guard, ptr_mut, ptr_ref};
+use crate::ffi::{c_str, guard_or, ptr_mut, ptr_ref};
 use crate::module::{new_module, store_engine};
 use crate::refs::wasm_module_t;
 use crate::store::wasm_store_t;
@@ -33,7 +33,7 @@ pub unsafe extern "C" fn faasm_module_from_file(
     cache_dir: *const std::os::raw::c_char,
     out: *mut *mut wasm_module_t,
 ) -> *mut faasm_error_t {
-    guard(new_error("internal error in faasm_module_from_file".into()), || {
+    guard_or(|| new_error("internal error in faasm_module_from_file".into()), || {
         // SAFETY: NULL or our store; NULL or a C string; NULL or a slot.
         let (Some(engine), Some(p), Some(out)) = (unsafe { store_engine(store) }, unsafe { c_str(path) }, unsafe { ptr_mut(out) }) else {
             return new_error("faasm_module_from_file: NULL store, path or output".into());
@@ -62,7 +62,7 @@ pub unsafe extern "C" fn faasm_module_new_cached(
     cache_dir: *const std::os::raw::c_char,
     out: *mut *mut wasm_module_t,
 ) -> *mut faasm_error_t {
-    guard(new_error("internal error in faasm_module_new_cached".into()), || {
+    guard_or(|| new_error("internal error in faasm_module_new_cached".into()), || {
         // SAFETY: NULL or our objects.
         let (Some(engine), Some(b), Some(out)) = (unsafe { store_engine(store) }, unsafe { ptr_ref(binary) }, unsafe { ptr_mut(out) }) else {
             return new_error("faasm_module_new_cached: NULL store, binary or output".into());

@@ -26,6 +26,13 @@ pub fn guard<R>(fallback: R, f: impl FnOnce() -> R) -> R {
     }
 }
 
+/// [`guard`] for functions whose fallback is an object (an error, a trap):
+/// it is made only if `f` panics. Made eagerly it would be allocated, and
+/// leaked, on every call that succeeds.
+pub fn guard_or<R>(fallback: impl FnOnce() -> R, f: impl FnOnce() -> R) -> R {
+    guard(None, || Some(f())).unwrap_or_else(fallback)
+}
+
 /// Records a misuse of the API in a function that has no error channel (a
 /// NULL where an object is required, an object of the wrong kind): the
 /// message is what `faasm_last_error_message` returns next on this thread.

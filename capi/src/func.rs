@@ -9,16 +9,18 @@
 //! instance that imported it, a table) for as long as the store lives,
 //! whatever happens to the `wasm_func_t` it was made as.
 
-use crate::ffi::{from_c, guard, ptr_ref, to_c};
+use crate::ffi::{from_c, guard, guard_or, ptr_ref, to_c};
 use crate::refs::{as_kind, wasm_func_t, wasm_ref_t, Kind};
 use crate::store::{wasm_store_t, HostInfo, Identity, StoreData};
 use crate::trap::{new_trap, to_engine_trap, trap_from_error, trap_obj};
 use crate::types::{wasm_functype_t, wasm_externtype_t, EngineType};
 use crate::val::{from_engine, to_engine, wasm_val_t};
-use crate::vec::{wasm_val_vec_t, wasm_vec};
+use crate::vec::{wasm_val_vec_t, Element};
 use crate::refs::wasm_trap_t;
-use engine::{Func, FuncType, Trap, Val};
+use engine::instantiate::func::INLINE_VALUES;
+use engine::{Func, FuncType, Trap, Val, ValType};
 use std::ffi::c_void;
+use std::mem::ManuallyDrop;
 use std::rc::{Rc, Weak};
 
 pub type wasm_func_callback_t = unsafe extern "C" fn(args: *const wasm_val_vec_t, results: *mut wasm_val_vec_t) -> *mut wasm_trap_t;
@@ -49,19 +51,53 @@ unsafe impl Sync for HostCall {}
 impl HostCall {
     fn call(&self, params: &[Val], results: &mut [Val]) -> Result<(), Trap> {
         let store = self.store.upgrade().ok_or_else(|| Trap::host("the store of this host function is gone"))?;
-        let args: Vec<wasm_val_t> = params
-            .iter()
-            .map(|v| from_engine(&store, *v))
-            .collect::<Result<_, _>>()
-            .map_err(Trap::host)?;
-        let args = wasm_vec::from_vec(args);
-        let mut out = wasm_vec::from_vec(self.ty.results.iter().map(|&t| wasm_val_t::zero(t)).collect());
+        // The C vectors point into arrays on this frame for the usual small
+        // signatures: a host call allocates nothing. They are ManuallyDrop:
+        // a vector's Drop would free `data` as if this library allocated it.
+        let (np, nr) = (params.len(), self.ty.results.len());
+        let mut inline = [wasm_val_t::zero(ValType::I32); 2 * INLINE_VALUES];
+        let mut heap = Vec::new();
+        let buf: &mut [wasm_val_t] = if np <= INLINE_VALUES && nr <= INLINE_VALUES {
+            &mut inline
+        } else {
+            heap.resize(np + nr, wasm_val_t::zero(ValType::I32));
+            &mut heap
+        };
+        let (c_args, rest) = buf.split_at_mut(np);
+        for (slot, v) in c_args.iter_mut().zip(params) {
+            *slot = from_engine(&store, *v).map_err(Trap::host)?;
+        }
+        let c_results = &mut rest[..nr];
+        for (slot, &t) in c_results.iter_mut().zip(&self.ty.results) {
+            *slot = wasm_val_t::zero(t);
+        }
+        let args = ManuallyDrop::new(wasm_val_vec_t { size: np, data: c_args.as_mut_ptr() });
+        let mut out = ManuallyDrop::new(wasm_val_vec_t { size: nr, data: c_results.as_mut_ptr() });
+        let mut result = self.run_callback(&args, &mut out);
+        if result.is_ok() {
+            for ((slot, v), &t) in results.iter_mut().zip(c_results.iter()).zip(&self.ty.results) {
+                if let Err(e) = to_engine(&store, v, t).map(|x| *slot = x) {
+                    result = Err(Trap::host(format!("host function result: {e}")));
+                    break;
+                }
+            }
+        }
+        // References in both arrays (funcref/externref values made for the
+        // call, results the callback handed over) are owned by the arrays,
+        // as they were by the vectors the API describes: released here.
+        for v in c_args.iter_mut().chain(c_results.iter_mut()) {
+            v.release();
+        }
+        result
+    }
+
+    fn run_callback(&self, args: &wasm_val_vec_t, out: &mut wasm_val_vec_t) -> Result<(), Trap> {
         // SAFETY: the callback is the embedder's, registered for this type;
         // both vectors are ours and live across the call.
         let trap = unsafe {
             match self.callback {
-                Callback::Plain(f) => f(&args, &mut out),
-                Callback::WithEnv(f, env) => f(env, &args, &mut out),
+                Callback::Plain(f) => f(args, out),
+                Callback::WithEnv(f, env) => f(env, args, out),
             }
         };
         // SAFETY: NULL or a trap the callback hands to us.
@@ -71,12 +107,6 @@ impl HostCall {
                 Some(obj) => to_engine_trap(obj),
                 None => Trap::host("the host function returned an object that is not a trap"),
             });
-        }
-        // SAFETY: our own vector, of the result count (the callback may not
-        // resize it: the API gives it `results->data` to fill in place).
-        let vals = unsafe { out.as_slice() };
-        for ((slot, v), &t) in results.iter_mut().zip(vals).zip(&self.ty.results) {
-            *slot = to_engine(&store, v, t).map_err(|e| Trap::host(format!("host function result: {e}")))?;
         }
         Ok(())
     }
@@ -183,46 +213,66 @@ pub unsafe extern "C" fn wasm_func_call(
     args: *const wasm_val_vec_t,
     results: *mut wasm_val_vec_t,
 ) -> *mut wasm_trap_t {
-    guard(new_trap("internal error in wasm_func_call".into(), None), || {
+    guard_or(|| new_trap("internal error in wasm_func_call".into(), None), || {
         // SAFETY: NULL or a reference of ours.
         let Some((s, f)) = (unsafe { func_of(f) }) else {
             return new_trap("wasm_func_call: NULL or not a function".into(), None);
         };
-        let ty = func_type(s, f);
         // SAFETY: NULL or the caller's vectors.
         let args: &[wasm_val_t] = match unsafe { args.as_ref() } {
             Some(a) => unsafe { a.as_slice() },
             None => &[],
         };
-        if args.len() != ty.params.len() {
-            return new_trap(format!("wasm_func_call: {} arguments given, the function takes {}", args.len(), ty.params.len()), None);
-        }
-        let mut params = Vec::with_capacity(args.len());
-        for (i, (a, &t)) in args.iter().zip(&ty.params).enumerate() {
-            match to_engine(s, a, t) {
-                Ok(v) => params.push(v),
-                Err(e) => return new_trap(format!("wasm_func_call: argument {i}: {e}"), None),
-            }
-        }
         // SAFETY: NULL or the caller's result vector.
         let out: &mut [wasm_val_t] = match unsafe { results.as_mut() } {
             Some(r) => unsafe { r.as_mut_slice() },
             None => &mut [],
         };
-        let vals = match s.with(|st| f.call(st, &params)) {
+        // Engine values on the stack (no allocation per call for the usual
+        // small signatures); the type is borrowed from the store, not copied.
+        let mut inline = [Val::I32(0); 2 * INLINE_VALUES];
+        let mut heap = Vec::new();
+        let outcome = s.with(|st| {
+            let Some(ty) = f.ty_ref(st) else {
+                return Err(new_trap("wasm_func_call: the function belongs to no live store".into(), None));
+            };
+            let (np, nr) = (ty.params.len(), ty.results.len());
+            if args.len() != np {
+                return Err(new_trap(format!("wasm_func_call: {} arguments given, the function takes {np}", args.len()), None));
+            }
+            let buf: &mut [Val] = if np <= INLINE_VALUES && nr <= INLINE_VALUES {
+                &mut inline
+            } else {
+                heap.resize(np + nr, Val::I32(0));
+                &mut heap
+            };
+            let (params, rest) = buf.split_at_mut(np);
+            for (i, ((slot, a), &t)) in params.iter_mut().zip(args).zip(&ty.params).enumerate() {
+                match to_engine(s, a, t) {
+                    Ok(v) => *slot = v,
+                    Err(e) => return Err(new_trap(format!("wasm_func_call: argument {i}: {e}"), None)),
+                }
+            }
+            let vals = &mut rest[..nr];
+            match f.call_into(st, params, vals) {
+                Ok(()) => Ok(&*vals),
+                Err(e) => Err(trap_from_error(e)),
+            }
+        });
+        let vals = match outcome {
             Ok(v) => v,
-            Err(e) => return trap_from_error(e),
+            Err(trap) => return trap,
         };
         // Checked after the call: a call that traps reports its trap even
         // when the caller gave no room for results (upstream's trap example).
-        if out.len() < ty.results.len() {
+        if out.len() < vals.len() {
             return new_trap(
-                format!("wasm_func_call: room for {} results given, the function returns {}", out.len(), ty.results.len()),
+                format!("wasm_func_call: room for {} results given, the function returns {}", out.len(), vals.len()),
                 None,
             );
         }
         for (slot, v) in out.iter_mut().zip(vals) {
-            match from_engine(s, v) {
+            match from_engine(s, *v) {
                 Ok(c) => *slot = c,
                 Err(e) => return new_trap(format!("wasm_func_call: {e}"), None),
             }

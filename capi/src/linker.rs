@@ -5,7 +5,7 @@
 
 use crate::error::{faasm_error_t, new_error};
 use crate::externs::to_extern;
-use crate::ffi::{c_str, from_c, guard, ptr_mut, ptr_ref, to_c};
+use crate::ffi::{c_str, from_c, guard, guard_or, ptr_mut, ptr_ref, to_c};
 use crate::instance::instance_of;
 use crate::module::module_obj;
 use crate::refs::{as_kind, wasm_extern_t, wasm_instance_t, wasm_module_t, wasm_ref_t, wasm_trap_t, Kind};
@@ -46,7 +46,7 @@ pub unsafe extern "C" fn faasm_linker_define(
     name: *const std::os::raw::c_char,
     item: *const wasm_extern_t,
 ) -> *mut faasm_error_t {
-    guard(new_error("internal error in faasm_linker_define".into()), || {
+    guard_or(|| new_error("internal error in faasm_linker_define".into()), || {
         // SAFETY: NULL or our objects; NULL or C strings.
         let (Some(l), Some(m), Some(n)) = (unsafe { ptr_mut(l) }, unsafe { c_str(module) }, unsafe { c_str(name) }) else {
             return new_error("faasm_linker_define: NULL linker or name".into());
@@ -71,7 +71,7 @@ pub unsafe extern "C" fn faasm_linker_define_instance(
     module: *const std::os::raw::c_char,
     instance: *const wasm_instance_t,
 ) -> *mut faasm_error_t {
-    guard(new_error("internal error in faasm_linker_define_instance".into()), || {
+    guard_or(|| new_error("internal error in faasm_linker_define_instance".into()), || {
         // SAFETY: NULL or our objects; NULL or a C string.
         let (Some(l), Some(m), Some((s, i))) = (unsafe { ptr_mut(l) }, unsafe { c_str(module) }, unsafe { instance_of(instance) }) else {
             return new_error("faasm_linker_define_instance: NULL linker, name or instance".into());
@@ -91,7 +91,7 @@ pub unsafe extern "C" fn faasm_linker_define_instance(
 /// describes. Takes the configuration (also on failure).
 #[no_mangle]
 pub unsafe extern "C" fn faasm_linker_define_wasi(l: *mut faasm_linker_t, config: *mut faasm_wasi_config_t) -> *mut faasm_error_t {
-    guard(new_error("internal error in faasm_linker_define_wasi".into()), || {
+    guard_or(|| new_error("internal error in faasm_linker_define_wasi".into()), || {
         // SAFETY: NULL or our linker; NULL or our config, passed to us.
         let (l, c) = (unsafe { ptr_mut(l) }, unsafe { from_c(config) });
         let (Some(l), Some(c)) = (l, c) else {
@@ -120,7 +120,7 @@ pub unsafe extern "C" fn faasm_linker_instantiate(
     out: *mut *mut wasm_instance_t,
     trap: *mut *mut wasm_trap_t,
 ) -> *mut faasm_error_t {
-    guard(new_error("internal error in faasm_linker_instantiate".into()), || {
+    guard_or(|| new_error("internal error in faasm_linker_instantiate".into()), || {
         // SAFETY: NULL or writable slots.
         if let Some(o) = unsafe { out.as_mut() } {
             *o = std::ptr::null_mut();

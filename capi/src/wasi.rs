@@ -5,7 +5,7 @@
 //! linker takes it (`faasm_linker_define_wasi`).
 
 use crate::error::{faasm_error_t, new_error};
-use crate::ffi::{c_str, from_c, guard, ptr_mut, to_c};
+use crate::ffi::{c_str, from_c, guard, guard_or, ptr_mut, to_c};
 use hostabi::wasi::{Access, Stdio, WasiCtx};
 use std::fs::OpenOptions;
 use std::os::fd::OwnedFd;
@@ -136,7 +136,7 @@ pub unsafe extern "C" fn faasm_wasi_config_file(
     stream: u32,
     path: *const std::os::raw::c_char,
 ) -> *mut faasm_error_t {
-    guard(new_error("internal error in faasm_wasi_config_file".into()), || {
+    guard_or(|| new_error("internal error in faasm_wasi_config_file".into()), || {
         // SAFETY: NULL or our config; NULL or a C string.
         let (Some(c), Some(p)) = (unsafe { ptr_mut(c) }, unsafe { c_str(path) }) else {
             return new_error("faasm_wasi_config_file: NULL config or path".into());

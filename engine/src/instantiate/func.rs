@@ -13,6 +13,9 @@ use crate::vm::layout::{VMContext, VMFuncRef, VMLimits, ValRaw};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
+/// Params/results up to which [`Func::call_into`] needs no heap buffer.
+pub const INLINE_VALUES: usize = 8;
+
 /// A host function taking and returning typed values.
 pub type TypedHostFn = dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync;
 /// A host function working on the raw value array: params in
@@ -116,14 +119,27 @@ pub(crate) fn invoke_host(
         HostFn::Raw(f) => f(caller, values),
         HostFn::Typed(f) => {
             let inner = &caller.store.inner;
-            let params: Vec<Val> = ty
-                .params
-                .iter()
-                .zip(values.iter())
-                .map(|(&t, &raw)| inner.raw_to_val(raw, t))
-                .collect();
-            let mut results: Vec<Val> = ty.results.iter().map(|&t| Val::default_for(t)).collect();
-            f(caller, &params, &mut results)?;
+            // Typed values on the stack for the usual small signatures, so
+            // a host call allocates nothing.
+            let (np, nr) = (ty.params.len(), ty.results.len());
+            let mut inline = [Val::I32(0); 2 * INLINE_VALUES];
+            let mut heap = Vec::new();
+            let buf: &mut [Val] = if np <= INLINE_VALUES && nr <= INLINE_VALUES {
+                &mut inline
+            } else {
+                heap.resize(np + nr, Val::I32(0));
+                &mut heap
+            };
+            let (params, rest) = buf.split_at_mut(np.min(buf.len()));
+            for ((slot, &t), &raw) in params.iter_mut().zip(ty.params.iter()).zip(values.iter()) {
+                *slot = inner.raw_to_val(raw, t);
+            }
+            let results = &mut rest[..nr];
+            for (slot, &t) in results.iter_mut().zip(ty.results.iter()) {
+                *slot = Val::default_for(t);
+            }
+            let params: &[Val] = params;
+            f(caller, params, results)?;
             for (i, (r, &t)) in results.iter().zip(ty.results.iter()).enumerate() {
                 if r.ty() != t {
                     return Err(Trap::host(format!(
@@ -198,17 +214,27 @@ impl Func {
     }
 
     fn try_ty(&self, store: &Store) -> Result<FuncType, Error> {
+        self.try_ty_ref(store).cloned()
+    }
+
+    /// The function's type, borrowed from the store (no copy), or None for
+    /// a handle of another store.
+    pub fn ty_ref<'a>(&self, store: &'a Store) -> Option<&'a FuncType> {
+        self.try_ty_ref(store).ok()
+    }
+
+    fn try_ty_ref<'a>(&self, store: &'a Store) -> Result<&'a FuncType, Error> {
         let inner = &store.inner;
         if self.store != inner.id {
             return Err(foreign());
         }
         match self.kind {
-            FuncKind::Host(h) => Ok(inner.host_funcs.get(h as usize).ok_or_else(foreign)?.ty.as_ref().clone()),
+            FuncKind::Host(h) => Ok(inner.host_funcs.get(h as usize).ok_or_else(foreign)?.ty.as_ref()),
             FuncKind::Wasm { instance, index } => {
                 let inst = inner.instances.get(instance as usize).ok_or_else(foreign)?;
                 let info = inst.module.info();
                 let t = info.functions.get(index as usize).ok_or_else(foreign)?;
-                Ok(info.types.get(*t as usize).ok_or_else(foreign)?.clone())
+                info.types.get(*t as usize).ok_or_else(foreign)
             }
         }
     }
@@ -216,12 +242,31 @@ impl Func {
     /// Calls the function. Params are type-checked; a trap comes back as
     /// `Err(Error::Trap(..))` with a backtrace.
     pub fn call(&self, store: &mut Store, params: &[Val]) -> Result<Vec<Val>, Error> {
-        let ty = self.try_ty(store)?;
+        let n = self.try_ty_ref(store)?.results.len();
+        let mut results = vec![Val::I32(0); n];
+        self.call_into(store, params, &mut results)?;
+        Ok(results)
+    }
+
+    /// Calls the function with `params`, writing its results to `results`,
+    /// which must have exactly one slot per result. Params are type-checked
+    /// against the function's type where it is stored (no copy of it), and
+    /// calls of up to [`INLINE_VALUES`] params/results convert on the stack:
+    /// nothing is allocated per call. This is the embedding APIs' call path.
+    pub fn call_into(&self, store: &mut Store, params: &[Val], results: &mut [Val]) -> Result<(), Error> {
+        let ty = self.try_ty_ref(store)?;
         if params.len() != ty.params.len() {
             return Err(Error::Instantiation(format!(
                 "function expects {} arguments, got {}",
                 ty.params.len(),
                 params.len()
+            )));
+        }
+        if results.len() != ty.results.len() {
+            return Err(Error::Instantiation(format!(
+                "function returns {} results, room for {} given",
+                ty.results.len(),
+                results.len()
             )));
         }
         for (i, (p, &t)) in params.iter().zip(ty.params.iter()).enumerate() {
@@ -232,31 +277,37 @@ impl Func {
                 )));
             }
         }
-        let mut values = vec![ValRaw::default(); ty.params.len().max(ty.results.len()).max(1)];
+        let len = params.len().max(results.len()).max(1);
+        let mut inline = [ValRaw::default(); INLINE_VALUES];
+        let mut heap = Vec::new();
+        let values: &mut [ValRaw] = if len <= INLINE_VALUES {
+            &mut inline[..len]
+        } else {
+            heap.resize(len, ValRaw::default());
+            &mut heap
+        };
         for (slot, p) in values.iter_mut().zip(params) {
             *slot = store.inner.val_to_raw(p)?;
         }
-        self.call_raw(store, &ty, &mut values)?;
-        Ok(ty
-            .results
-            .iter()
-            .zip(values.iter())
-            .map(|(&t, &raw)| store.inner.raw_to_val(raw, t))
-            .collect())
+        self.call_raw(store, values)?;
+        // The type is read again: the call may have added to the store.
+        let ty = self.try_ty_ref(store)?;
+        for ((r, &t), &raw) in results.iter_mut().zip(ty.results.iter()).zip(values.iter()) {
+            *r = store.inner.raw_to_val(raw, t);
+        }
+        Ok(())
     }
 
-    /// Calls with an already converted value array of at least
-    /// max(params, results) slots (unchecked values, checked length).
-    pub(crate) fn call_raw(&self, store: &mut Store, ty: &FuncType, values: &mut [ValRaw]) -> Result<(), Error> {
-        if values.len() < ty.params.len().max(ty.results.len()) {
-            return Err(Error::Instantiation("value array too short".into()));
-        }
+    /// Calls with a value array the caller has sized (max(params, results)
+    /// slots) and filled with params of the function's types.
+    fn call_raw(&self, store: &mut Store, values: &mut [ValRaw]) -> Result<(), Error> {
         store.enter();
         match self.kind {
             FuncKind::Host(h) => {
-                let func = store.inner.host_funcs.get(h as usize).ok_or_else(foreign)?.func.clone();
+                let data = store.inner.host_funcs.get(h as usize).ok_or_else(foreign)?;
+                let (ty, func) = (data.ty.clone(), data.func.clone());
                 let mut caller = Caller { store, instance: None };
-                invoke_host(&mut caller, ty, &func, values).map_err(Error::Trap)
+                invoke_host(&mut caller, &ty, &func, values).map_err(Error::Trap)
             }
             FuncKind::Wasm { instance, index } => {
                 let inner = &mut *store.inner;
