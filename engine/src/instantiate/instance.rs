@@ -548,7 +548,7 @@ fn check_restore(module: &Module, r: &Restore<'_>) -> Result<(), Error> {
             return bad("a global's kind of value");
         }
     }
-    if st.data_dropped.len() != info.data.len() || st.elements_dropped.len() != info.elements.len() {
+    if st.data_dropped.len() != module.num_data_segments() || st.elements_dropped.len() != info.elements.len() {
         return bad("number of segments");
     }
     Ok(())
