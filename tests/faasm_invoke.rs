@@ -134,3 +134,40 @@ fn redis_down_at_start_is_a_clear_error() {
     let e = fails(&["--redis", &url], "doc_chain.py");
     assert!(e.contains("cannot use --redis") && e.contains(&format!("Redis at {url}")), "{e}");
 }
+
+/// `invoke` with extra environment variables.
+fn invoke_env(envs: &[(&str, &str)], file: &str) -> Output {
+    python_dir();
+    Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
+        .arg("invoke")
+        .arg("--cache-dir")
+        .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("cpython-objcache"))
+        .arg("--python")
+        .arg(root().join("workload/cpython"))
+        .arg(root().join("tests/faasm").join(file))
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("starting faasm-engine")
+}
+
+#[test]
+fn calls_restored_from_a_snapshot_match_calls_from_scratch() {
+    let want = r#"{"children": [[1, "0"], [1, "1"], [1, "2"]], "main": 10}"#;
+    let snap = invoke_env(&[("FAASM_DYNLOAD_VERBOSE", "1")], "snapshot_calls.py");
+    let err = String::from_utf8_lossy(&snap.stderr);
+    assert!(snap.status.success(), "{err}");
+    assert_eq!(String::from_utf8_lossy(&snap.stdout), want);
+    assert!(err.contains("snapshot_calls.py: calls start from a snapshot"), "{err}");
+    let fresh = invoke_env(&[("FAASM_NO_SNAPSHOT", "1")], "snapshot_calls.py");
+    assert_eq!(String::from_utf8_lossy(&fresh.stdout), want, "{}", String::from_utf8_lossy(&fresh.stderr));
+}
+
+#[test]
+fn a_file_using_state_at_import_runs_without_a_snapshot() {
+    let o = invoke_env(&[("FAASM_DYNLOAD_VERBOSE", "1")], "import_state.py");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "set at import");
+    assert!(err.contains("no snapshot"), "{err}");
+}

@@ -9,15 +9,30 @@
 //! `_pyfaasm`) whose `env.__faasm_*` imports resolve to this call's host
 //! interface. The guest's stdout goes to the host's stderr, so that a
 //! function's prints never mix with the output `invoke` prints.
+//!
+//! Calls start from a snapshot (a Proto-Faaslet): the first call of a file
+//! initialises CPython once, imports pyfaasm and the file
+//! (`pyfaasm._runner.prepare`, through the build's `faasm_python_init`)
+//! and captures that; every call then restores it — memory mapped
+//! copy-on-write, side modules re-instantiated as they were linked — and
+//! runs only `pyfaasm._runner.call()`. If the snapshot cannot be taken
+//! (the file fails to import, say), calls run from scratch, which reports
+//! the error as the call's own. `FAASM_NO_SNAPSHOT=1` always does.
 
 use super::Guest;
 use crate::call::{Call, Target};
 use engine::{Engine, Error, Linker, Module, Store};
-use hostabi::faasm::{CallResult, ChainError, ChainTarget, Chainer, FaasmCtx, StateStore};
+use hostabi::faasm::{CallResult, ChainError, ChainTarget, Chainer, FaasmCtx, LockKind, StateError, StateStore};
 use hostabi::wasi::{Access, Stdio, WasiCtx};
 use std::os::fd::AsFd;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A file's initialised interpreter, shared by all its calls.
+struct Prepared {
+    snapshot: snapshot::Snapshot,
+    libraries: Option<loader::snapshot::PreparedLibraries>,
+}
 
 /// Where the function's directory appears in the guest.
 pub const FUNC_DIR: &str = "/faasm/func";
@@ -29,6 +44,9 @@ pub struct PythonGuest {
     func_dir: PathBuf,
     file_name: String,
     cache_dir: Option<PathBuf>,
+    /// Taken on the first call; None if it could not be (see the module
+    /// comment).
+    prepared: OnceLock<Option<Prepared>>,
 }
 
 impl PythonGuest {
@@ -55,30 +73,34 @@ impl PythonGuest {
                 python_dir.display()
             ));
         }
-        Ok(PythonGuest { engine, module, python_dir, func_dir, file_name, cache_dir })
+        Ok(PythonGuest { engine, module, python_dir, func_dir, file_name, cache_dir, prepared: OnceLock::new() })
     }
 
-    fn execute(&self, call: &Call, ctx: FaasmCtx) -> Result<(i32, Option<Vec<u8>>), String> {
-        let entry = match &call.target {
-            Target::Main => String::new(),
-            Target::Name(n) | Target::Python(n) => n.clone(),
-            Target::Ptr(p) => return Err(format!("a Python function cannot be chained by function pointer ({p})")),
-        };
+    /// The WASI context of an instance: the build and the function's
+    /// directory granted read-only, in that order (a snapshot's descriptors
+    /// are those), stdout to the host's stderr.
+    fn wasi(&self, args: &[&str], envs: &[(&str, &str)]) -> Result<WasiCtx, String> {
         let stdout = std::io::stderr().as_fd().try_clone_to_owned().map_err(|e| format!("cannot duplicate stderr: {e}"))?;
-        let wasi = WasiCtx::builder()
+        let mut b = WasiCtx::builder()
             .stdin(Stdio::Null)
             .stdout(Stdio::Fd(stdout))
             .stderr(Stdio::Inherit)
             .arg("python.wasm")
-            .args(["-c", "import pyfaasm._runner as r; r.main()"])
-            .env("FAASM_FUNCTION_FILE", format!("{FUNC_DIR}/{}", self.file_name))
-            .env("FAASM_ENTRY", entry)
-            .preopened_dir(&self.python_dir, "/usr/local", Access::ReadOnly)
+            .args(args.iter().copied())
+            .env("FAASM_FUNCTION_FILE", format!("{FUNC_DIR}/{}", self.file_name));
+        for (k, v) in envs {
+            b = b.env(*k, *v);
+        }
+        b.preopened_dir(&self.python_dir, "/usr/local", Access::ReadOnly)
             .preopened_dir(&self.func_dir, FUNC_DIR, Access::ReadOnly)
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())
+    }
+
+    /// A store, linker and loader for one instance with `wasi` and `ctx`.
+    fn instance_parts(&self, wasi: WasiCtx, ctx: FaasmCtx) -> Result<Parts, String> {
         let wasi = Arc::new(Mutex::new(wasi));
-        let mut store = Store::new(&self.engine);
+        let store = Store::new(&self.engine);
         let mut linker = Linker::new();
         hostabi::link(&mut linker, &hostabi::wasi::functions::<WasiCtx>(), &wasi);
         let faasm = Arc::new(Mutex::new(ctx));
@@ -96,17 +118,93 @@ impl PythonGuest {
         });
         dl.set_host_imports(linker.clone()).map_err(|e| e.to_string())?;
         dl.define(&mut linker);
-        let outcome = linker.instantiate(&mut store, &self.module).and_then(|instance| {
-            dl.attach(&store, instance).map_err(|e| Error::Instantiation(e.to_string()))?;
-            let malloc = instance.get_func(&store, "malloc");
-            if let Ok(mut c) = faasm.lock() {
-                c.malloc = malloc;
+        Ok(Parts { wasi, store, linker, faasm, dl })
+    }
+
+    /// Initialises CPython with the file imported and captures it.
+    fn prepare(&self) -> Result<Prepared, String> {
+        // Not SystemExit: that would end the process, not the initialisation.
+        let init = "import pyfaasm._runner as r\nif r.prepare():\n    raise ImportError('cannot load the function file')";
+        let wasi = self.wasi(&[], &[("FAASM_INIT_PYTHON", init)])?;
+        let ctx = FaasmCtx::new(Vec::new(), Arc::new(InitOnly), Arc::new(InitOnly));
+        let Parts { wasi, mut store, linker, faasm, dl } = self.instance_parts(wasi, ctx)?;
+        let instance = linker.instantiate(&mut store, &self.module).map_err(|e| e.to_string())?;
+        dl.attach(&store, instance).map_err(|e| e.to_string())?;
+        if let Ok(mut c) = faasm.lock() {
+            c.malloc = instance.get_func(&store, "malloc");
+        }
+        snapshot::take::run_init(&mut store, instance, "faasm_python_init").map_err(|e| e.to_string())?;
+        let wasi_state = wasi.lock().map_err(|_| "WASI state poisoned")?.capture_state().map_err(|e| e.to_string())?;
+        let source = snapshot::take::Source { module_sha256: [0; 32], module_path: "", init };
+        let snap = snapshot::take::capture(&store, instance, wasi_state, Some(&dl), source).map_err(|e| e.to_string())?;
+        let libraries = match &snap.meta.loader {
+            Some(state) => Some(dl.prepare(state).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        Ok(Prepared { snapshot: snap, libraries })
+    }
+
+    fn prepared(&self) -> Option<&Prepared> {
+        self.prepared
+            .get_or_init(|| {
+                if std::env::var_os("FAASM_NO_SNAPSHOT").is_some() {
+                    return None;
+                }
+                let verbose = std::env::var_os("FAASM_DYNLOAD_VERBOSE").is_some();
+                match self.prepare() {
+                    Ok(p) => {
+                        if verbose {
+                            eprintln!(
+                                "faasm: {}: calls start from a snapshot ({} pages, {} side modules)",
+                                self.file_name,
+                                p.snapshot.memory_pages(),
+                                p.snapshot.meta.loader.as_ref().map_or(0, |l| l.libraries.len())
+                            );
+                        }
+                        Some(p)
+                    }
+                    Err(e) => {
+                        if verbose {
+                            eprintln!("faasm: {}: no snapshot ({e}); calls start from scratch", self.file_name);
+                        }
+                        None
+                    }
+                }
+            })
+            .as_ref()
+    }
+
+    fn execute(&self, call: &Call, ctx: FaasmCtx) -> Result<(i32, Option<Vec<u8>>), String> {
+        if let Target::Ptr(p) = &call.target {
+            return Err(format!("a Python function cannot be chained by function pointer ({p})"));
+        }
+        let prepared = self.prepared();
+        let args: &[&str] = match prepared {
+            Some(_) => &["-c", "import pyfaasm._runner as r; r.call()"],
+            None => &["-c", "import pyfaasm._runner as r; r.main()"],
+        };
+        let mut wasi = self.wasi(args, &[])?;
+        if let Some(p) = prepared {
+            p.snapshot.restore_wasi(&mut wasi).map_err(|e| e.to_string())?;
+        }
+        let Parts { wasi: _wasi, mut store, linker, faasm, dl } = self.instance_parts(wasi, ctx)?;
+        let instance = match prepared {
+            Some(p) => {
+                let libraries = p.libraries.as_ref().map(|prepared| snapshot::restore::Libraries { loader: &dl, prepared });
+                p.snapshot.restore(&mut store, &linker, &self.module, libraries).map_err(|e| e.to_string())
             }
-            let start = instance
-                .get_func(&store, "_start")
-                .ok_or_else(|| Error::Instantiation("python.wasm exports no `_start`".into()))?;
-            start.call(&mut store, &[])
-        });
+            None => linker.instantiate(&mut store, &self.module).map_err(|e| e.to_string()).and_then(|i| {
+                dl.attach(&store, i).map_err(|e| e.to_string())?;
+                Ok(i)
+            }),
+        }?;
+        if let Ok(mut c) = faasm.lock() {
+            c.malloc = instance.get_func(&store, "malloc");
+        }
+        let outcome = instance
+            .get_func(&store, "_start")
+            .ok_or_else(|| Error::Instantiation("python.wasm exports no `_start`".into()))
+            .and_then(|start| start.call(&mut store, &[]));
         let code = match outcome {
             Ok(_) => 0,
             Err(Error::Trap(t)) => match t.exit_code() {
@@ -118,6 +216,74 @@ impl PythonGuest {
         let mut ctx = faasm.lock().map_err(|_| "host state poisoned".to_owned())?;
         ctx.release_locks();
         Ok((code, ctx.output.take()))
+    }
+}
+
+/// What one instance runs with.
+struct Parts {
+    wasi: Arc<Mutex<WasiCtx>>,
+    store: Store,
+    linker: Linker,
+    faasm: Arc<Mutex<FaasmCtx>>,
+    dl: loader::Loader,
+}
+
+/// The host interface during initialisation: a file that chains or
+/// touches state while it is imported gets an error there (its import then
+/// fails, so it gets no snapshot and its calls run from scratch, where
+/// those operations mean what they should).
+struct InitOnly;
+
+const AT_IMPORT: &str = "not available while the snapshot of the function file is taken";
+
+impl Chainer for InitOnly {
+    fn chain(&self, _: ChainTarget, _: Vec<u8>) -> Result<u32, ChainError> {
+        Err(ChainError::Backend(AT_IMPORT.into()))
+    }
+    fn await_call(&self, _: u32) -> Result<CallResult, ChainError> {
+        Err(ChainError::Backend(AT_IMPORT.into()))
+    }
+}
+
+impl StateStore for InitOnly {
+    fn max_value_size(&self) -> u64 {
+        0
+    }
+    fn size(&self, _: &str) -> Result<u64, StateError> {
+        Err(StateError::Backend(AT_IMPORT.into()))
+    }
+    fn get(&self, _: &str) -> Result<Vec<u8>, StateError> {
+        Err(StateError::Backend(AT_IMPORT.into()))
+    }
+    fn set(&self, _: &str, _: &[u8]) -> Result<(), StateError> {
+        Err(StateError::Backend(AT_IMPORT.into()))
+    }
+    fn get_range(&self, _: &str, _: u64, _: u64) -> Result<Vec<u8>, StateError> {
+        Err(StateError::Backend(AT_IMPORT.into()))
+    }
+    fn set_range(&self, _: &str, _: u64, _: u64, _: &[u8]) -> Result<(), StateError> {
+        Err(StateError::Backend(AT_IMPORT.into()))
+    }
+    fn append(&self, _: &str, _: &[u8]) -> Result<(), StateError> {
+        Err(StateError::Backend(AT_IMPORT.into()))
+    }
+    fn read_appended(&self, _: &str, _: u64) -> Result<Vec<Vec<u8>>, StateError> {
+        Err(StateError::Backend(AT_IMPORT.into()))
+    }
+    fn clear_appended(&self, _: &str) -> Result<(), StateError> {
+        Err(StateError::Backend(AT_IMPORT.into()))
+    }
+    fn push(&self, _: &str) -> Result<(), StateError> {
+        Err(StateError::Backend(AT_IMPORT.into()))
+    }
+    fn pull(&self, _: &str, _: u64) -> Result<(), StateError> {
+        Err(StateError::Backend(AT_IMPORT.into()))
+    }
+    fn lock(&self, _: &str, _: LockKind) -> Result<(), StateError> {
+        Err(StateError::Backend(AT_IMPORT.into()))
+    }
+    fn unlock(&self, _: &str, _: LockKind) -> Result<(), StateError> {
+        Err(StateError::Backend(AT_IMPORT.into()))
     }
 }
 
