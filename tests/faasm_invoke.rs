@@ -171,3 +171,24 @@ fn a_file_using_state_at_import_runs_without_a_snapshot() {
     assert_eq!(String::from_utf8_lossy(&o.stdout), "set at import");
     assert!(err.contains("no snapshot"), "{err}");
 }
+
+#[test]
+fn timeout_interrupts_running_python_code() {
+    for input in ["main", "child"] {
+        python_dir();
+        let o = Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
+            .arg("invoke")
+            .arg("--cache-dir")
+            .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("cpython-objcache"))
+            .arg("--python")
+            .arg(root().join("workload/cpython"))
+            .args(["--timeout", "1", "--input", input])
+            .arg(root().join("tests/faasm/busy.py"))
+            .stdin(Stdio::null())
+            .output()
+            .expect("starting faasm-engine");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(124), "{input}: {err}");
+        assert!(err.contains("timed out after 1 s"), "{input}: {err}");
+    }
+}

@@ -84,6 +84,7 @@ pub fn invoke(a: InvokeArgs) -> Result<i32> {
         Some(t) => Some(Duration::from_secs_f64(t)),
         None => None,
     };
+    let started = std::time::Instant::now();
     let state: Arc<dyn StateStore> = match &a.redis {
         Some(url) => Arc::new(RedisStore::connect(url, "faasm:", a.max_state).context("cannot use --redis")?),
         None => Arc::new(EmbeddedStore::new(a.max_state)),
@@ -99,7 +100,12 @@ pub fn invoke(a: InvokeArgs) -> Result<i32> {
         }
         let module = load_module(&engine, &wasm, &a.cache)?;
         let cache_dir = if a.cache.no_cache { None } else { a.cache.cache_dir.clone().or_else(objcache::default_dir) };
-        Arc::new(PythonGuest::new(engine, module, a.python.clone(), &a.file, cache_dir).map_err(anyhow::Error::msg)?)
+        let deadline = timeout.map(|t| started + t);
+        Arc::new(
+            PythonGuest::new(engine, module, a.python.clone(), &a.file, cache_dir)
+                .map_err(anyhow::Error::msg)?
+                .with_deadline(deadline),
+        )
     };
     let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()).max(2));
     let result = match &a.redis {
@@ -120,12 +126,24 @@ pub fn invoke(a: InvokeArgs) -> Result<i32> {
         }
         None => {
             let runtime = LocalRuntime::new(guest, state, threads, timeout);
-            runtime.run_main(input).with_context(|| format!("cannot run {}", a.file.display()))?
+            match runtime.run_main(input) {
+                Ok(r) => r,
+                Err(_) if timeout.is_some_and(|t| started.elapsed() >= t) => {
+                    let t = timeout.map_or(0.0, |t| t.as_secs_f64());
+                    eprintln!("Error: {} timed out after {t} s (--timeout)", a.file.display());
+                    return Ok(super::run::TIMEOUT_EXIT_CODE);
+                }
+                Err(e) => return Err(e).with_context(|| format!("cannot run {}", a.file.display())),
+            }
         }
     };
     let mut out = std::io::stdout().lock();
     out.write_all(&result.output).and_then(|()| out.flush()).context("cannot write the output")?;
     if result.return_code != 0 {
+        if let Some(t) = timeout.filter(|t| started.elapsed() >= *t) {
+            eprintln!("Error: {} timed out after {} s (--timeout)", a.file.display(), t.as_secs_f64());
+            return Ok(super::run::TIMEOUT_EXIT_CODE);
+        }
         match &result.error {
             Some(e) => eprintln!("Error: {} failed: {e}", a.file.display()),
             None => eprintln!("Error: {} failed with return code {}", a.file.display(), result.return_code),

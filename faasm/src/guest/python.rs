@@ -47,6 +47,9 @@ pub struct PythonGuest {
     /// Taken on the first call; None if it could not be (see the module
     /// comment).
     prepared: OnceLock<Option<Prepared>>,
+    /// When every call must have ended (`invoke --timeout`): running guest
+    /// code, and blocking WASI calls, are interrupted then.
+    deadline: Option<std::time::Instant>,
 }
 
 impl PythonGuest {
@@ -73,7 +76,13 @@ impl PythonGuest {
                 python_dir.display()
             ));
         }
-        Ok(PythonGuest { engine, module, python_dir, func_dir, file_name, cache_dir, prepared: OnceLock::new() })
+        Ok(PythonGuest { engine, module, python_dir, func_dir, file_name, cache_dir, prepared: OnceLock::new(), deadline: None })
+    }
+
+    /// Interrupts every call still running at `deadline`.
+    pub fn with_deadline(mut self, deadline: Option<std::time::Instant>) -> PythonGuest {
+        self.deadline = deadline;
+        self
     }
 
     /// The WASI context of an instance: the build and the function's
@@ -187,7 +196,14 @@ impl PythonGuest {
         if let Some(p) = prepared {
             p.snapshot.restore_wasi(&mut wasi).map_err(|e| e.to_string())?;
         }
-        let Parts { wasi: _wasi, mut store, linker, faasm, dl } = self.instance_parts(wasi, ctx)?;
+        let Parts { wasi: wasi_ctx, mut store, linker, faasm, dl } = self.instance_parts(wasi, ctx)?;
+        let _deadline = self.deadline.map(|d| {
+            let handle = store.interrupt_handle();
+            if let Ok(mut w) = wasi_ctx.lock() {
+                w.set_interrupt(handle.clone());
+            }
+            handle.interrupt_after(d.saturating_duration_since(std::time::Instant::now()))
+        });
         let instance = match prepared {
             Some(p) => {
                 let libraries = p.libraries.as_ref().map(|prepared| snapshot::restore::Libraries { loader: &dl, prepared });
