@@ -28,19 +28,27 @@ fn python_dir() -> PathBuf {
     d
 }
 
-fn invoke_raw(args: &[&str], file: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
-        .arg("invoke")
+/// `faasm-engine invoke` with the test cache and the build, before any
+/// other option.
+fn invoke_command() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_faasm-engine"));
+    c.arg("invoke")
         .arg("--cache-dir")
         .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("cpython-objcache"))
         .arg("--python")
         .arg(root().join("workload/cpython"))
-        .args(["--timeout", "300"])
-        .args(args)
-        .arg(root().join("tests/faasm").join(file))
-        .stdin(Stdio::null())
-        .output()
-        .expect("starting faasm-engine")
+        .stdin(Stdio::null());
+    c
+}
+
+fn run_file(mut c: Command, file: &str) -> Output {
+    c.arg(root().join("tests/faasm").join(file)).output().expect("starting faasm-engine")
+}
+
+fn invoke_raw(args: &[&str], file: &str) -> Output {
+    let mut c = invoke_command();
+    c.args(["--timeout", "300"]).args(args);
+    run_file(c, file)
 }
 
 fn invoke(args: &[&str], file: &str) -> Output {
@@ -138,17 +146,9 @@ fn redis_down_at_start_is_a_clear_error() {
 /// `invoke` with extra environment variables.
 fn invoke_env(envs: &[(&str, &str)], file: &str) -> Output {
     python_dir();
-    Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
-        .arg("invoke")
-        .arg("--cache-dir")
-        .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("cpython-objcache"))
-        .arg("--python")
-        .arg(root().join("workload/cpython"))
-        .arg(root().join("tests/faasm").join(file))
-        .envs(envs.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .expect("starting faasm-engine")
+    let mut c = invoke_command();
+    c.envs(envs.iter().copied());
+    run_file(c, file)
 }
 
 #[test]
@@ -176,17 +176,9 @@ fn a_file_using_state_at_import_runs_without_a_snapshot() {
 fn timeout_interrupts_running_python_code() {
     for input in ["main", "child"] {
         python_dir();
-        let o = Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
-            .arg("invoke")
-            .arg("--cache-dir")
-            .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("cpython-objcache"))
-            .arg("--python")
-            .arg(root().join("workload/cpython"))
-            .args(["--timeout", "1", "--input", input])
-            .arg(root().join("tests/faasm/busy.py"))
-            .stdin(Stdio::null())
-            .output()
-            .expect("starting faasm-engine");
+        let mut c = invoke_command();
+        c.args(["--timeout", "1", "--input", input]);
+        let o = run_file(c, "busy.py");
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(124), "{input}: {err}");
         assert!(err.contains("timed out after 1 s"), "{input}: {err}");

@@ -53,12 +53,18 @@ fn counter_wasm(dir: &Path) -> PathBuf {
     out
 }
 
+/// A directory with counter.wasm and the data file it opens.
+fn counter_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    counter_wasm(dir.path());
+    std::fs::write(dir.path().join("data.txt"), "hello world\n").unwrap();
+    dir
+}
+
 #[test]
 fn restored_c_program_matches_a_fresh_run() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = counter_dir();
     let d = dir.path();
-    counter_wasm(d);
-    std::fs::write(d.join("data.txt"), "hello world\n").unwrap();
     let fresh = stdout(&engine(&["run", "--env", "THRICE=1", "counter.wasm", "a", "b"], d));
     assert_eq!(fresh, "counter=42 heap=from the heap head=hello rest= world\n op=21 args=a,b\n");
     let o = engine(&["snapshot", "--env", "THRICE=1", "-o", "c.snap", "counter.wasm"], d);
@@ -73,10 +79,8 @@ fn restored_c_program_matches_a_fresh_run() {
 
 #[test]
 fn bad_snapshots_are_refused_with_a_message() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = counter_dir();
     let d = dir.path();
-    counter_wasm(d);
-    std::fs::write(d.join("data.txt"), "hello world\n").unwrap();
     assert!(engine(&["snapshot", "-o", "c.snap", "counter.wasm"], d).status.success());
     let bytes = std::fs::read(d.join("c.snap")).unwrap();
     let mut damaged = bytes.clone();

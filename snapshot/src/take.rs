@@ -9,6 +9,10 @@ use hostabi::wasi::WasiState;
 /// The export Wizer's convention names for pre-initialisation.
 pub const WIZER_INIT: &str = "wizer.initialize";
 
+/// The init export of the project's CPython build (scripts/cpython/start.c):
+/// initialise the interpreter and run `$FAASM_INIT_PYTHON`.
+pub const PYTHON_INIT: &str = "faasm_python_init";
+
 /// One wasm page.
 const PAGE: usize = 65536;
 

@@ -7,12 +7,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use engine::{Engine, Linker, Store};
 use hostabi::wasi::WasiCtx;
-use snapshot::take::{capture, run_init, Source, WIZER_INIT};
+use snapshot::take::{capture, run_init, Source, PYTHON_INIT, WIZER_INIT};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-
-/// The init export of our CPython build (scripts/cpython/start.c).
-const PYTHON_INIT: &str = "faasm_python_init";
 
 const AFTER_HELP: &str = "\
 Initialisation is the export named by --init, by default `wizer.initialize`

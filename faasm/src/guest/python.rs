@@ -142,8 +142,10 @@ impl PythonGuest {
         if let Ok(mut c) = faasm.lock() {
             c.malloc = instance.get_func(&store, "malloc");
         }
-        snapshot::take::run_init(&mut store, instance, "faasm_python_init").map_err(|e| e.to_string())?;
+        snapshot::take::run_init(&mut store, instance, snapshot::take::PYTHON_INIT).map_err(|e| e.to_string())?;
         let wasi_state = wasi.lock().map_err(|_| "WASI state poisoned")?.capture_state().map_err(|e| e.to_string())?;
+        // Kept in this process only, restored into the same compiled module:
+        // no file, so no module identity to check.
         let source = snapshot::take::Source { module_sha256: [0; 32], module_path: "", init };
         let snap = snapshot::take::capture(&store, instance, wasi_state, Some(&dl), source).map_err(|e| e.to_string())?;
         let libraries = match &snap.meta.loader {
