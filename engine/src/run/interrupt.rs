@@ -84,23 +84,97 @@ impl InterruptHandle {
     }
 
     /// Interrupts after `timeout` unless the returned guard is dropped
-    /// first; one timer thread per guard (for a command line run; a server
-    /// uses its own timers and calls [`InterruptHandle::interrupt`]).
+    /// first. All deadlines of the process share one timer thread, so a
+    /// server can give every request its own deadline for the price of a
+    /// map insertion.
     pub fn interrupt_after(&self, timeout: Duration) -> Deadline {
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
-        let handle = self.clone();
-        let thread = std::thread::Builder::new()
-            .name("faasm-deadline".into())
-            .spawn(move || {
-                // A message or a hang-up means "cancelled"; only the timeout fires.
-                if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(timeout) {
-                    handle.interrupt();
-                }
-            })
-            .ok();
-        Deadline { cancel: Some(tx), thread }
+        let at = std::time::Instant::now().checked_add(timeout);
+        match at {
+            // Beyond what an Instant can hold: never.
+            None => Deadline { key: None },
+            Some(at) => Deadline { key: Some(timer::add(at, self.clone())) },
+        }
+    }
+}
+
+/// The process's one deadline thread: a map of pending deadlines ordered by
+/// time, and a thread that sleeps until the earliest and fires what is due.
+mod timer {
+    use super::InterruptHandle;
+    use std::collections::BTreeMap;
+    use std::sync::{Condvar, Mutex, OnceLock};
+    use std::time::Instant;
+
+    pub(super) type Key = (Instant, u64);
+
+    #[derive(Default)]
+    struct Pending {
+        map: BTreeMap<Key, InterruptHandle>,
+        next_id: u64,
+        /// Whether the thread is running (starting it can fail when the
+        /// system is out of threads; `add` then tries again).
+        running: bool,
     }
 
+    struct Timer {
+        pending: Mutex<Pending>,
+        changed: Condvar,
+    }
+
+    fn timer() -> &'static Timer {
+        static TIMER: OnceLock<Timer> = OnceLock::new();
+        TIMER.get_or_init(|| {
+            let t = Timer { pending: Mutex::new(Pending::default()), changed: Condvar::new() };
+            let started = std::thread::Builder::new().name("faasm-deadline".into()).spawn(|| run(timer()));
+            t.pending.lock().unwrap_or_else(|p| p.into_inner()).running = started.is_ok();
+            t
+        })
+    }
+
+    fn run(t: &Timer) {
+        let mut p = t.pending.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let now = Instant::now();
+            while let Some(entry) = p.map.first_entry() {
+                if entry.key().0 > now {
+                    break;
+                }
+                entry.remove().interrupt();
+            }
+            p = match p.map.first_key_value() {
+                None => t.changed.wait(p).unwrap_or_else(|e| e.into_inner()),
+                Some((k, _)) => {
+                    let left = k.0.saturating_duration_since(now);
+                    t.changed.wait_timeout(p, left).unwrap_or_else(|e| e.into_inner()).0
+                }
+            };
+        }
+    }
+
+    pub(super) fn add(at: Instant, handle: InterruptHandle) -> Key {
+        let t = timer();
+        let mut p = t.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (at, p.next_id);
+        p.next_id += 1;
+        if !p.running {
+            // The thread could not be started before (no resources):
+            // try again, so a deadline is not silently lost.
+            p.running = std::thread::Builder::new().name("faasm-deadline".into()).spawn(|| run(timer())).is_ok();
+        }
+        let earliest = p.map.first_key_value().is_none_or(|(k, _)| key < *k);
+        p.map.insert(key, handle);
+        drop(p);
+        if earliest {
+            t.changed.notify_one();
+        }
+        key
+    }
+
+    /// Cancels; after this returns the deadline will not fire.
+    pub(super) fn remove(key: Key) {
+        let t = timer();
+        t.pending.lock().unwrap_or_else(|p| p.into_inner()).map.remove(&key);
+    }
 }
 
 fn wake(fd: &std::os::fd::OwnedFd) {
@@ -114,15 +188,13 @@ fn wake(fd: &std::os::fd::OwnedFd) {
 /// A pending [`InterruptHandle::interrupt_after`]; dropping it cancels.
 #[derive(Debug)]
 pub struct Deadline {
-    cancel: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    key: Option<timer::Key>,
 }
 
 impl Drop for Deadline {
     fn drop(&mut self) {
-        drop(self.cancel.take());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        if let Some(k) = self.key.take() {
+            timer::remove(k);
         }
     }
 }
@@ -157,5 +229,19 @@ mod tests {
         std::thread::sleep(Duration::from_millis(200));
         assert!(h.is_interrupted());
         drop(d);
+    }
+
+    #[test]
+    fn deadlines_share_one_thread_and_fire_in_time_order() {
+        let (late, early) = (InterruptHandle::new(), InterruptHandle::new());
+        let _l = late.interrupt_after(Duration::from_secs(3600));
+        // Added after a later one: the timer must wake earlier for it.
+        let _e = early.interrupt_after(Duration::from_millis(5));
+        let waited = std::time::Instant::now();
+        while !early.is_interrupted() && waited.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(early.is_interrupted());
+        assert!(!late.is_interrupted());
     }
 }
