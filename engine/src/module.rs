@@ -37,6 +37,10 @@ struct ModuleInner {
     /// Contexts and funcref arrays of ended instances, for the next ones
     /// (see `InstanceSlot`); at most [`MAX_INSTANCE_SLOTS`].
     instance_slots: Mutex<Vec<InstanceSlot>>,
+    /// Position in `info.exports` of each export name, made on the first
+    /// lookup by name: CPython exports ~4,000 names, which a scan per
+    /// lookup (or a map per instance) would pay again and again.
+    export_index: std::sync::OnceLock<std::collections::HashMap<Box<str>, u32, foldhash::fast::RandomState>>,
 }
 
 /// Ended instances' slots a module keeps at most.
@@ -233,6 +237,7 @@ impl Module {
             defined_funcs,
             memory_image,
             instance_slots: Mutex::new(Vec::new()),
+            export_index: std::sync::OnceLock::new(),
         })))
     }
 
@@ -250,6 +255,14 @@ impl Module {
 
     pub fn exports(&self) -> impl Iterator<Item = &Export> {
         self.0.info.exports.iter()
+    }
+
+    /// The export called `name`.
+    pub fn export(&self, name: &str) -> Option<&Export> {
+        let index = self.0.export_index.get_or_init(|| {
+            self.0.info.exports.iter().enumerate().map(|(i, e)| (Box::from(e.name.as_str()), i as u32)).collect()
+        });
+        self.0.info.exports.get(*index.get(name)? as usize)
     }
 
     /// What the on-disk cache stores: the module description, the compiled

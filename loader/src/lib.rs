@@ -39,7 +39,7 @@ pub mod snapshot;
 
 pub use error::DlError;
 
-use engine::{Engine, Extern, Func, Instance, Linker, Store};
+use engine::{Engine, Func, Instance, Linker, Store};
 use foldhash::fast::RandomState;
 use main_module::MainModule;
 use std::collections::HashMap;
@@ -81,7 +81,6 @@ pub(crate) struct Library {
     pub path: String,
     pub instance: Instance,
     pub memory_base: u32,
-    pub exports: HashMap<String, Extern, RandomState>,
     /// Libraries from its `needed` list.
     pub deps: Vec<usize>,
     pub refcount: u32,

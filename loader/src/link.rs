@@ -63,7 +63,7 @@ fn lookup(st: &State, store: &Store, name: &str, global: bool, extra: &[usize]) 
     let mut queue: Vec<usize> = Vec::new();
     if global {
         if let Some(main) = &st.main {
-            if let Some(s) = main.exports.get(name).and_then(|&e| as_symbol(store, e, 0)) {
+            if let Some(s) = main.instance.get_export(store, name).and_then(|e| as_symbol(store, e, 0)) {
                 return Some((s, None));
             }
         }
@@ -79,7 +79,7 @@ fn lookup(st: &State, store: &Store, name: &str, global: bool, extra: &[usize]) 
         }
         seen.push(lib);
         let Some(l) = st.libs.get(lib) else { continue };
-        if let Some(s) = l.exports.get(name).and_then(|&e| as_symbol(store, e, l.memory_base)) {
+        if let Some(s) = l.instance.get_export(store, name).and_then(|e| as_symbol(store, e, l.memory_base)) {
             return Some((s, Some(lib)));
         }
         queue.extend(&l.deps);
@@ -199,13 +199,11 @@ fn link(
     let t2 = std::time::Instant::now();
     let (instance, memory_base) = commit(st, store, path, &module, info, plan)?;
     let t3 = std::time::Instant::now();
-    let exports = instance.exports(store).into_iter().collect();
     let index = st.libs.len();
     st.libs.push(Library {
         path: path.to_owned(),
         instance,
         memory_base,
-        exports,
         deps: deps.to_vec(),
         refcount: 1,
         global: flags & RTLD_GLOBAL != 0,

@@ -10,9 +10,7 @@
 //! one owner of the heap, and a failed allocation is simply "out of memory".
 
 use crate::error::DlError;
-use engine::{Extern, Func, Global, Instance, Memory, Store, Table, Val};
-use foldhash::fast::RandomState;
-use std::collections::HashMap;
+use engine::{Func, Global, Instance, Memory, Store, Table, Val};
 
 /// Longest C string (path or symbol name) read from the guest.
 pub const MAX_GUEST_STRING: usize = 4096;
@@ -26,9 +24,6 @@ pub struct MainModule {
     malloc: Func,
     aligned_alloc: Option<Func>,
     free: Option<Func>,
-    /// Every export by name (CPython's build exports ~4,000: looked up once
-    /// per import of every side module).
-    pub exports: HashMap<String, Extern, RandomState>,
 }
 
 fn missing(what: &str) -> DlError {
@@ -40,15 +35,14 @@ fn missing(what: &str) -> DlError {
 
 impl MainModule {
     pub fn new(store: &Store, instance: Instance) -> Result<MainModule, DlError> {
-        let exports: HashMap<String, Extern, RandomState> = instance.exports(store).into_iter().collect();
-        let get = |name: &str| exports.get(name).copied().ok_or_else(|| missing(name));
+        let get = |name: &str| instance.get_export(store, name).ok_or_else(|| missing(name));
         let memory = get("memory")?.into_memory().ok_or_else(|| missing("memory"))?;
         let table = get("__indirect_function_table")?.into_table().ok_or_else(|| missing("__indirect_function_table"))?;
         let stack_pointer = get("__stack_pointer")?.into_global().ok_or_else(|| missing("__stack_pointer"))?;
         let malloc = get("malloc")?.into_func().ok_or_else(|| missing("malloc"))?;
-        let aligned_alloc = exports.get("aligned_alloc").and_then(|e| e.into_func());
-        let free = exports.get("free").and_then(|e| e.into_func());
-        Ok(MainModule { instance, memory, table, stack_pointer, malloc, aligned_alloc, free, exports })
+        let aligned_alloc = instance.get_func(store, "aligned_alloc");
+        let free = instance.get_func(store, "free");
+        Ok(MainModule { instance, memory, table, stack_pointer, malloc, aligned_alloc, free })
     }
 
     /// Reserves `size` zeroed bytes aligned to `align` (a power of two) in

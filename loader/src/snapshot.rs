@@ -219,7 +219,6 @@ impl Loader {
                 path: lib.path.clone(),
                 instance,
                 memory_base: lib.memory_base,
-                exports: instance.exports(store).into_iter().collect(),
                 deps: lib.deps.clone(),
                 refcount: lib.refcount,
                 global: lib.global,

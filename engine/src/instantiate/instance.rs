@@ -101,7 +101,7 @@ impl InstanceData {
     }
 
     pub fn export(&self, store_id: u64, me: u32, name: &str) -> Option<Extern> {
-        let e = self.module.info().exports.iter().find(|e| e.name == name)?;
+        let e = self.module.export(name)?;
         self.export_of(store_id, me, e)
     }
 
