@@ -135,3 +135,42 @@ fn reused_contexts_get_fresh_globals_and_their_own_imports() {
         assert_eq!(call(&mut store, &inst, "run", &[]).unwrap(), vec![Val::I32(2000 + host_value)]);
     }
 }
+
+/// A memory reset in place keeps the pages its guest wrote, with the
+/// image's bytes copied back; one whose guest wrote more than
+/// `MAX_RESIDENT_PAGES` is discarded with madvise instead. Either way, and
+/// one after the other on the same reservation, the next instance's memory
+/// is fresh.
+#[test]
+fn memories_reset_in_place_or_discarded_are_fresh() {
+    let engine = Engine::default();
+    let module = Module::new(&engine, &wat::parse_str(r#"(module
+        (memory (export "mem") 32)
+        (data (i32.const 4095) "ab")
+        (data (i32.const 1048576) "cd")
+        (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+        ;; Writes one byte in each of the first N host pages.
+        (func (export "touch") (param $n i32) (local $i i32)
+            (block $done (loop $next
+                (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+                (i32.store8 (i32.add (i32.mul (local.get $i) (i32.const 4096)) (i32.const 7)) (i32.const 0xEE))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $next)))
+            (i32.store8 (i32.const 4096) (i32.const 0x11))
+            (i32.store8 (i32.const 1048577) (i32.const 0x22))))"#).unwrap())
+    .unwrap();
+    assert!(module.memory_image().is_some());
+    // Rounds of 512 pages pass the limit; the others stay under it.
+    let pages = [3, 512, 3, 3, 512, 40];
+    assert!(engine::instantiate::memory::MAX_RESIDENT_PAGES > 40 && engine::instantiate::memory::MAX_RESIDENT_PAGES < 512);
+    for (round, &n) in pages.iter().enumerate() {
+        let mut store = Store::new(&engine);
+        let inst = Linker::new().instantiate(&mut store, &module).unwrap();
+        let expect = [(4095, b'a'), (4096, b'b'), (1048576, b'c'), (1048577, b'd'), (7, 0), (8199, 0), (2093063, 0)];
+        for (addr, byte) in expect {
+            assert_eq!(peek(&mut store, &inst, addr), Some(byte as i32), "round {round}, byte {addr}");
+        }
+        call(&mut store, &inst, "touch", &[Val::I32(n)]).unwrap();
+        assert_eq!(peek(&mut store, &inst, 4096), Some(0x11));
+    }
+}

@@ -11,7 +11,8 @@
 //! same module rather than unmapped (see `memory_pool`).
 
 use crate::error::Error;
-use crate::instantiate::memory_image::MemoryImage;
+use crate::instantiate::memory_image::{MemoryImage, Pristine};
+use crate::instantiate::hot_pages;
 use crate::instantiate::memory_pool::{self, ImageKey, Warm};
 use crate::instantiate::store::{Store, StoreInner};
 use crate::parse::types::MemoryType;
@@ -36,7 +37,15 @@ pub struct LinearMemory {
     /// and reused: `Some(None)` zeros only, `Some(Some(key))` that image.
     /// `None`: never reused (an image without a key).
     fresh: Option<Option<ImageKey>>,
+    /// The image's bytes, to reset written pages from in place.
+    pristine: Option<std::sync::Arc<Pristine>>,
 }
+
+/// Most private pages a memory keeps when it is reset in place: fewer than
+/// 1 MiB, the cost of an idle pooled memory. A memory whose guest wrote
+/// more is reset with `madvise` instead (its pages freed; the next one
+/// faults them in again).
+pub const MAX_RESIDENT_PAGES: usize = 255;
 
 // SAFETY: the reservation is owned exclusively by this value; the raw base
 // pointer is only dereferenced through `&self`/`&mut self` or by compiled
@@ -65,19 +74,28 @@ impl LinearMemory {
             Some(image) => image.pool_key(),
         };
         if let Some(key) = fresh {
+            let pristine = image.and_then(MemoryImage::pristine);
             if let Some(warm) = memory_pool::take(len, key) {
+                if let (Some(key), false) = (&key, warm.resident) {
+                    hot_pages::populate(key, warm.base, warm.len);
+                }
                 return Ok(LinearMemory {
                     vm: VMMemory { base: warm.base, length: warm.len },
                     max: ty.max,
                     cap: MAX_PAGES,
                     initial_len: len,
                     fresh,
+                    pristine,
                 });
             }
         }
         let mut mem = LinearMemory::reserve(ty)?;
         if let Some(image) = image {
             mem.map_image(image)?;
+        }
+        if let Some(Some(key)) = &fresh {
+            hot_pages::populate(key, mem.vm.base, len);
+            mem.pristine = image.and_then(MemoryImage::pristine);
         }
         mem.fresh = fresh;
         Ok(mem)
@@ -110,6 +128,7 @@ impl LinearMemory {
             cap: MAX_PAGES,
             initial_len: ty.min as usize * WASM_PAGE_SIZE,
             fresh: None,
+            pristine: None,
         };
         if ty.min > 0 {
             mem.grow(ty.min).ok_or_else(|| {
@@ -200,6 +219,67 @@ impl LinearMemory {
 }
 
 impl LinearMemory {
+    /// Puts the memory back in its fresh state, keeping its private pages
+    /// (see [`MAX_RESIDENT_PAGES`]): each page the guest wrote gets the
+    /// image's bytes (or zeros) copied back, so the next instance writes
+    /// to pages it already owns — no page fault, no page allocated, no TLB
+    /// flush. Pages grown into since creation are made inaccessible and
+    /// discarded first. `false` if that cannot be done exactly.
+    fn reset_in_place(&mut self) -> bool {
+        let image = match (self.fresh, &self.pristine) {
+            (Some(None), _) => None,
+            (Some(Some(_)), Some(p)) => Some(std::sync::Arc::clone(p)),
+            _ => return false,
+        };
+        let base = self.vm.base;
+        let Some(written) = hot_pages::written_pages(base, self.initial_len) else { return false };
+        let count: u32 = written.pages.iter().map(|w| w.count_ones()).sum();
+        // A swapped-out page would be missed, and so keep the guest's bytes.
+        if written.swapped || count as usize > MAX_RESIDENT_PAGES || !self.discard_grown() {
+            return false;
+        }
+        let (img_start, img) = match &image {
+            Some(p) => (p.mem_offset, p.bytes()),
+            None => (0, &[][..]),
+        };
+        for (first, n) in hot_pages::runs_of(&written.pages) {
+            let (start, end) = (first * hot_pages::PAGE, (first + n) * hot_pages::PAGE);
+            // SAFETY: `start..end` lies in the first `initial_len` bytes of
+            // our own reservation, read+write; the store that owned it is
+            // dropping, so no compiled code runs on it and no reference to
+            // its bytes is left.
+            let dst = unsafe { std::slice::from_raw_parts_mut(base.add(start), end - start) };
+            dst.fill(0);
+            // The image's part of the range (wasm-page aligned, so whole pages).
+            let (lo, hi) = (start.max(img_start), end.min(img_start + img.len()));
+            if lo < hi {
+                dst[lo - start..hi - start].copy_from_slice(&img[lo - img_start..hi - img_start]);
+            }
+        }
+        true
+    }
+
+    /// Makes the pages grown into since creation inaccessible and discards
+    /// them. `false` if the kernel refused.
+    fn discard_grown(&mut self) -> bool {
+        let base = self.vm.base;
+        let (init, len) = (self.initial_len, self.vm.length);
+        if len > init {
+            // SAFETY: the range lies in the accessible part of our own
+            // reservation; no compiled code runs on it any more.
+            unsafe {
+                let grown = base.add(init) as *mut libc::c_void;
+                if libc::mprotect(grown, len - init, libc::PROT_NONE) != 0
+                    || libc::madvise(grown, len - init, libc::MADV_DONTNEED) != 0
+                {
+                    return false;
+                }
+            }
+            self.vm.length = init;
+        }
+        true
+    }
+
     /// Puts the memory back in its fresh state: pages grown into since
     /// creation inaccessible again, and every page discarded, so that the
     /// next access reads zeros or the image file's bytes. `false` if the
@@ -230,8 +310,12 @@ impl Drop for LinearMemory {
         // the one the pool lets go to make room, if any.
         let mut unmap = Some(self.vm.base);
         if let Some(image) = self.fresh {
-            if self.reset() {
-                let warm = Warm { base: self.vm.base, len: self.initial_len, image };
+            if let Some(key) = image.filter(|k| hot_pages::learning(k, self.initial_len)) {
+                hot_pages::learn(key, self.vm.base, self.initial_len);
+            }
+            let resident = self.reset_in_place();
+            if resident || self.reset() {
+                let warm = Warm { base: self.vm.base, len: self.initial_len, image, resident };
                 unmap = memory_pool::give(warm).map(|evicted| evicted.base);
             }
         }

@@ -58,6 +58,39 @@ pub struct MemoryImage {
     /// What identifies the source's bytes, for reusing memories (see
     /// `memory_pool`); None if the kernel could not say.
     key: Option<ImageKey>,
+    /// A read-only view of the source, made when a memory is first reset
+    /// in place (see `LinearMemory::reset`).
+    pristine: std::sync::OnceLock<Option<Arc<Pristine>>>,
+}
+
+/// The image's bytes mapped shared and read-only: what a page a guest
+/// wrote is copied back from when its memory is reset in place.
+#[derive(Debug)]
+pub(crate) struct Pristine {
+    ptr: *const u8,
+    /// Where the bytes lie in memory 0.
+    pub mem_offset: usize,
+    pub len: usize,
+}
+
+// SAFETY: a read-only mapping nothing writes (the memfd is sealed against
+// writes; artifact files are never modified in place): any thread may read it.
+unsafe impl Send for Pristine {}
+// SAFETY: as for Send; only shared reads.
+unsafe impl Sync for Pristine {}
+
+impl Pristine {
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: `ptr` maps `len` readable bytes for as long as self lives.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl Drop for Pristine {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping of `len` bytes; no slice of it outlives self.
+        unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
+    }
 }
 
 /// The segments' placement in memory 0 if they qualify for an image (see
@@ -122,11 +155,11 @@ impl MemoryImage {
     pub fn build(info: &ModuleInfo) -> Option<MemoryImage> {
         let (layout, contents) = plan(info)?;
         if layout.len == 0 {
-            return Some(MemoryImage { source: None, layout, key: None });
+            return Some(MemoryImage { source: None, layout, key: None, pristine: Default::default() });
         }
         let fd = create_sealed_memfd(&contents)?;
         let key = image_key(&File::from(fd.try_clone().ok()?), 0, layout);
-        Some(MemoryImage { source: Some(Source::Memfd(fd)), layout, key })
+        Some(MemoryImage { source: Some(Source::Memfd(fd)), layout, key, pristine: Default::default() })
     }
 
     /// An image of `contents` placed at `mem_offset` (both whole wasm
@@ -139,12 +172,12 @@ impl MemoryImage {
         }
         let layout = ImageLayout { mem_offset, len, segments: 0 };
         if len == 0 {
-            return Ok(MemoryImage { source: None, layout, key: None });
+            return Ok(MemoryImage { source: None, layout, key: None, pristine: Default::default() });
         }
         let fd = create_sealed_memfd(contents).ok_or("cannot create a sealed memfd for the memory image")?;
         let key = File::from(fd.try_clone().map_err(|e| e.to_string())?);
         let key = image_key(&key, 0, layout);
-        Ok(MemoryImage { source: Some(Source::Memfd(fd)), layout, key })
+        Ok(MemoryImage { source: Some(Source::Memfd(fd)), layout, key, pristine: Default::default() })
     }
 
     /// The image stored at `offset` of an artifact `file`, for a module
@@ -162,7 +195,7 @@ impl MemoryImage {
         }
         let key = image_key(&file, offset, layout);
         let source = (layout.len > 0).then_some(Source::File { file, offset });
-        Ok(MemoryImage { source, layout, key })
+        Ok(MemoryImage { source, layout, key, pristine: Default::default() })
     }
 
     pub fn layout(&self) -> ImageLayout {
@@ -177,6 +210,29 @@ impl MemoryImage {
             None => Some(None),
             Some(_) => self.key.map(Some),
         }
+    }
+
+    /// The image's bytes mapped read-only (None for an empty image, or if
+    /// the kernel refuses the mapping).
+    pub(crate) fn pristine(&self) -> Option<Arc<Pristine>> {
+        self.pristine
+            .get_or_init(|| {
+                let (fd, offset) = match self.source.as_ref()? {
+                    Source::Memfd(fd) => (fd.as_raw_fd(), 0u64),
+                    Source::File { file, offset } => (file.as_raw_fd(), *offset),
+                };
+                let len = usize::try_from(self.layout.len).ok()?;
+                // SAFETY: a new shared read-only mapping of a page-aligned
+                // range the source holds (checked when the image was made);
+                // nothing else is replaced.
+                let p = unsafe {
+                    libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, fd, libc::off_t::try_from(offset).ok()?)
+                };
+                (p != libc::MAP_FAILED).then(|| {
+                    Arc::new(Pristine { ptr: p as *const u8, mem_offset: self.layout.mem_offset as usize, len })
+                })
+            })
+            .clone()
     }
 
     /// The image's bytes (`layout().len` of them), read back from its file.

@@ -46,6 +46,9 @@ pub(crate) struct Warm {
     pub base: *mut u8,
     pub len: usize,
     pub image: Option<ImageKey>,
+    /// Whether it was reset in place, keeping private pages (then they
+    /// need no populating).
+    pub resident: bool,
 }
 
 // SAFETY: a pooled reservation is owned by the pool alone (nothing else
@@ -98,7 +101,7 @@ mod tests {
     }
 
     fn warm(n: usize, len: usize, ino: Option<u64>) -> Warm {
-        Warm { base: n as *mut u8, len, image: ino.map(key) }
+        Warm { base: n as *mut u8, len, image: ino.map(key), resident: false }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod instance;
 pub mod libcalls;
 pub mod linker;
 pub mod memory;
+pub(crate) mod hot_pages;
 pub mod memory_image;
 pub mod memory_pool;
 pub mod snapshot;
