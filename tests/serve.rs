@@ -1,6 +1,6 @@
 //! `faasm-engine serve` end to end: a modules.toml of small C CGI programs
-//! (compiled with clang-19 like tests/wasi.rs) and a python3.wasm route,
-//! served on a free port, requested over plain TCP. Every failure class
+//! (compiled with clang-19 like tests/wasi.rs), a python3.wasm route and
+//! Faasm function routes on our CPython build, served on a free port, requested over plain TCP. Every failure class
 //! has its status and a short body, and the server keeps serving after
 //! each; SIGTERM stops it cleanly.
 //!
@@ -312,4 +312,82 @@ fn a_bad_modules_toml_fails_at_start_with_file_and_line() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains(&format!("{}:3: module", config.display())) && err.contains("does not exist"), "{err}");
     assert!(String::from_utf8_lossy(&o.stdout).is_empty(), "no Ready line");
+}
+
+/// Our CPython build with pyfaasm (tests/faasm_invoke.rs builds it the same way).
+fn cpython_build() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let d = root.join("workload/cpython");
+    assert!(d.join("python.wasm").is_file(), "{} is missing: run scripts/build-python.sh", d.display());
+    let o = Command::new("bash").arg(root.join("scripts/build-pyfaasm.sh")).output().unwrap();
+    assert!(o.status.success(), "build-pyfaasm.sh failed:\n{}", String::from_utf8_lossy(&o.stderr));
+    d
+}
+
+#[test]
+fn function_routes_serve_faasm_python_functions_from_a_snapshot() {
+    let python = cpython_build();
+    let d = TempDir::new("serve-fn");
+    let config = d.0.join("modules.toml");
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/func/app.py");
+    let app = app.display().to_string();
+    std::fs::write(
+        &config,
+        format!(
+            "[[module]]\nroute = \"/fn\"\nfunction = {app:?}\ntimeout = 3\nmax_memory = 512\n\n\
+             [[module]]\nroute = \"/fresh/...\"\nfunction = {app:?}\nsnapshot = false\n"
+        ),
+    )
+    .unwrap();
+    let server = start(&config, &["--python", python.to_str().unwrap()]);
+    let post = |route: &str, body: &str| request(server.addr, "POST", route, &[], body);
+    // Every request restores the same initialised interpreter: the module
+    // global counts 1 each time.
+    for name in ["Ada", "Bob", "Ada"] {
+        let r = post("/fn", name);
+        assert_eq!((r.status, r.body.as_str()), (200, format!("Hello, {name}! (request 1 of this instance)").as_str()));
+        assert_eq!(r.header("Content-Type"), Some("text/plain; charset=utf-8"));
+    }
+    let r = post("/fresh/x", "Cy");
+    assert_eq!((r.status, r.body.as_str()), (200, "Hello, Cy! (request 1 of this instance)"), "from scratch");
+    let r = post("/fn", "chain:quiet");
+    assert_eq!((r.status, r.body.as_str()), (200, "child said QUIET"));
+    // State is shared between the requests (and routes) of one server.
+    assert_eq!(post("/fn", "put:kept").body, "stored");
+    assert_eq!(post("/fresh", "get").body, "state is kept");
+    let r = post("/fn", "raise");
+    assert_eq!(r.status, 500, "{}", r.body);
+    let r = post("/fn", "spin");
+    assert_eq!(r.status, 504, "{}", r.body);
+    assert!(r.body.contains("timeout of 3 s"), "{}", r.body);
+    // Still serving after the failures.
+    assert_eq!(post("/fn", "").body, "Hello, world! (request 1 of this instance)");
+    let (code, stderr) = server.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("ValueError: asked to raise"), "the traceback is logged:\n{stderr}");
+    assert!(!stderr.contains("no snapshot"), "{stderr}");
+}
+
+#[test]
+fn bad_function_routes_fail_at_start() {
+    let d = TempDir::new("serve-fn-bad");
+    let config = d.0.join("modules.toml");
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/func/app.py");
+    let fails = |text: String| {
+        std::fs::write(&config, text).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--python", "/nonexistent/build", "-c"])
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        assert!(o.stdout.is_empty(), "no Ready line");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let e = fails(format!("[[module]]\nroute = \"/a\"\nfunction = {:?}\nargv = \"x\"\n", app.display().to_string()));
+    assert!(e.contains(&format!("{}:3: argv applies to module routes", config.display())), "{e}");
+    let e = fails(format!("[[module]]\nroute = \"/a\"\nfunction = {:?}\nsnapshot = \"f.snap\"\n", app.display().to_string()));
+    assert!(e.contains(":4: a function route takes its own snapshot"), "{e}");
+    let e = fails(format!("[[module]]\nroute = \"/a\"\nfunction = {:?}\n", app.display().to_string()));
+    assert!(e.contains("route /a:") && e.contains("/nonexistent/build/python.wasm is missing"), "{e}");
 }

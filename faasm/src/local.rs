@@ -83,15 +83,25 @@ impl LocalRuntime {
         let slot = Arc::new(Slot::default());
         self.calls.lock().unwrap_or_else(|p| p.into_inner()).insert(id, Arc::clone(&slot));
         let call = Call { id, target, input };
-        let (guest, state) = (Arc::clone(&self.guest), Arc::clone(&self.state));
+        let (guest, state, deadline) = (Arc::clone(&self.guest), Arc::clone(&self.state), self.deadline());
         self.pool
             .spawn(move || {
                 let chainer: Arc<dyn Chainer> = me;
-                let r = guest.run(&call, chainer, state);
+                let r = guest.run(&call, chainer, state, deadline);
                 slot.finish(r);
             })
             .map_err(|e| ChainError::Backend(format!("cannot start a thread for call {id}: {e}")))?;
         Ok(id)
+    }
+
+    /// Runs the program's main function with `input` on the current thread
+    /// (which must have a guest-sized stack, see [`crate::pool::GUEST_STACK`]);
+    /// the calls it chains run on the pool. For a server whose request
+    /// threads are already made for guests: no thread hand-over per call.
+    pub fn run_main_here(&self, input: Vec<u8>) -> Result<CallResult, ChainError> {
+        let me = self.me.upgrade().ok_or_else(|| ChainError::Backend("the run has ended".into()))?;
+        let call = Call { id: self.next.fetch_add(1, Ordering::Relaxed), target: Target::Main, input };
+        Ok(self.guest.run(&call, me, Arc::clone(&self.state), self.deadline()))
     }
 
     /// Runs the program's main function with `input` and waits for it.

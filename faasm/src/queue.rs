@@ -251,7 +251,7 @@ fn worker_loop(
                 };
                 guest.and_then(|guest| {
                     let chainer = RedisChainer::new(url, prefix, msg.program.clone(), Arc::clone(&guest), None).map_err(|e| e.to_string())?;
-                    Ok((msg.call.id, guest.run(&msg.call, Arc::new(chainer), Arc::clone(&state))))
+                    Ok((msg.call.id, guest.run(&msg.call, Arc::new(chainer), Arc::clone(&state), None)))
                 })
             }
         };

@@ -4,10 +4,12 @@
 //! ending in `/...`), `module` (a path, or a `file://` URL, relative to the
 //! file), `volumes` (guest path = host path), `argv` (a template, see
 //! `cgi::argv`), `entrypoint` (default `_start`), `allowed_hosts` and
-//! `http_max_concurrency`; our additions `timeout` (seconds) and
-//! `max_memory` (MiB). Unknown fields are errors: a misspelt limit must not
-//! silently leave a route unlimited. Every error names the file, the line
-//! and the reason.
+//! `http_max_concurrency`; our additions `timeout` (seconds),
+//! `max_memory` (MiB), `function` (a Faasm Python function file, served
+//! instead of a module) and `snapshot` (`true`/`false`, or for a module a
+//! snapshot file made by `faasm-engine snapshot`). Unknown fields are
+//! errors: a misspelt limit must not silently leave a route unlimited.
+//! Every error names the file, the line and the reason.
 
 use crate::routes::RoutePattern;
 use serde::Deserialize;
@@ -35,7 +37,9 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct RawModule {
     route: toml::Spanned<String>,
-    module: toml::Spanned<String>,
+    module: Option<toml::Spanned<String>>,
+    function: Option<toml::Spanned<String>>,
+    snapshot: Option<toml::Spanned<RawSnapshot>>,
     #[serde(default)]
     volumes: BTreeMap<String, String>,
     argv: Option<String>,
@@ -50,11 +54,43 @@ struct RawModule {
     max_memory: Option<toml::Spanned<u64>>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawSnapshot {
+    On(bool),
+    File(String),
+}
+
+/// What a route runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handler {
+    /// A WASI module run as CGI.
+    Module(PathBuf),
+    /// A Faasm Python function (`faasm_main` of the file, or the function
+    /// the request's query names as `?function=NAME`): the request body is
+    /// its input, its output the response body.
+    Function(PathBuf),
+}
+
+/// Whether requests start from a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotChoice {
+    /// Where it applies: a function route after its file is imported; a
+    /// module route after `wizer.initialize` if the module exports it.
+    Auto,
+    /// Required: the server does not start without it.
+    On,
+    Off,
+    /// A module route restored from this file (`faasm-engine snapshot`).
+    File(PathBuf),
+}
+
 /// One route, validated, with paths resolved.
 #[derive(Debug, Clone)]
 pub struct ModuleConfig {
     pub route: RoutePattern,
-    pub module: PathBuf,
+    pub handler: Handler,
+    pub snapshot: SnapshotChoice,
     /// Guest path -> host directory.
     pub volumes: Vec<(String, PathBuf)>,
     pub argv: Option<String>,
@@ -105,14 +141,60 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<ModuleConfig>, ConfigError> 
         if let Some(prev) = out.iter().find(|p| p.route == route) {
             return Err(invalid(m.route.span().start, format!("route {:?} is declared twice", prev.route.original())));
         }
-        let module_ref = m.module.get_ref();
-        if module_ref.starts_with("bindle:") || module_ref.starts_with("oci:") {
-            return Err(invalid(m.module.span().start, format!("module {module_ref:?}: only file paths are supported (no bindle or OCI)")));
-        }
-        let module = resolve(module_ref);
-        if !module.is_file() {
-            return Err(invalid(m.module.span().start, format!("module {} does not exist", module.display())));
-        }
+        let handler = match (&m.module, &m.function) {
+            (Some(module), None) => {
+                let module_ref = module.get_ref();
+                if module_ref.starts_with("bindle:") || module_ref.starts_with("oci:") {
+                    return Err(invalid(module.span().start, format!("module {module_ref:?}: only file paths are supported (no bindle or OCI)")));
+                }
+                let path = resolve(module_ref);
+                if !path.is_file() {
+                    return Err(invalid(module.span().start, format!("module {} does not exist", path.display())));
+                }
+                Handler::Module(path)
+            }
+            (None, Some(function)) => {
+                let path = resolve(function.get_ref());
+                if !path.is_file() {
+                    return Err(invalid(function.span().start, format!("function {} does not exist", path.display())));
+                }
+                if path.extension().is_none_or(|e| e != "py") {
+                    return Err(invalid(function.span().start, format!("function {}: a function route serves a Python file (.py)", path.display())));
+                }
+                // CGI's settings mean nothing to a function.
+                let cgi_only = [("argv", m.argv.is_some()), ("entrypoint", m.entrypoint.is_some())];
+                if let Some((name, _)) = cgi_only.iter().find(|(_, set)| *set) {
+                    return Err(invalid(function.span().start, format!("{name} applies to module routes, not to a function route")));
+                }
+                Handler::Function(path)
+            }
+            (Some(module), Some(_)) => {
+                return Err(invalid(module.span().start, "a route has either module or function, not both".into()))
+            }
+            (None, None) => {
+                return Err(invalid(at, "a route needs module (a WASI module) or function (a Python file)".into()))
+            }
+        };
+        let snapshot = match m.snapshot {
+            None => SnapshotChoice::Auto,
+            Some(s) => {
+                let at = s.span().start;
+                match (s.into_inner(), &handler) {
+                    (RawSnapshot::On(true), _) => SnapshotChoice::On,
+                    (RawSnapshot::On(false), _) => SnapshotChoice::Off,
+                    (RawSnapshot::File(_), Handler::Function(_)) => {
+                        return Err(invalid(at, "a function route takes its own snapshot: snapshot is true or false".into()))
+                    }
+                    (RawSnapshot::File(f), Handler::Module(_)) => {
+                        let path = resolve(&f);
+                        if !path.is_file() {
+                            return Err(invalid(at, format!("snapshot {} does not exist", path.display())));
+                        }
+                        SnapshotChoice::File(path)
+                    }
+                }
+            }
+        };
         let mut volumes = Vec::new();
         for (guest, host) in &m.volumes {
             let h = resolve(host);
@@ -141,7 +223,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<ModuleConfig>, ConfigError> 
         };
         out.push(ModuleConfig {
             route,
-            module,
+            handler,
+            snapshot,
             volumes,
             argv: m.argv,
             entrypoint: m.entrypoint.unwrap_or_else(|| "_start".into()),
@@ -173,5 +256,9 @@ mod tests {
         assert!(e.starts_with("/nonexistent/modules.toml:2: route \"a\""), "{e}");
         let e = err("[[module]\n");
         assert!(e.starts_with("/nonexistent/modules.toml:1:"), "{e}");
+        let e = err("[[module]]\nroute = \"/a\"\n");
+        assert!(e.starts_with("/nonexistent/modules.toml:1: a route needs module"), "{e}");
+        let e = err("[[module]]\nroute = \"/a\"\nfunction = \"f.py\"\n");
+        assert!(e.starts_with("/nonexistent/modules.toml:3: function /nonexistent/f.py does not exist"), "{e}");
     }
 }

@@ -6,6 +6,8 @@
 //! * [`routes`]: exact and `/...` prefix routes.
 //! * [`cgi`]: argv, the CGI environment, parsing the module's output.
 //! * [`runner`]: one fresh instance per request, on a blocking thread.
+//! * [`function`]: `function = "f.py"` routes, Faasm Python functions
+//!   restored from a snapshot per request.
 //!
 //! Every module is compiled once at start (through the caller's loader,
 //! i.e. the compiled-code cache), and instantiated per request. A failing
@@ -16,11 +18,12 @@
 
 pub mod cgi;
 pub mod config;
+pub mod function;
 pub mod routes;
 pub mod runner;
 
 use bytes_body::{full, Body};
-use config::ModuleConfig;
+use config::{Handler, ModuleConfig};
 use engine::{Engine, Module};
 use hyper::{Request, Response, StatusCode};
 use std::net::SocketAddr;
@@ -38,6 +41,8 @@ pub enum ServeError {
     EnvFile { path: PathBuf, line: usize, reason: String },
     #[error("route {route}: cannot load {module}: {reason}")]
     Load { route: String, module: PathBuf, reason: String },
+    #[error("route {route}: {file}: {reason}")]
+    Function { route: String, file: PathBuf, reason: String },
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
     #[error("cannot start the server runtime: {0}")]
@@ -57,6 +62,11 @@ pub struct ServeOptions {
     pub load: Loader,
     /// Native stack of the threads that run guests (see `faasm-engine run`).
     pub guest_stack: usize,
+    /// The CPython build function routes run on (python.wasm and
+    /// lib/python3.11 with pyfaasm).
+    pub python: PathBuf,
+    /// Where the build's side modules are cached once compiled.
+    pub side_module_cache: Option<PathBuf>,
 }
 
 /// Reads an env file: `NAME=value` lines (spaces around `=` and quotes
@@ -88,8 +98,13 @@ pub fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, ServeError> {
 /// One route ready to serve.
 struct Route {
     cfg: ModuleConfig,
-    module: Module,
+    handler: RouteHandler,
     slots: Option<Arc<Semaphore>>,
+}
+
+enum RouteHandler {
+    Cgi(Module),
+    Function(function::FunctionRoute),
 }
 
 struct State {
@@ -106,18 +121,50 @@ const MAX_BODY: usize = 16 << 20;
 pub fn serve(opts: ServeOptions) -> Result<(), ServeError> {
     let cfgs = config::load(&opts.config)?;
     let mut loaded: Vec<(PathBuf, Module)> = Vec::new();
+    let mut load = |route: &ModuleConfig, path: &Path| -> Result<Module, ServeError> {
+        if let Some((_, m)) = loaded.iter().find(|(p, _)| p == path) {
+            return Ok(m.clone());
+        }
+        let m = (opts.load)(path).map_err(|reason| ServeError::Load {
+            route: route.route.original().to_owned(),
+            module: path.to_path_buf(),
+            reason,
+        })?;
+        loaded.push((path.to_path_buf(), m.clone()));
+        Ok(m)
+    };
+    // Shared by every function route, as Faasm shares state between the
+    // functions of a user.
+    let state: Arc<dyn hostabi::faasm::StateStore> = Arc::new(faasm::state::EmbeddedStore::new(faasm::state::DEFAULT_MAX_VALUE));
+    let python_wasm = opts.python.join("python.wasm");
     let mut routes = Vec::new();
     for cfg in cfgs {
-        let module = match loaded.iter().find(|(p, _)| *p == cfg.module) {
-            Some((_, m)) => m.clone(),
-            None => {
-                let m = (opts.load)(&cfg.module).map_err(|reason| ServeError::Load {
-                    route: cfg.route.original().to_owned(),
-                    module: cfg.module.clone(),
-                    reason,
-                })?;
-                loaded.push((cfg.module.clone(), m.clone()));
-                m
+        let handler = match &cfg.handler {
+            Handler::Module(path) => RouteHandler::Cgi(load(&cfg, path)?),
+            Handler::Function(file) => {
+                let fail = |reason: String| ServeError::Function { route: cfg.route.original().to_owned(), file: file.clone(), reason };
+                if !python_wasm.is_file() {
+                    return Err(fail(format!(
+                        "{} is missing: build CPython with scripts/build-python.sh, or give --python DIR",
+                        python_wasm.display()
+                    )));
+                }
+                let module = load(&cfg, &python_wasm)?;
+                let python = function::Python {
+                    engine: &opts.engine,
+                    module: &module,
+                    dir: &opts.python,
+                    cache_dir: opts.side_module_cache.clone(),
+                };
+                let (route, note) = function::FunctionRoute::new(&python, file, &cfg, Arc::clone(&state)).map_err(fail)?;
+                if let Some(why) = note {
+                    eprintln!(
+                        "warning: route {}: {}: no snapshot ({why}); its requests start CPython from scratch",
+                        cfg.route.original(),
+                        file.display()
+                    );
+                }
+                RouteHandler::Function(route)
             }
         };
         if !cfg.allowed_hosts.is_empty() {
@@ -127,7 +174,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), ServeError> {
             );
         }
         let slots = cfg.max_concurrency.map(|n| Arc::new(Semaphore::new(n as usize)));
-        routes.push(Route { cfg, module, slots });
+        routes.push(Route { cfg, handler, slots });
     }
     let state = Arc::new(State { routes, env: opts.env, engine: opts.engine });
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -223,6 +270,20 @@ async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>, client: 
         Ok(b) => b.to_bytes().to_vec(),
         Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, format!("request body over {MAX_BODY} bytes or broken")),
     };
+    let module = match &route.handler {
+        RouteHandler::Cgi(m) => m.clone(),
+        RouteHandler::Function(_) => {
+            // The function keeps its own deadline (the route's timeout,
+            // for its chained calls too).
+            let st = state.clone();
+            let job = tokio::task::spawn_blocking(move || match &st.routes[index].handler {
+                RouteHandler::Function(f) => f.run(body),
+                RouteHandler::Cgi(_) => runner::Outcome::Failed("the route changed".into()),
+            });
+            let outcome = job.await.unwrap_or_else(|e| runner::Outcome::Failed(format!("the request's thread failed: {e}")));
+            return respond(&name, route.cfg.timeout, outcome);
+        }
+    };
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
@@ -251,7 +312,7 @@ async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>, client: 
         let route = &st.routes[index];
         runner::run(
             &st.engine,
-            &route.module,
+            &module,
             &route.cfg,
             run_req,
             |h| {
@@ -307,6 +368,17 @@ fn respond(route: &str, timeout: Option<Duration>, outcome: runner::Outcome) -> 
                 plain(StatusCode::BAD_GATEWAY, format!("bad gateway: the module's response is malformed: {why}"))
             }
         },
+        Outcome::Function { return_code: 0, output, error: None } => {
+            let kind = if std::str::from_utf8(&output).is_ok() { "text/plain; charset=utf-8" } else { "application/octet-stream" };
+            let mut resp = Response::new(full(output));
+            resp.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(kind));
+            resp
+        }
+        Outcome::Function { return_code, error, .. } => {
+            let why = error.unwrap_or_else(|| format!("return code {return_code}"));
+            eprintln!("[{route}] the function failed: {}", why.replace('\n', &format!("\n[{route}] ")));
+            plain(StatusCode::INTERNAL_SERVER_ERROR, format!("internal server error: the function failed (return code {return_code})"))
+        }
         Outcome::Exit(code) => {
             eprintln!("[{route}] module exited with status {code}");
             plain(StatusCode::INTERNAL_SERVER_ERROR, format!("internal server error: the module exited with status {code}"))

@@ -30,6 +30,9 @@ pub enum Outcome {
     Done { stdout: Vec<u8> },
     /// The guest exited with a non-zero status.
     Exit(i32),
+    /// A function route's call ended (0 is success): its output, and what
+    /// went wrong if it failed.
+    Function { return_code: i32, output: Vec<u8>, error: Option<String> },
     /// Stopped by the route's timeout.
     Timeout,
     /// A wasm trap or a failing host function.

@@ -100,12 +100,7 @@ pub fn invoke(a: InvokeArgs) -> Result<i32> {
         }
         let module = load_module(&engine, &wasm, &a.cache)?;
         let cache_dir = if a.cache.no_cache { None } else { a.cache.cache_dir.clone().or_else(objcache::default_dir) };
-        let deadline = timeout.map(|t| started + t);
-        Arc::new(
-            PythonGuest::new(engine, module, a.python.clone(), &a.file, cache_dir)
-                .map_err(anyhow::Error::msg)?
-                .with_deadline(deadline),
-        )
+        Arc::new(PythonGuest::new(engine, module, a.python.clone(), &a.file, cache_dir).map_err(anyhow::Error::msg)?)
     };
     let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()).max(2));
     let result = match &a.redis {
@@ -118,9 +113,10 @@ pub fn invoke(a: InvokeArgs) -> Result<i32> {
             };
             let chainer = RedisChainer::new(url, "faasm:", program, Arc::clone(&guest), timeout).context("cannot use --redis")?;
             let call = faasm::Call { id: 0, target: faasm::Target::Main, input };
+            let deadline = timeout.map(|t| started + t);
             let main = std::thread::Builder::new()
                 .stack_size(faasm::pool::GUEST_STACK)
-                .spawn(move || guest.run(&call, Arc::new(chainer), state))
+                .spawn(move || guest.run(&call, Arc::new(chainer), state, deadline))
                 .context("cannot start the guest thread")?;
             main.join().map_err(|_| anyhow::anyhow!("the guest thread panicked"))?
         }

@@ -115,9 +115,12 @@ pub struct CacheArgs {
 }
 
 /// The engine configuration every command uses, so that artifacts written
-/// by `compile` match what `run` expects.
+/// by `compile` match what `run` expects. `FAASM_PERF_MAP=1` writes
+/// `/tmp/perf-PID.map` for `perf` (any command; `run --profile perfmap`
+/// is the same for `run`).
 pub fn engine_config() -> Config {
-    Config { max_wasm_stack: WASM_STACK_LIMIT, ..Config::default() }
+    let perf_map = std::env::var_os("FAASM_PERF_MAP").is_some_and(|v| v == "1");
+    Config { max_wasm_stack: WASM_STACK_LIMIT, perf_map, ..Config::default() }
 }
 
 /// Loads `path` as a module: an artifact file is mapped; wasm goes through

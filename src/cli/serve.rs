@@ -14,7 +14,11 @@ modules.toml follows Wagi: [[module]] entries with route (exact, or a prefix
 ending in /...), module, volumes, argv, entrypoint, allowed_hosts and
 http_max_concurrency (here: requests the route runs at once, more get 503),
 plus timeout (seconds, 504 when exceeded) and max_memory (MiB per linear
-memory). Requests run as CGI: the request in the environment and on stdin,
+memory). A route with function = \"f.py\" instead of module serves a Faasm
+Python function on the CPython build --python names: the request body is
+the input of faasm_main, its output the response; requests restore a
+snapshot taken after the file's import (snapshot = false: boot CPython per
+request). Module routes run as CGI: the request in the environment and on stdin,
 the module's stdout parsed as CGI headers and body; its stderr goes to the
 server's stderr, prefixed with the route. Outbound HTTP (allowed_hosts) is
 not implemented. SIGINT or SIGTERM stops the server.";
@@ -38,6 +42,10 @@ pub struct ServeArgs {
     #[arg(long = "env-file", value_name = "FILE")]
     env_file: Option<PathBuf>,
 
+    /// The CPython build that function routes run on (python.wasm and lib/python3.11 with pyfaasm).
+    #[arg(long, value_name = "DIR", env = "FAASM_PYTHON", default_value = "workload/cpython")]
+    python: PathBuf,
+
     #[command(flatten)]
     cache: CacheArgs,
 }
@@ -53,6 +61,7 @@ pub fn serve(a: ServeArgs) -> Result<i32> {
         env.push((k.to_owned(), v.to_owned()));
     }
     let engine = Engine::new(engine_config()).context("cannot set up the compiler for this CPU")?;
+    let side_module_cache = if a.cache.no_cache { None } else { a.cache.cache_dir.clone().or_else(objcache::default_dir) };
     let cache = a.cache;
     let load_engine = engine.clone();
     let opts = serve::ServeOptions {
@@ -62,6 +71,8 @@ pub fn serve(a: ServeArgs) -> Result<i32> {
         engine,
         load: Box::new(move |path| load_module(&load_engine, path, &cache).map_err(|e| format!("{e:#}"))),
         guest_stack: GUEST_THREAD_STACK,
+        python: a.python,
+        side_module_cache,
     };
     serve::serve(opts)?;
     Ok(0)

@@ -13,6 +13,7 @@ pub use wasm::WasmGuest;
 use crate::call::Call;
 use hostabi::faasm::{CallResult, ChainError, ChainTarget, Chainer, StateStore};
 use std::sync::Arc;
+use std::time::Instant;
 
 pub trait Guest: Send + Sync {
     /// Refuses a chain target the program cannot run, before any call is
@@ -20,7 +21,9 @@ pub trait Guest: Send + Sync {
     fn check(&self, target: &ChainTarget) -> Result<(), ChainError>;
 
     /// Runs `call` on the current thread in a new instance whose host
-    /// interface uses `chainer` and `state`. Failures of the call itself
-    /// (traps, exceptions) are a non-zero return code, reported on stderr.
-    fn run(&self, call: &Call, chainer: Arc<dyn Chainer>, state: Arc<dyn StateStore>) -> CallResult;
+    /// interface uses `chainer` and `state`; at `deadline` its guest code
+    /// and blocking WASI calls are interrupted. Failures of the call itself
+    /// (traps, exceptions, the deadline) are a non-zero return code,
+    /// reported on stderr.
+    fn run(&self, call: &Call, chainer: Arc<dyn Chainer>, state: Arc<dyn StateStore>, deadline: Option<Instant>) -> CallResult;
 }

@@ -17,7 +17,8 @@
 //! copy-on-write, side modules re-instantiated as they were linked — and
 //! runs only `pyfaasm._runner.call()`. If the snapshot cannot be taken
 //! (the file fails to import, say), calls run from scratch, which reports
-//! the error as the call's own. `FAASM_NO_SNAPSHOT=1` always does.
+//! the error as the call's own. `FAASM_NO_SNAPSHOT=1` (or
+//! [`PythonGuest::with_snapshots`]) always does.
 
 use super::Guest;
 use crate::call::{Call, Target};
@@ -27,6 +28,7 @@ use hostabi::wasi::{Access, Stdio, WasiCtx};
 use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 /// A file's initialised interpreter, shared by all its calls.
 struct Prepared {
@@ -44,12 +46,16 @@ pub struct PythonGuest {
     func_dir: PathBuf,
     file_name: String,
     cache_dir: Option<PathBuf>,
-    /// Taken on the first call; None if it could not be (see the module
-    /// comment).
-    prepared: OnceLock<Option<Prepared>>,
-    /// When every call must have ended (`invoke --timeout`): running guest
-    /// code, and blocking WASI calls, are interrupted then.
-    deadline: Option<std::time::Instant>,
+    /// Taken on the first call; the reason if it could not be (see the
+    /// module comment).
+    prepared: OnceLock<Result<Prepared, String>>,
+    /// Whether calls may start from a snapshot at all.
+    snapshots: bool,
+    /// Bytes each linear memory may grow to.
+    memory_limit: Option<u64>,
+    /// More directories (guest path, host path) granted read-write after
+    /// the build's and the function's.
+    volumes: Vec<(String, PathBuf)>,
 }
 
 impl PythonGuest {
@@ -76,13 +82,46 @@ impl PythonGuest {
                 python_dir.display()
             ));
         }
-        Ok(PythonGuest { engine, module, python_dir, func_dir, file_name, cache_dir, prepared: OnceLock::new(), deadline: None })
+        Ok(PythonGuest {
+            engine,
+            module,
+            python_dir,
+            func_dir,
+            file_name,
+            cache_dir,
+            prepared: OnceLock::new(),
+            snapshots: std::env::var_os("FAASM_NO_SNAPSHOT").is_none(),
+            memory_limit: None,
+            volumes: Vec::new(),
+        })
     }
 
-    /// Interrupts every call still running at `deadline`.
-    pub fn with_deadline(mut self, deadline: Option<std::time::Instant>) -> PythonGuest {
-        self.deadline = deadline;
+    /// Whether calls start from a snapshot (the default, unless
+    /// `FAASM_NO_SNAPSHOT` is set) or each initialises CPython afresh.
+    pub fn with_snapshots(mut self, on: bool) -> PythonGuest {
+        self.snapshots = on;
         self
+    }
+
+    /// Caps every linear memory of every call at `bytes` (`memory.grow`
+    /// past it fails, so Python raises MemoryError).
+    pub fn with_memory_limit(mut self, bytes: Option<u64>) -> PythonGuest {
+        self.memory_limit = bytes;
+        self
+    }
+
+    /// Grants the host directories of `volumes` (guest path, host path)
+    /// read-write to every call.
+    pub fn with_volumes(mut self, volumes: Vec<(String, PathBuf)>) -> PythonGuest {
+        self.volumes = volumes;
+        self
+    }
+
+    /// Takes the snapshot now rather than at the first call (a server does
+    /// this before it is ready). `Err` says why calls will start from
+    /// scratch instead.
+    pub fn warm_up(&self) -> Result<(), String> {
+        self.prepared().map(|_| ()).map_err(str::to_owned)
     }
 
     /// The WASI context of an instance: the build and the function's
@@ -100,16 +139,18 @@ impl PythonGuest {
         for (k, v) in envs {
             b = b.env(*k, *v);
         }
-        b.preopened_dir(&self.python_dir, "/usr/local", Access::ReadOnly)
-            .preopened_dir(&self.func_dir, FUNC_DIR, Access::ReadOnly)
-            .build()
-            .map_err(|e| e.to_string())
+        b = b.preopened_dir(&self.python_dir, "/usr/local", Access::ReadOnly).preopened_dir(&self.func_dir, FUNC_DIR, Access::ReadOnly);
+        for (guest, host) in &self.volumes {
+            b = b.preopened_dir(host, guest.clone(), Access::ReadWrite);
+        }
+        b.build().map_err(|e| e.to_string())
     }
 
     /// A store, linker and loader for one instance with `wasi` and `ctx`.
     fn instance_parts(&self, wasi: WasiCtx, ctx: FaasmCtx) -> Result<Parts, String> {
         let wasi = Arc::new(Mutex::new(wasi));
-        let store = Store::new(&self.engine);
+        let mut store = Store::new(&self.engine);
+        store.set_memory_limit(self.memory_limit);
         let mut linker = Linker::new();
         hostabi::link(&mut linker, &hostabi::wasi::functions::<WasiCtx>(), &wasi);
         let faasm = Arc::new(Mutex::new(ctx));
@@ -155,41 +196,35 @@ impl PythonGuest {
         Ok(Prepared { snapshot: snap, libraries })
     }
 
-    fn prepared(&self) -> Option<&Prepared> {
+    fn prepared(&self) -> Result<&Prepared, &str> {
         self.prepared
             .get_or_init(|| {
-                if std::env::var_os("FAASM_NO_SNAPSHOT").is_some() {
-                    return None;
+                if !self.snapshots {
+                    return Err("snapshots are off".into());
                 }
                 let verbose = std::env::var_os("FAASM_DYNLOAD_VERBOSE").is_some();
-                match self.prepare() {
-                    Ok(p) => {
-                        if verbose {
-                            eprintln!(
-                                "faasm: {}: calls start from a snapshot ({} pages, {} side modules)",
-                                self.file_name,
-                                p.snapshot.memory_pages(),
-                                p.snapshot.meta.loader.as_ref().map_or(0, |l| l.libraries.len())
-                            );
-                        }
-                        Some(p)
-                    }
-                    Err(e) => {
-                        if verbose {
-                            eprintln!("faasm: {}: no snapshot ({e}); calls start from scratch", self.file_name);
-                        }
-                        None
-                    }
+                let p = self.prepare();
+                match &p {
+                    Ok(p) if verbose => eprintln!(
+                        "faasm: {}: calls start from a snapshot ({} pages, {} side modules)",
+                        self.file_name,
+                        p.snapshot.memory_pages(),
+                        p.snapshot.meta.loader.as_ref().map_or(0, |l| l.libraries.len())
+                    ),
+                    Err(e) if verbose => eprintln!("faasm: {}: no snapshot ({e}); calls start from scratch", self.file_name),
+                    _ => {}
                 }
+                p
             })
             .as_ref()
+            .map_err(String::as_str)
     }
 
-    fn execute(&self, call: &Call, ctx: FaasmCtx) -> Result<(i32, Option<Vec<u8>>), String> {
+    fn execute(&self, call: &Call, ctx: FaasmCtx, deadline: Option<Instant>) -> Result<(i32, Option<Vec<u8>>), String> {
         if let Target::Ptr(p) = &call.target {
             return Err(format!("a Python function cannot be chained by function pointer ({p})"));
         }
-        let prepared = self.prepared();
+        let prepared = self.prepared().ok();
         let args: &[&str] = match prepared {
             Some(_) => &["-c", "import pyfaasm._runner as r; r.call()"],
             None => &["-c", "import pyfaasm._runner as r; r.main()"],
@@ -199,12 +234,12 @@ impl PythonGuest {
             p.snapshot.restore_wasi(&mut wasi).map_err(|e| e.to_string())?;
         }
         let Parts { wasi: wasi_ctx, mut store, linker, faasm, dl } = self.instance_parts(wasi, ctx)?;
-        let _deadline = self.deadline.map(|d| {
+        let _deadline = deadline.map(|d| {
             let handle = store.interrupt_handle();
             if let Ok(mut w) = wasi_ctx.lock() {
                 w.set_interrupt(handle.clone());
             }
-            handle.interrupt_after(d.saturating_duration_since(std::time::Instant::now()))
+            handle.interrupt_after(d.saturating_duration_since(Instant::now()))
         });
         let instance = match prepared {
             Some(p) => {
@@ -313,14 +348,14 @@ impl Guest for PythonGuest {
         }
     }
 
-    fn run(&self, call: &Call, chainer: Arc<dyn Chainer>, state: Arc<dyn StateStore>) -> CallResult {
+    fn run(&self, call: &Call, chainer: Arc<dyn Chainer>, state: Arc<dyn StateStore>, deadline: Option<Instant>) -> CallResult {
         let mut ctx = FaasmCtx::new(call.input.clone(), chainer, state);
         ctx.idx = call.id;
         ctx.python.func = self.file_name.clone();
         if let Target::Python(n) | Target::Name(n) = &call.target {
             ctx.python.entry = n.clone();
         }
-        match self.execute(call, ctx) {
+        match self.execute(call, ctx, deadline) {
             Ok((return_code, output)) => CallResult { return_code, output: output.unwrap_or_default(), error: None },
             Err(msg) => {
                 eprintln!("faasm: call {} ({}) of {} failed: {msg}", call.id, call.target, self.file_name);

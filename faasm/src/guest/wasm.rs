@@ -11,6 +11,7 @@ use engine::{Engine, Error, Func, Linker, Module, Store, Val};
 use hostabi::faasm::{CallResult, ChainError, ChainTarget, Chainer, FaasmCtx, StateStore};
 use hostabi::wasi::WasiCtx;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 pub struct WasmGuest {
     engine: Engine,
@@ -42,10 +43,13 @@ impl WasmGuest {
         }
     }
 
-    fn execute(&self, call: &Call, ctx: FaasmCtx) -> Result<(i32, Option<Vec<u8>>), String> {
+    fn execute(&self, call: &Call, ctx: FaasmCtx, deadline: Option<Instant>) -> Result<(i32, Option<Vec<u8>>), String> {
         let mut store = Store::new(&self.engine);
         let mut linker = Linker::new();
-        let wasi = WasiCtx::builder().inherit_stdio().arg(&self.name).build().map_err(|e| e.to_string())?;
+        let interrupt = store.interrupt_handle();
+        let _deadline = deadline.map(|d| interrupt.interrupt_after(d.saturating_duration_since(Instant::now())));
+        let wasi =
+            WasiCtx::builder().inherit_stdio().arg(&self.name).interrupt(interrupt).build().map_err(|e| e.to_string())?;
         let wasi = Arc::new(Mutex::new(wasi));
         hostabi::link(&mut linker, &hostabi::wasi::functions::<WasiCtx>(), &wasi);
         let faasm = Arc::new(Mutex::new(ctx));
@@ -86,10 +90,10 @@ impl Guest for WasmGuest {
         }
     }
 
-    fn run(&self, call: &Call, chainer: Arc<dyn Chainer>, state: Arc<dyn StateStore>) -> CallResult {
+    fn run(&self, call: &Call, chainer: Arc<dyn Chainer>, state: Arc<dyn StateStore>, deadline: Option<Instant>) -> CallResult {
         let mut ctx = FaasmCtx::new(call.input.clone(), chainer, state);
         ctx.idx = call.id;
-        match self.execute(call, ctx) {
+        match self.execute(call, ctx, deadline) {
             Ok((return_code, output)) => CallResult { return_code, output: output.unwrap_or_default(), error: None },
             Err(msg) => {
                 eprintln!("faasm: call {} ({}) of {} failed: {msg}", call.id, call.target, self.name);

@@ -1,0 +1,86 @@
+//! Function routes (`function = "f.py"`): a Faasm Python function behind
+//! HTTP. A request's body is the input of the file's `faasm_main`, the
+//! output it sets is the response body.
+//!
+//! Each route owns one `faasm::guest::PythonGuest`, made at start, which
+//! takes the route's snapshot before the server says it is ready: CPython
+//! initialised with pyfaasm and the file imported. Every request then
+//! restores that snapshot (memory mapped copy-on-write) instead of booting
+//! CPython. A request is a `LocalRuntime` of its own: its main call runs on
+//! the request's thread, the calls it chains on that runtime's pool, all
+//! under the route's timeout; state is shared by every function the server
+//! runs (one embedded store).
+
+use crate::config::{ModuleConfig, SnapshotChoice};
+use crate::runner::Outcome;
+use engine::{Engine, Module};
+use faasm::guest::{Guest, PythonGuest};
+use faasm::local::LocalRuntime;
+use hostabi::faasm::StateStore;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Calls a request may run at once, its main call included.
+const CALLS_PER_REQUEST: usize = 2;
+
+pub struct FunctionRoute {
+    guest: Arc<PythonGuest>,
+    state: Arc<dyn StateStore>,
+    cfg: ModuleConfig,
+}
+
+/// What a function route is made from, besides its configuration.
+pub struct Python<'a> {
+    pub engine: &'a Engine,
+    /// The build's python.wasm, compiled.
+    pub module: &'a Module,
+    /// The build (python.wasm and lib/python3.11 with pyfaasm).
+    pub dir: &'a Path,
+    /// Where side modules are cached once compiled.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl FunctionRoute {
+    /// Sets the route up and takes its snapshot. `Ok` carries, when the
+    /// snapshot could not be taken but was not required, the reason (its
+    /// requests then start from scratch).
+    pub fn new(
+        python: &Python<'_>,
+        file: &Path,
+        cfg: &ModuleConfig,
+        state: Arc<dyn StateStore>,
+    ) -> Result<(FunctionRoute, Option<String>), String> {
+        let snapshots = cfg.snapshot != SnapshotChoice::Off;
+        let guest = PythonGuest::new(python.engine.clone(), python.module.clone(), python.dir.to_path_buf(), file, python.cache_dir.clone())?
+            .with_snapshots(snapshots)
+            .with_memory_limit(cfg.max_memory)
+            .with_volumes(cfg.volumes.clone());
+        let mut note = None;
+        if snapshots {
+            if let Err(why) = guest.warm_up() {
+                if cfg.snapshot == SnapshotChoice::On {
+                    return Err(format!("cannot take its snapshot: {why}"));
+                }
+                note = Some(why);
+            }
+        }
+        Ok((FunctionRoute { guest: Arc::new(guest), state, cfg: cfg.clone() }, note))
+    }
+
+    /// Runs one request on the current thread (a guest-sized stack).
+    pub fn run(&self, input: Vec<u8>) -> Outcome {
+        let started = Instant::now();
+        let guest: Arc<dyn Guest> = self.guest.clone();
+        let runtime = LocalRuntime::new(guest, Arc::clone(&self.state), CALLS_PER_REQUEST, self.cfg.timeout);
+        let result = match runtime.run_main_here(input) {
+            Ok(r) => r,
+            Err(e) => return Outcome::Failed(e.to_string()),
+        };
+        let failed = result.return_code != 0 || result.error.is_some();
+        if failed && self.cfg.timeout.is_some_and(|t| started.elapsed() >= t) {
+            return Outcome::Timeout;
+        }
+        Outcome::Function { return_code: result.return_code, output: result.output, error: result.error }
+    }
+}
