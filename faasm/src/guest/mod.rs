@@ -7,7 +7,7 @@
 mod python;
 mod wasm;
 
-pub use python::{PythonGuest, FUNC_DIR};
+pub use python::{PythonGuest, RestoreTiming, FUNC_DIR};
 pub use wasm::WasmGuest;
 
 use crate::call::Call;

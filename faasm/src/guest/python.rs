@@ -220,6 +220,24 @@ impl PythonGuest {
             .map_err(String::as_str)
     }
 
+    /// Restores the snapshot once without running anything, for the
+    /// serving benchmarks: how long the instance took to set up (WASI,
+    /// linker, loader: what every call builds), to restore, and to drop.
+    pub fn time_restore(&self) -> Result<RestoreTiming, String> {
+        let prepared = self.prepared()?;
+        let t0 = Instant::now();
+        let mut wasi = self.wasi(&[], &[])?;
+        prepared.snapshot.restore_wasi(&mut wasi).map_err(|e| e.to_string())?;
+        let ctx = FaasmCtx::new(Vec::new(), Arc::new(InitOnly), Arc::new(InitOnly));
+        let Parts { mut store, linker, dl, .. } = self.instance_parts(wasi, ctx)?;
+        let t1 = Instant::now();
+        let libraries = prepared.libraries.as_ref().map(|prepared| snapshot::restore::Libraries { loader: &dl, prepared });
+        prepared.snapshot.restore(&mut store, &linker, &self.module, libraries).map_err(|e| e.to_string())?;
+        let t2 = Instant::now();
+        drop((store, linker, dl));
+        Ok(RestoreTiming { setup: t1 - t0, restore: t2 - t1, drop: t2.elapsed() })
+    }
+
     fn execute(&self, call: &Call, ctx: FaasmCtx, deadline: Option<Instant>) -> Result<(i32, Option<Vec<u8>>), String> {
         if let Target::Ptr(p) = &call.target {
             return Err(format!("a Python function cannot be chained by function pointer ({p})"));
@@ -270,6 +288,14 @@ impl PythonGuest {
         ctx.release_locks();
         Ok((code, ctx.output.take()))
     }
+}
+
+/// [`PythonGuest::time_restore`]'s measurements.
+#[derive(Clone, Copy, Debug)]
+pub struct RestoreTiming {
+    pub setup: std::time::Duration,
+    pub restore: std::time::Duration,
+    pub drop: std::time::Duration,
 }
 
 /// What one instance runs with.
