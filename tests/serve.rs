@@ -391,3 +391,61 @@ fn bad_function_routes_fail_at_start() {
     let e = fails(format!("[[module]]\nroute = \"/a\"\nfunction = {:?}\n", app.display().to_string()));
     assert!(e.contains("route /a:") && e.contains("/nonexistent/build/python.wasm is missing"), "{e}");
 }
+
+#[test]
+fn module_routes_restore_a_snapshot_per_request() {
+    let d = TempDir::new("serve-snap");
+    let wasm = compile(&d.0, "cgi_init");
+    let data = d.0.join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("words.txt"), "alpha\nbeta\n").unwrap();
+    // A snapshot file made by `faasm-engine snapshot`, for the third route.
+    let snap = d.0.join("init.snap");
+    let o = Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
+        .arg("snapshot")
+        .args(["--no-cache", "--dir"])
+        .arg(format!("{}::/data", data.display()))
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&snap)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let config = d.0.join("modules.toml");
+    let (w, v) = (wasm.display().to_string(), data.display().to_string());
+    std::fs::write(
+        &config,
+        format!(
+            "[[module]]\nroute = \"/auto/...\"\nmodule = {w:?}\nvolumes = {{ \"/data\" = {v:?} }}\n\n\
+             [[module]]\nroute = \"/off\"\nmodule = {w:?}\nvolumes = {{ \"/data\" = {v:?} }}\nsnapshot = false\n\n\
+             [[module]]\nroute = \"/file\"\nmodule = {w:?}\nvolumes = {{ \"/data\" = {v:?} }}\nsnapshot = \"init.snap\"\n"
+        ),
+    )
+    .unwrap();
+    let server = start(&config, &[]);
+    for path in ["/auto/a", "/auto/b", "/file"] {
+        let r = get(server.addr, path);
+        let info = path.strip_prefix("/auto").filter(|_| path.starts_with("/auto")).unwrap_or("");
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (200, format!("built at initialisation; first line: beta; request 1; path {info}\n").as_str()),
+            "{path}: the file opened at initialisation is read on from where it was"
+        );
+    }
+    let r = get(server.addr, "/off");
+    assert_eq!(r.body, "not initialised; first line: (no file); request 1; path \n");
+    let (code, stderr) = server.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("route /auto/...: requests restore a snapshot"), "{stderr}");
+
+    // snapshot = true without the export, and a snapshot of another module, are refused.
+    let other = compile(&d.0, "cgi_echo");
+    std::fs::write(&config, format!("[[module]]\nroute = \"/a\"\nmodule = {:?}\nsnapshot = true\n", other.display().to_string())).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_faasm-engine")).args(["serve", "--listen", "127.0.0.1:0", "-c"]).arg(&config).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("exports no `wizer.initialize`"), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::write(&config, format!("[[module]]\nroute = \"/a\"\nmodule = {:?}\nsnapshot = \"init.snap\"\n", other.display().to_string())).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_faasm-engine")).args(["serve", "--listen", "127.0.0.1:0", "-c"]).arg(&config).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("route /a: cannot load"), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -66,9 +66,8 @@ enum RawSnapshot {
 pub enum Handler {
     /// A WASI module run as CGI.
     Module(PathBuf),
-    /// A Faasm Python function (`faasm_main` of the file, or the function
-    /// the request's query names as `?function=NAME`): the request body is
-    /// its input, its output the response body.
+    /// A Faasm Python function (`faasm_main` of the file): the request
+    /// body is its input, its output the response body.
     Function(PathBuf),
 }
 
@@ -78,7 +77,8 @@ pub enum SnapshotChoice {
     /// Where it applies: a function route after its file is imported; a
     /// module route after `wizer.initialize` if the module exports it.
     Auto,
-    /// Required: the server does not start without it.
+    /// Required: the server does not start without it (for a module
+    /// route: the module must export `wizer.initialize`).
     On,
     Off,
     /// A module route restored from this file (`faasm-engine snapshot`).

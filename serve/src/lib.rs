@@ -8,6 +8,7 @@
 //! * [`runner`]: one fresh instance per request, on a blocking thread.
 //! * [`function`]: `function = "f.py"` routes, Faasm Python functions
 //!   restored from a snapshot per request.
+//! * [`module_snapshot`]: the snapshots module routes restore per request.
 //!
 //! Every module is compiled once at start (through the caller's loader,
 //! i.e. the compiled-code cache), and instantiated per request. A failing
@@ -19,6 +20,7 @@
 pub mod cgi;
 pub mod config;
 pub mod function;
+pub mod module_snapshot;
 pub mod routes;
 pub mod runner;
 
@@ -103,7 +105,7 @@ struct Route {
 }
 
 enum RouteHandler {
-    Cgi(Module),
+    Cgi(Module, Option<Arc<snapshot::Snapshot>>),
     Function(function::FunctionRoute),
 }
 
@@ -140,7 +142,24 @@ pub fn serve(opts: ServeOptions) -> Result<(), ServeError> {
     let mut routes = Vec::new();
     for cfg in cfgs {
         let handler = match &cfg.handler {
-            Handler::Module(path) => RouteHandler::Cgi(load(&cfg, path)?),
+            Handler::Module(path) => {
+                let module = load(&cfg, path)?;
+                let snap = module_snapshot::for_route(&opts.engine, &module, path, &cfg).map_err(|reason| ServeError::Load {
+                    route: cfg.route.original().to_owned(),
+                    module: path.clone(),
+                    reason,
+                })?;
+                if let Some(s) = &snap {
+                    eprintln!(
+                        "route {}: requests restore a snapshot of {} ({} pages, after {})",
+                        cfg.route.original(),
+                        path.display(),
+                        s.memory_pages(),
+                        s.meta.init
+                    );
+                }
+                RouteHandler::Cgi(module, snap.map(Arc::new))
+            }
             Handler::Function(file) => {
                 let fail = |reason: String| ServeError::Function { route: cfg.route.original().to_owned(), file: file.clone(), reason };
                 if !python_wasm.is_file() {
@@ -270,15 +289,15 @@ async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>, client: 
         Ok(b) => b.to_bytes().to_vec(),
         Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, format!("request body over {MAX_BODY} bytes or broken")),
     };
-    let module = match &route.handler {
-        RouteHandler::Cgi(m) => m.clone(),
+    let (module, snap) = match &route.handler {
+        RouteHandler::Cgi(m, s) => (m.clone(), s.clone()),
         RouteHandler::Function(_) => {
             // The function keeps its own deadline (the route's timeout,
             // for its chained calls too).
             let st = state.clone();
             let job = tokio::task::spawn_blocking(move || match &st.routes[index].handler {
                 RouteHandler::Function(f) => f.run(body),
-                RouteHandler::Cgi(_) => runner::Outcome::Failed("the route changed".into()),
+                RouteHandler::Cgi(..) => runner::Outcome::Failed("the route changed".into()),
             });
             let outcome = job.await.unwrap_or_else(|e| runner::Outcome::Failed(format!("the request's thread failed: {e}")));
             return respond(&name, route.cfg.timeout, outcome);
@@ -313,6 +332,7 @@ async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>, client: 
         runner::run(
             &st.engine,
             &module,
+            snap.as_deref(),
             &route.cfg,
             run_req,
             |h| {

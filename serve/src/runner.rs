@@ -1,7 +1,9 @@
 //! One request, one fresh instance: a new store (with the route's memory
 //! limit and an interrupt handle for its timeout), WASI with the request
-//! as argv/environment/stdin and in-memory stdout/stderr, the entrypoint
-//! called, the outcome classified. Runs on a blocking-pool thread.
+//! as argv/environment/stdin and in-memory stdout/stderr, the module
+//! instantiated (or the route's snapshot restored, see `module_snapshot`),
+//! the entrypoint called, the outcome classified. Runs on a blocking-pool
+//! thread.
 //!
 //! stdin, stdout and stderr are memfds: regular in-memory files, so the
 //! guest never blocks on a pipe nobody drains. stdout and stderr are made
@@ -92,6 +94,7 @@ fn stdin_with(body: &[u8]) -> std::io::Result<OwnedFd> {
 pub fn run(
     engine: &Engine,
     module: &Module,
+    snapshot: Option<&snapshot::Snapshot>,
     cfg: &ModuleConfig,
     req: Request,
     on_store: impl FnOnce(InterruptHandle),
@@ -121,11 +124,16 @@ pub fn run(
     for (guest, host) in &cfg.volumes {
         b = b.preopened_dir(host, guest.clone(), Access::ReadWrite);
     }
-    let wasi = match b.build() {
+    let mut wasi = match b.build() {
         Ok(w) => w,
         Err(e) => return Outcome::Failed(e.to_string()),
     };
-    let outcome = call(&mut store, module, &cfg.entrypoint, wasi);
+    if let Some(s) = snapshot {
+        if let Err(e) = s.restore_wasi(&mut wasi) {
+            return Outcome::Failed(format!("cannot reopen the snapshot's files: {e}"));
+        }
+    }
+    let outcome = call(&mut store, module, snapshot, &cfg.entrypoint, wasi);
     if let Ok(bytes) = written(&err) {
         if !bytes.is_empty() {
             stderr(&bytes);
@@ -140,7 +148,7 @@ pub fn run(
     }
 }
 
-fn call(store: &mut Store, module: &Module, entrypoint: &str, wasi: WasiCtx) -> Result<(), Outcome> {
+fn call(store: &mut Store, module: &Module, snapshot: Option<&snapshot::Snapshot>, entrypoint: &str, wasi: WasiCtx) -> Result<(), Outcome> {
     let mut linker = Linker::new();
     let state = Arc::new(Mutex::new(wasi));
     hostabi::link(&mut linker, &hostabi::wasi::functions::<WasiCtx>(), &state);
@@ -153,9 +161,15 @@ fn call(store: &mut Store, module: &Module, entrypoint: &str, wasi: WasiCtx) -> 
         },
         other => Err(Outcome::Failed(other.to_string())),
     };
-    let instance = match linker.instantiate(store, module) {
-        Ok(i) => i,
-        Err(e) => return classify(e),
+    let instance = match snapshot {
+        Some(s) => match s.restore(store, &linker, module, None) {
+            Ok(i) => i,
+            Err(e) => return Err(Outcome::Failed(format!("cannot restore the snapshot: {e}"))),
+        },
+        None => match linker.instantiate(store, module) {
+            Ok(i) => i,
+            Err(e) => return classify(e),
+        },
     };
     let func = match instance.get_export(store, entrypoint) {
         Some(Extern::Func(f)) => f,

@@ -18,7 +18,10 @@ memory). A route with function = \"f.py\" instead of module serves a Faasm
 Python function on the CPython build --python names: the request body is
 the input of faasm_main, its output the response; requests restore a
 snapshot taken after the file's import (snapshot = false: boot CPython per
-request). Module routes run as CGI: the request in the environment and on stdin,
+request). A module route restores a snapshot where one applies: after its
+wizer.initialize export, run once at start, or from snapshot = \"FILE\" (made by
+faasm-engine snapshot); snapshot = false instantiates per request. Module
+routes run as CGI: the request in the environment and on stdin,
 the module's stdout parsed as CGI headers and body; its stderr goes to the
 server's stderr, prefixed with the route. Outbound HTTP (allowed_hosts) is
 not implemented. SIGINT or SIGTERM stops the server.";
