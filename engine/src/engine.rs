@@ -25,11 +25,21 @@ pub struct Config {
     /// Write `/tmp/perf-<pid>.map` so that `perf report` names wasm
     /// functions (profiling only; does not change generated code).
     pub perf_map: bool,
+    /// Compile the interrupt checks that let timeouts stop running guest
+    /// code (the default). Off only to measure what they cost: then
+    /// `InterruptHandle::interrupt` reaches blocking host calls alone.
+    pub interrupt_checks: bool,
 }
 
 impl Default for Config {
     fn default() -> Config {
-        Config { opt_level: OptLevel::Speed, max_wasm_stack: 1 << 20, parallel_compilation: true, perf_map: false }
+        Config {
+            opt_level: OptLevel::Speed,
+            max_wasm_stack: 1 << 20,
+            parallel_compilation: true,
+            perf_map: false,
+            interrupt_checks: true,
+        }
     }
 }
 
@@ -114,7 +124,10 @@ impl Engine {
     pub fn fingerprint(&self) -> Result<&str, Error> {
         let isa = self.isa()?;
         Ok(self.0.fingerprint.get_or_init(|| {
-            format!("faasm-engine {}\n{}", env!("CARGO_PKG_VERSION"), crate::compile::isa::settings_fingerprint(isa))
+            // Code without interrupt checks is other code: its own cache
+            // entries (and the default's fingerprint stays as it was).
+            let checks = if self.0.config.interrupt_checks { "" } else { "\ninterrupt_checks=off" };
+            format!("faasm-engine {}\n{}{checks}", env!("CARGO_PKG_VERSION"), crate::compile::isa::settings_fingerprint(isa))
         }))
     }
 

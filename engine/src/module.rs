@@ -127,6 +127,7 @@ impl Module {
             &info,
             wasm,
             engine.config().parallel_compilation,
+            crate::translate::Codegen { interrupt_checks: engine.config().interrupt_checks },
             progress,
         )?;
         Module::from_compiled(engine, info, compiled)

@@ -89,6 +89,9 @@ pub fn invoke(a: InvokeArgs) -> Result<i32> {
         Some(url) => Arc::new(RedisStore::connect(url, "faasm:", a.max_state).context("cannot use --redis")?),
         None => Arc::new(EmbeddedStore::new(a.max_state)),
     };
+    if timeout.is_some() && !engine_config().interrupt_checks {
+        bail!("--timeout needs the interrupt checks that FAASM_INTERRUPT_CHECKS=0 leaves out");
+    }
     let engine = Engine::new(engine_config()).context("cannot set up the compiler for this CPU")?;
     let guest: Arc<dyn Guest> = if a.file.extension().is_some_and(|e| e == "wasm") {
         let module = load_module(&engine, &a.file, &a.cache)?;

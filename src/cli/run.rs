@@ -117,10 +117,13 @@ pub struct CacheArgs {
 /// The engine configuration every command uses, so that artifacts written
 /// by `compile` match what `run` expects. `FAASM_PERF_MAP=1` writes
 /// `/tmp/perf-PID.map` for `perf` (any command; `run --profile perfmap`
-/// is the same for `run`).
+/// is the same for `run`). `FAASM_INTERRUPT_CHECKS=0` compiles without
+/// the checks timeouts rely on, to measure their cost
+/// (benches/timeout/run.sh); `--timeout` is then refused.
 pub fn engine_config() -> Config {
     let perf_map = std::env::var_os("FAASM_PERF_MAP").is_some_and(|v| v == "1");
-    Config { max_wasm_stack: WASM_STACK_LIMIT, perf_map, ..Config::default() }
+    let interrupt_checks = std::env::var_os("FAASM_INTERRUPT_CHECKS").is_none_or(|v| v != "0");
+    Config { max_wasm_stack: WASM_STACK_LIMIT, perf_map, interrupt_checks, ..Config::default() }
 }
 
 /// Loads `path` as a module: an artifact file is mapped; wasm goes through
@@ -313,6 +316,9 @@ pub fn run(mut a: RunArgs) -> Result<i32> {
 
 fn execute(a: &RunArgs, mut wasi: WasiCtx, snapshot: Option<&snapshot::Snapshot>) -> Result<i32> {
     let config = Config { perf_map: a.profile == Some(Profile::Perfmap), ..engine_config() };
+    if a.timeout.is_some() && !config.interrupt_checks {
+        bail!("--timeout needs the interrupt checks that FAASM_INTERRUPT_CHECKS=0 leaves out");
+    }
     let engine = Engine::new(config).context("cannot set up the compiler for this CPU")?;
     let module = load_module(&engine, a.module_path(), &a.cache)?;
     if let Some(s) = snapshot {

@@ -10,7 +10,7 @@
 use super::artifact::{CodeRange, CompiledCode, TrapSite};
 use super::trampolines::{entry_trampoline, host_trampoline};
 use crate::parse::types::ModuleInfo;
-use crate::translate::{translate_function_with, FUNC_NAMESPACE};
+use crate::translate::{translate_function_with, Codegen, FUNC_NAMESPACE};
 use crate::vm::trap::TrapKind;
 use crate::Error;
 use cranelift_codegen::binemit::Reloc;
@@ -81,7 +81,7 @@ pub fn compile_module(
     wasm: &[u8],
     parallel: bool,
 ) -> Result<CompiledCode, Error> {
-    compile_module_with_progress(isa, info, wasm, parallel, None)
+    compile_module_with_progress(isa, info, wasm, parallel, Codegen::default(), None)
 }
 
 /// Reports `(jobs done, total jobs)` (functions and trampolines), from any
@@ -94,6 +94,7 @@ pub fn compile_module_with_progress(
     info: &ModuleInfo,
     wasm: &[u8],
     parallel: bool,
+    codegen: Codegen,
     progress: Option<Progress<'_>>,
 ) -> Result<CompiledCode, Error> {
     if info.bodies.len() != info.num_defined_funcs() as usize {
@@ -117,7 +118,7 @@ pub fn compile_module_with_progress(
         .collect();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let run = |w: &mut Worker, job: &Job| {
-        let r = compile_job(w, isa, info, wasm, *job);
+        let r = compile_job(w, isa, info, wasm, codegen, *job);
         if let Some(report) = progress {
             report(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, jobs.len());
         }
@@ -138,6 +139,7 @@ fn compile_job(
     isa: &dyn TargetIsa,
     info: &ModuleInfo,
     wasm: &[u8],
+    codegen: Codegen,
     job: Job,
 ) -> Result<Compiled, Error> {
     let func_index = match job {
@@ -152,7 +154,7 @@ fn compile_job(
     // still surface as a panic; a module must never take the process down.
     catch_unwind(AssertUnwindSafe(|| {
         let func = match job {
-            Job::Func(d) => translate_function_with(&mut w.builder, isa, info, d, wasm)?,
+            Job::Func(d) => translate_function_with(&mut w.builder, isa, info, d, wasm, codegen)?,
             Job::Entry(t) | Job::Host(t) => {
                 let ty = info
                     .types

@@ -75,6 +75,7 @@ pub(crate) struct Env<'a> {
     global_region: Option<AliasRegion>,
     /// Whether the entry block checks the interrupt flag yet.
     entry_checked: bool,
+    codegen: super::Codegen,
 }
 
 impl<'a> Env<'a> {
@@ -83,6 +84,7 @@ impl<'a> Env<'a> {
         info: &'a ModuleInfo,
         func_index: u32,
         vmctx: Value,
+        codegen: super::Codegen,
     ) -> Result<Env<'a>, Error> {
         let offsets = module_offsets(info)
             .ok_or_else(|| error(func_index, "too many memories, tables or globals"))?;
@@ -103,6 +105,7 @@ impl<'a> Env<'a> {
             table_region: None,
             global_region: None,
             entry_checked: false,
+            codegen,
         })
     }
 
@@ -157,6 +160,9 @@ impl<'a> Env<'a> {
     /// would never see the flag change); on x86-64 an atomic 32-bit load is
     /// an ordinary `mov`.
     pub fn interrupt_check(&mut self, b: &mut FunctionBuilder) -> Result<(), Error> {
+        if !self.codegen.interrupt_checks {
+            return Ok(());
+        }
         let flag_ptr = self.interrupt_flag_ptr(b)?;
         let flag = b.ins().atomic_load(types::I32, MemFlagsData::trusted(), flag_ptr);
         b.ins().trapnz(flag, TrapKind::Interrupt.to_trap_code());
@@ -169,7 +175,7 @@ impl<'a> Env<'a> {
     /// without end, and every function in such a chain makes calls; a leaf
     /// function without loops always finishes, so it pays nothing.
     pub fn entry_interrupt_check(&mut self, b: &mut FunctionBuilder) -> Result<(), Error> {
-        if self.entry_checked {
+        if self.entry_checked || !self.codegen.interrupt_checks {
             return Ok(());
         }
         self.entry_checked = true;

@@ -77,6 +77,7 @@ pub fn translate(
     info: &ModuleInfo,
     def_index: u32,
     wasm: &[u8],
+    codegen: super::Codegen,
 ) -> Result<ir::Function, Error> {
     let func_index = info
         .num_imported_funcs
@@ -107,7 +108,7 @@ pub fn translate(
         wasm_signature(isa, fty),
     );
     let b = FunctionBuilder::new(&mut func, ctx);
-    let mut t = FuncTranslator::start(b, isa, info, func_index, fty)?;
+    let mut t = FuncTranslator::start(b, isa, info, func_index, fty, codegen)?;
     t.declare_locals(&body, fty)?;
     t.translate_body(&body)?;
     t.b.finalize(isa.frontend_config());
@@ -123,6 +124,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         info: &'a ModuleInfo,
         func_index: u32,
         fty: &FuncType,
+        codegen: super::Codegen,
     ) -> Result<Self, Error> {
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
@@ -132,7 +134,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .block_params(entry)
             .first()
             .ok_or_else(|| error(func_index, "no vmctx"))?;
-        let mut env = Env::new(isa, info, func_index, vmctx)?;
+        let mut env = Env::new(isa, info, func_index, vmctx, codegen)?;
         env.prologue(&mut b)?;
         let ret = b.create_block();
         for r in &fty.results {

@@ -30,6 +30,23 @@ use cranelift_frontend::FunctionBuilderContext;
 /// index is the defined-function index (func index - imported funcs).
 pub const FUNC_NAMESPACE: u32 = 0;
 
+/// Choices that change the code a translation emits (and so belong in
+/// the compiled-code cache's key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Codegen {
+    /// Check the store's interrupt flag at loop headers and at the entry of
+    /// functions that call (see `run::interrupt`). Without the checks,
+    /// timeouts cannot stop running guest code; only for measuring what
+    /// the checks cost.
+    pub interrupt_checks: bool,
+}
+
+impl Default for Codegen {
+    fn default() -> Codegen {
+        Codegen { interrupt_checks: true }
+    }
+}
+
 /// Translates defined function `def_index` of a valid module to Cranelift IR.
 pub fn translate_function(
     isa: &dyn TargetIsa,
@@ -38,7 +55,7 @@ pub fn translate_function(
     wasm: &[u8],
 ) -> Result<ir::Function, Error> {
     let mut ctx = FunctionBuilderContext::new();
-    translate_function_with(&mut ctx, isa, info, def_index, wasm)
+    translate_function_with(&mut ctx, isa, info, def_index, wasm, Codegen::default())
 }
 
 /// Like [`translate_function`], reusing `ctx`'s allocations (one per thread
