@@ -121,6 +121,7 @@ const MAX_BODY: usize = 16 << 20;
 /// Loads the configuration and every module, then serves until SIGINT
 /// or SIGTERM.
 pub fn serve(opts: ServeOptions) -> Result<(), ServeError> {
+    limit_malloc_arenas();
     let cfgs = config::load(&opts.config)?;
     let mut loaded: Vec<(PathBuf, Module)> = Vec::new();
     let mut load = |route: &ModuleConfig, path: &Path| -> Result<Module, ServeError> {
@@ -358,6 +359,22 @@ async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>, client: 
         Err(e) => runner::Outcome::Failed(format!("the request's thread failed: {e}")),
     };
     respond(&name, route.cfg.timeout, outcome)
+}
+
+/// glibc gives each new thread a malloc arena of its own (up to 8 per
+/// core), and an arena keeps what its thread freed. Every request thread
+/// frees what its instance's set-up allocated, so with many request
+/// threads each arena held ~0.5 MiB that no other thread could reuse:
+/// most of the server's memory per idle instance. Two arenas, shared by
+/// all threads, let that memory be reused; contention for them is rare
+/// next to a request's work.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt takes two integers and only changes a malloc
+    // setting; called before this server starts any thread.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
 }
 
 fn log_stderr(route: &str, bytes: &[u8]) {
