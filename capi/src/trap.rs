@@ -6,9 +6,10 @@
 //! `wasm_func_call` gets the same message back, plus the backtrace.
 //!
 //! Frames: the engine's backtraces name the function (index, name, module
-//! name) but do not record the instance or the byte offset of the
-//! instruction, so `wasm_frame_instance` is NULL and both offsets are 0;
-//! `faasm_frame_func_name` / `faasm_frame_module_name` give the names.
+//! name) and give the instruction's byte offset in the module and in its
+//! function (from the compiled code's address map; 0 where a frame has
+//! none). They do not record the instance, so `wasm_frame_instance` is
+//! NULL; `faasm_frame_func_name` / `faasm_frame_module_name` give the names.
 
 use crate::ffi::{from_c, guard, ptr_ref, to_c};
 use crate::refs::{as_kind, wasm_ref_t, wasm_trap_t, Kind, Obj};
@@ -177,16 +178,19 @@ pub unsafe extern "C" fn wasm_frame_func_index(f: *const wasm_frame_t) -> u32 {
     guard(0, || unsafe { ptr_ref(f) }.map(|f| f.frame.func_index).unwrap_or(0))
 }
 
-/// Always 0: the engine does not map machine code back to wasm offsets.
+/// The instruction's offset from the start of its function's body (0 if
+/// unknown).
 #[no_mangle]
-pub extern "C" fn wasm_frame_func_offset(_f: *const wasm_frame_t) -> usize {
-    0
+pub unsafe extern "C" fn wasm_frame_func_offset(f: *const wasm_frame_t) -> usize {
+    // SAFETY: NULL or a frame of ours.
+    guard(0, || unsafe { ptr_ref(f) }.and_then(|f| f.frame.func_offset).unwrap_or(0) as usize)
 }
 
-/// Always 0: see `wasm_frame_func_offset`.
+/// The instruction's offset in the module's bytes (0 if unknown).
 #[no_mangle]
-pub extern "C" fn wasm_frame_module_offset(_f: *const wasm_frame_t) -> usize {
-    0
+pub unsafe extern "C" fn wasm_frame_module_offset(f: *const wasm_frame_t) -> usize {
+    // SAFETY: NULL or a frame of ours.
+    guard(0, || unsafe { ptr_ref(f) }.and_then(|f| f.frame.module_offset).unwrap_or(0) as usize)
 }
 
 /// The function's name from the module's name section, if it has one

@@ -49,6 +49,11 @@ pub struct Frame {
     pub func_index: u32,
     pub func_name: Option<String>,
     pub module_name: Option<String>,
+    /// Offset in the module's bytes of the instruction the frame is at (the
+    /// trapping one, or the call to the next frame), if known.
+    pub module_offset: Option<u32>,
+    /// The same, from the start of the function's body.
+    pub func_offset: Option<u32>,
 }
 
 /// A trap with its wasm backtrace.

@@ -5,6 +5,7 @@
 use crate::compile::artifact::{CodeRange, CompiledCode};
 use crate::compile::code_memory::{CodeMemory, CodeMeta};
 use crate::compile::trap_table::TrapTable;
+use crate::compile::AddressMap;
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::instantiate::instance::InstanceSlot;
@@ -59,6 +60,8 @@ pub struct CachedModule {
     pub code_range: Range<usize>,
     /// Range of `mapping` holding the trap table (`TrapTable` encoding).
     pub traps_range: Range<usize>,
+    /// Range of `mapping` holding the address map (`AddressMap` encoding).
+    pub addresses_range: Range<usize>,
     /// The memory image: the artifact file, the image's offset in it (page
     /// aligned; checked by the caller to lie in the file) and its layout.
     pub image: Option<(Arc<File>, u64, ImageLayout)>,
@@ -144,6 +147,7 @@ impl Module {
     pub fn from_compiled(engine: &Engine, info: ModuleInfo, mut compiled: CompiledCode) -> Result<Module, Error> {
         check_compiled(&info, &compiled, compiled.code.len())?;
         let traps = std::mem::take(&mut compiled.traps);
+        let addresses = AddressMap::from_entries(&std::mem::take(&mut compiled.addresses));
         let code_len = compiled.code.len();
         if !traps.is_sorted_by_key(|t| t.offset) || traps.last().is_some_and(|t| t.offset as usize >= code_len) {
             return Err(Error::Compile { func: None, message: "trap table unsorted or outside the code".into() });
@@ -151,7 +155,7 @@ impl Module {
         let code = CodeMemory::new(&compiled.code)?;
         compiled.code = Vec::new();
         let image = MemoryImage::build(&info);
-        Module::finish(engine, info, compiled, code, TrapTable::from_sites(&traps), image)
+        Module::finish(engine, info, compiled, code, TrapTable::from_sites(&traps), addresses, image)
     }
 
     /// A module restored from the on-disk cache: the code is made
@@ -161,11 +165,13 @@ impl Module {
     /// executable (a cache on a `noexec` file system), the code is copied
     /// into fresh executable memory instead: slower, but no recompilation.
     pub fn from_cached(engine: &Engine, cached: CachedModule) -> Result<Module, Error> {
-        let CachedModule { info, mut compiled, mapping, code_range, traps_range, image } = cached;
+        let CachedModule { info, mut compiled, mapping, code_range, traps_range, addresses_range, image } = cached;
         compiled.code = Vec::new();
         compiled.traps = Vec::new();
+        compiled.addresses = Vec::new();
         check_compiled(&info, &compiled, code_range.len())?;
         let traps = TrapTable::from_mapping(mapping.clone(), traps_range, code_range.len())?;
+        let addresses = AddressMap::from_mapping(mapping.clone(), addresses_range)?;
         let bad = |m: String| Error::Compile { func: None, message: format!("inconsistent memory image: {m}") };
         let image = match image {
             Some((file, offset, layout)) => {
@@ -188,7 +194,7 @@ impl Module {
             }
             Err(e) => return Err(e),
         };
-        Module::finish(engine, info, compiled, code, traps, image)
+        Module::finish(engine, info, compiled, code, traps, addresses, image)
     }
 
     fn finish(
@@ -197,6 +203,7 @@ impl Module {
         compiled: CompiledCode,
         mut code: CodeMemory,
         traps: TrapTable,
+        addresses: AddressMap,
         memory_image: Option<MemoryImage>,
     ) -> Result<Module, Error> {
         let type_ids: Vec<u32> = info.types.iter().map(|t| engine.signature_id(t)).collect();
@@ -220,6 +227,7 @@ impl Module {
         let defined_funcs = defined_funcs.into_boxed_slice();
         let meta = Arc::new(CodeMeta {
             traps,
+            addresses,
             compiled,
             num_imported_funcs: info.num_imported_funcs,
             func_names: info.func_names.clone(),
@@ -276,6 +284,11 @@ impl Module {
     /// Every trap site of the code.
     pub fn trap_table(&self) -> &TrapTable {
         &self.0.meta.traps
+    }
+
+    /// The wasm offsets of the code's trap sites and calls.
+    pub fn address_map(&self) -> &AddressMap {
+        &self.0.meta.addresses
     }
 
     /// The copy-on-write image of memory 0, if this module's data segments

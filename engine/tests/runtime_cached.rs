@@ -29,16 +29,19 @@ fn module_from_a_file_mapping_runs() {
     let layout = image.layout();
     let image_bytes = image.read_contents().unwrap();
 
-    // 64 KiB of header, the code, the trap table, then the image on the
-    // next 64 KiB boundary.
+    // 64 KiB of header, the code, the trap table, the address map, then the
+    // image on the next 64 KiB boundary.
     const ALIGN: usize = 65536;
     let traps = original.trap_table().bytes();
     let code_range = ALIGN..ALIGN + code.len();
     let traps_range = code_range.end..code_range.end + traps.len();
-    let image_start = traps_range.end.next_multiple_of(ALIGN);
+    let addresses = original.address_map().bytes();
+    let addresses_range = traps_range.end..traps_range.end + addresses.len();
+    let image_start = addresses_range.end.next_multiple_of(ALIGN);
     let mut bytes = vec![0xEEu8; ALIGN];
     bytes.extend_from_slice(code);
     bytes.extend_from_slice(traps);
+    bytes.extend_from_slice(addresses);
     bytes.resize(image_start, 0);
     bytes.extend_from_slice(&image_bytes);
     let mut file = tempfile();
@@ -57,6 +60,7 @@ fn module_from_a_file_mapping_runs() {
         mapping: map(),
         code_range,
         traps_range: traps_range.clone(),
+        addresses_range: addresses_range.clone(),
         image: Some((file.clone(), image_start as u64, layout)),
     };
     let restored = Module::from_cached(&engine, cached(&data_free, compiled, code_range.clone())).unwrap();

@@ -152,3 +152,40 @@ fn max_wasm_stack_is_honoured() {
         }
     }
 }
+
+/// Each frame's module offset is that of its instruction — the trapping
+/// one, then each call on the way — and its function offset the same from
+/// the start of the function's body, as a wasm parser reads them.
+#[test]
+fn frames_give_the_wasm_offsets_of_their_instructions() {
+    let wasm = wat::parse_str(MODULE).unwrap();
+    // (body start, offset of its first `unreachable` or `call`) per function.
+    let mut sites = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
+        if let wasmparser::Payload::CodeSectionEntry(body) = payload.unwrap() {
+            let start = body.range().start as u32;
+            let mut ops = body.get_operators_reader().unwrap();
+            let mut site = None;
+            while !ops.eof() {
+                let at = ops.original_position() as u32;
+                let op = ops.read().unwrap();
+                if site.is_none() && matches!(op, wasmparser::Operator::Unreachable | wasmparser::Operator::Call { .. }) {
+                    site = Some(at);
+                }
+            }
+            sites.push((start, site));
+        }
+    }
+    let (mut store, inst) = instance(MODULE);
+    let t = trap_of(inst.get_func(&store, "nested").unwrap().call(&mut store, &[]));
+    let got: Vec<_> = t.backtrace.iter().map(|f| (f.func_index, f.module_offset, f.func_offset)).collect();
+    let want: Vec<_> = [3u32, 4, 5]
+        .iter()
+        .map(|&i| {
+            let (start, site) = sites[i as usize];
+            (i, site, site.map(|s| s - start))
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert!(want.iter().all(|(_, m, _)| m.is_some()));
+}

@@ -13,7 +13,7 @@ use crate::file::{self, Mapped, TMP_SUFFIX};
 use crate::format::{ArtifactRef, Rejection};
 use crate::key::{CacheKey, Fingerprint};
 use crate::verified::{Memo, MEMO_EXTENSION};
-use engine::compile::{CompiledCode, TrapTable};
+use engine::compile::{AddressMap, CompiledCode, TrapTable};
 use engine::instantiate::memory_image::ImageLayout;
 use engine::ModuleInfo;
 use std::ffi::OsString;
@@ -45,6 +45,8 @@ pub trait Artifact {
     fn code(&self) -> &[u8];
     /// The trap sites of the code.
     fn trap_table(&self) -> &TrapTable;
+    /// The wasm offsets of trap sites and calls.
+    fn address_map(&self) -> &AddressMap;
     /// The memory image standing for all data segments, with its bytes.
     fn memory_image(&self) -> io::Result<Option<(ImageLayout, Vec<u8>)>>;
 }
@@ -181,6 +183,7 @@ impl Cache {
                 compiled: module.compiled(),
                 code: module.code(),
                 traps: module.trap_table(),
+                addresses: module.address_map(),
                 image: image.as_ref().map(|(layout, bytes)| (*layout, bytes.as_slice())),
             })
         });

@@ -207,6 +207,7 @@ mod tests {
                 compiled: &compiled,
                 code: &code,
                 traps: &engine::compile::TrapTable::from_sites(&compiled.traps),
+                addresses: &engine::compile::AddressMap::from_entries(&compiled.addresses),
                 image: None,
             },
         )

@@ -9,8 +9,9 @@
 //! (`Module::from_cached`).
 
 use crate::key::Fingerprint;
+use engine::compile::address_map::ADDRESS_ENTRY_LEN;
 use engine::compile::trap_table::TRAP_SITE_LEN;
-use engine::compile::{CodeRange, CompiledCode, TrapTable};
+use engine::compile::{AddressMap, CodeRange, CompiledCode, TrapTable};
 use engine::instantiate::memory_image::ImageLayout;
 use engine::ModuleInfo;
 use serde::{Deserialize, Serialize};
@@ -27,8 +28,9 @@ const CHECKSUM_CHUNK: usize = 1 << 20;
 pub const MAGIC: [u8; 8] = *b"FAASMOBJ";
 /// Bumped on any change of the layout below or of its meaning, and of the
 /// `VMContext` layout the stored code assumes (2: per-module inline area;
-/// 3: memory image section, trap table read in place).
-pub const FORMAT_VERSION: u32 = 4;
+/// 3: memory image section, trap table read in place; 5: address map
+/// section, function body starts).
+pub const FORMAT_VERSION: u32 = 5;
 /// Alignment of the image and code sections in the file. 64 KiB is a
 /// multiple of every page size Linux uses (4 KiB, 16 KiB, 64 KiB), so the
 /// code can be made executable in place and the image mapped into linear
@@ -39,7 +41,7 @@ pub const CODE_ALIGN: u64 = 64 * 1024;
 /// length and the checksum itself.
 const CHECKSUMMED_FROM: usize = 40;
 /// Everything up to the first variable-length field.
-const FIXED_HEADER_LEN: usize = 184;
+const FIXED_HEADER_LEN: usize = 200;
 /// The longest a header can be: the fixed part and three strings of at most
 /// 64 KiB, each with its 2-byte length.
 pub const MAX_HEADER_LEN: usize = FIXED_HEADER_LEN + 3 * (2 + u16::MAX as usize);
@@ -90,6 +92,8 @@ pub struct Header {
     pub traps: Range<u64>,
     pub image: Range<u64>,
     pub code: Range<u64>,
+    /// Between the trap table and the image's padding.
+    pub addresses: Range<u64>,
 }
 
 /// What the metadata section holds: the module and its compiled code minus
@@ -121,6 +125,8 @@ pub struct ArtifactRef<'a> {
     /// Must be sorted (checked: a writer never stores a table that lookups
     /// would miss).
     pub traps: &'a TrapTable,
+    /// Must be sorted, as `traps`.
+    pub addresses: &'a AddressMap,
     /// The memory image and its contents (`layout.len` bytes), which stand
     /// for all of `info`'s data segments.
     pub image: Option<(ImageLayout, &'a [u8])>,
@@ -138,6 +144,8 @@ pub struct Decoded {
     pub compiled: CompiledCode,
     pub code_range: Range<usize>,
     pub traps_range: Range<usize>,
+    /// The address map, `bytes[addresses_range]`.
+    pub addresses_range: Range<usize>,
     /// The memory image's layout and range in the file.
     pub image: Option<(ImageLayout, Range<usize>)>,
 }
@@ -147,6 +155,9 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
     let invalid = |m: &str| io::Error::new(io::ErrorKind::InvalidInput, m.to_string());
     if !a.traps.is_sorted() {
         return Err(invalid("trap table is not sorted"));
+    }
+    if !a.addresses.is_sorted() {
+        return Err(invalid("address map is not sorted"));
     }
     let image_bytes: &[u8] = match a.image {
         Some((layout, bytes)) if layout.len == bytes.len() as u64 && layout.len % CODE_ALIGN == 0 => bytes,
@@ -171,6 +182,8 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
         functions: Vec::new(),
         entry_trampolines: Vec::new(),
         host_trampolines: Vec::new(),
+        addresses: Vec::new(),
+        body_starts: a.compiled.body_starts.clone(),
     };
     let mut metadata = postcard::to_stdvec(&Metadata {
         info,
@@ -190,7 +203,10 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
     let data_offset = metadata_offset + metadata.len() as u64;
     let traps_offset = data_offset + data_len;
     let traps_end = traps_offset + traps.len() as u64;
-    let image_offset = traps_end.next_multiple_of(CODE_ALIGN);
+    let addresses = a.addresses.bytes();
+    let addresses_offset = traps_end;
+    let addresses_end = addresses_offset + addresses.len() as u64;
+    let image_offset = addresses_end.next_multiple_of(CODE_ALIGN);
     let image_end = image_offset + image_bytes.len() as u64;
     let code_offset = image_end.next_multiple_of(CODE_ALIGN);
     let code_len = a.code.len() as u64;
@@ -210,6 +226,7 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
         (traps_offset, traps.len() as u64),
         (image_offset, image_bytes.len() as u64),
         (code_offset, code_len),
+        (addresses_offset, addresses.len() as u64),
     ];
     for (offset, len) in sections {
         header.extend_from_slice(&offset.to_le_bytes());
@@ -228,7 +245,8 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
     body.extend(segment_bytes.iter().map(|d| Part::Bytes(d)));
     body.extend([
         Part::Bytes(traps),
-        Part::Zeros((image_offset - traps_end) as usize),
+        Part::Bytes(addresses),
+        Part::Zeros((image_offset - addresses_end) as usize),
         Part::Bytes(image_bytes),
         Part::Zeros((code_offset - image_end) as usize),
         Part::Bytes(a.code),
@@ -475,6 +493,7 @@ pub fn read_header_prefix(bytes: &[u8], actual_len: u64) -> Result<Header, Rejec
         Ok(offset..end)
     };
     let (metadata, data, traps, image, code) = (section()?, section()?, section()?, section()?, section()?);
+    let addresses = section()?;
     // Strings are read from the header only, so a bad length cannot reach
     // into the metadata.
     let mut r = Reader {
@@ -497,7 +516,10 @@ pub fn read_header_prefix(bytes: &[u8], actual_len: u64) -> Result<Header, Rejec
     if (traps.end - traps.start) % TRAP_SITE_LEN as u64 != 0 {
         return Err(Rejection::Layout("trap section length"));
     }
-    if traps.end > image.start || image.start % CODE_ALIGN != 0 || (image.end - image.start) % CODE_ALIGN != 0 {
+    if addresses.start != traps.end || (addresses.end - addresses.start) % ADDRESS_ENTRY_LEN as u64 != 0 {
+        return Err(Rejection::Layout("address map section"));
+    }
+    if addresses.end > image.start || image.start % CODE_ALIGN != 0 || (image.end - image.start) % CODE_ALIGN != 0 {
         return Err(Rejection::Layout("image section misplaced"));
     }
     if image.end > code.start || code.start % CODE_ALIGN != 0 || code.end != file_len {
@@ -519,6 +541,7 @@ pub fn read_header_prefix(bytes: &[u8], actual_len: u64) -> Result<Header, Rejec
         traps,
         image,
         code,
+        addresses,
     })
 }
 
@@ -647,12 +670,14 @@ pub(crate) fn decode_with(
     // Checked by `read_header`: both lie in the file.
     let code_range = usize_range(&header.code)?;
     let traps_range = usize_range(&header.traps)?;
+    let addresses_range = usize_range(&header.addresses)?;
     Ok(Decoded {
         header,
         info,
         compiled,
         code_range,
         traps_range,
+        addresses_range,
         image,
     })
 }
@@ -775,6 +800,8 @@ pub(crate) mod tests {
                     kind: TrapKind::MemoryOutOfBounds,
                 },
             ],
+            addresses: vec![(10, 77), (150, 91), (170, 95)],
+            body_starts: vec![60, 85],
         };
         (info, compiled, code)
     }
@@ -792,6 +819,7 @@ pub(crate) mod tests {
                 compiled: &compiled,
                 code: &code,
                 traps: &TrapTable::from_sites(&compiled.traps),
+                addresses: &AddressMap::from_entries(&compiled.addresses),
                 image: None,
             },
         )
@@ -808,7 +836,9 @@ pub(crate) mod tests {
         let (info, mut compiled, code) = sample();
         assert_eq!(d.info, info);
         assert_eq!(&bytes[d.traps_range.clone()], TrapTable::from_sites(&compiled.traps).bytes());
+        assert_eq!(&bytes[d.addresses_range.clone()], AddressMap::from_entries(&compiled.addresses).bytes());
         compiled.traps.clear();
+        compiled.addresses.clear();
         assert_eq!(d.compiled, compiled);
         assert_eq!(&bytes[d.code_range.clone()], &code[..]);
         assert!(d.image.is_none());
@@ -827,6 +857,7 @@ pub(crate) mod tests {
         let contents: Vec<u8> = (0..layout.len).map(|i| (i % 251) as u8).collect();
         let fp = fingerprint();
         let traps = TrapTable::from_sites(&compiled.traps);
+        let addresses = AddressMap::default();
         let artifact = |image| ArtifactRef {
             fingerprint: &fp,
             wasm_sha256: [7; 32],
@@ -834,6 +865,7 @@ pub(crate) mod tests {
             compiled: &compiled,
             code: &code,
             traps: &traps,
+            addresses: &addresses,
             image,
         };
         let mut out = Vec::new();
@@ -890,6 +922,7 @@ pub(crate) mod tests {
                 compiled: &compiled,
                 code: &[],
                 traps: &TrapTable::default(),
+                addresses: &AddressMap::default(),
                 image: None,
             },
         )

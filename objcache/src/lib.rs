@@ -34,11 +34,12 @@
 //! | 24  | 16 | checksum of bytes `40..file length`: XXH3-128 of the XXH3-128 digests of its 1 MiB chunks (see below) |
 //! | 40  | 32 | SHA-256 of the wasm module |
 //! | 72  | 32 | compiler-settings hash (SHA-256 of the engine's settings fingerprint) |
-//! | 104 | 5×(8+8) | offset and length of the metadata, data, trap, image and code sections |
-//! | 184 | 2+n each | engine build, target triple, CPU features: UTF-8, length-prefixed |
+//! | 104 | 6×(8+8) | offset and length of the metadata, data, trap, image and code sections, then of the address map section |
+//! | 200 | 2+n each | engine build, target triple, CPU features: UTF-8, length-prefixed |
 //! | `H` | | metadata: postcard encoding of `engine::ModuleInfo` (data segments' bytes emptied, or no data segments when there is an image; no function body ranges; element segments' function lists are plain integers, see `engine::parse::ElementItems`), `engine::compile::CompiledCode` (no code, no trap sites), the data segments' lengths, the image's layout |
 //! | | | data: the bytes of every data segment, in order (empty when there is an image) |
 //! | | | traps: `engine::compile::TrapTable` encoding: every trap site's code offset (`u32`), then every kind (`u8`, index in `TrapKind::ALL`) |
+//! | | | address map: `engine::compile::AddressMap` encoding: the code offset of every trap site and call (`u32`), sorted, then each one's wasm offset (`u32`) |
 //! | | | zero padding up to a multiple of 64 KiB |
 //! | image offset | | memory 0's initial contents (whole wasm pages, `ImageLayout`), a multiple of 64 KiB long; may be empty |
 //! | code offset | | machine code (`CompiledCode::code`), a multiple of 64 KiB from the start, running to the end of the file |

@@ -9,7 +9,7 @@ use crate::index;
 use crate::key::{wasm_sha256, CacheKey, Fingerprint, ENGINE_VERSION};
 use cranelift_codegen::isa::TargetIsa;
 use engine::compile::module::Progress;
-use engine::compile::{CompiledCode, TrapTable};
+use engine::compile::{AddressMap, CompiledCode, TrapTable};
 use engine::instantiate::memory_image::ImageLayout;
 use engine::{CachedModule, Engine, Module, ModuleInfo};
 use std::io;
@@ -38,6 +38,9 @@ impl Artifact for Module {
     }
     fn trap_table(&self) -> &TrapTable {
         Module::trap_table(self)
+    }
+    fn address_map(&self) -> &AddressMap {
+        Module::address_map(self)
     }
     fn memory_image(&self) -> io::Result<Option<(ImageLayout, Vec<u8>)>> {
         Module::memory_image(self)
@@ -79,6 +82,7 @@ fn module_from_mapping(engine: &Engine, m: Mapped) -> Result<Module, Rejection> 
             mapping: mmap,
             code_range: decoded.code_range,
             traps_range: decoded.traps_range,
+            addresses_range: decoded.addresses_range,
             image,
         },
     )
@@ -180,6 +184,7 @@ pub fn write_artifact(
         compiled,
         code,
         traps: module.trap_table(),
+        addresses: module.address_map(),
         image: image.as_ref().map(|(layout, bytes)| (*layout, bytes.as_slice())),
     };
     file::write_atomic(path, &artifact).map_err(io_err)

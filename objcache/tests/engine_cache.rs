@@ -90,7 +90,11 @@ fn observe(engine: &Engine, module: &Module) -> Vec<String> {
         let f = inst.get_func(&store, name).unwrap();
         out.push(match f.call(&mut store, args) {
             Ok(v) => format!("{name} -> {v:?}"),
-            Err(Error::Trap(t)) => format!("{name} trapped: {t}"),
+            // Offsets too: the address map must survive the cache.
+            Err(Error::Trap(t)) => {
+                let at: Vec<_> = t.backtrace.iter().map(|f| (f.func_index, f.module_offset, f.func_offset)).collect();
+                format!("{name} trapped: {t} at {at:?}")
+            }
             Err(e) => format!("{name} failed: {e}"),
         });
     };
@@ -336,6 +340,7 @@ fn checksummed_but_inconsistent_entry_is_recovered() {
         compiled: &broken,
         code,
         traps: good.trap_table(),
+        addresses: good.address_map(),
         image: None,
     };
     cache.insert(&artifact).unwrap();

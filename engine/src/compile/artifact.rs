@@ -43,4 +43,12 @@ pub struct CompiledCode {
     pub host_trampolines: Vec<CodeRange>,
     /// Every trap site, sorted by offset.
     pub traps: Vec<TrapSite>,
+    /// (code offset, wasm module offset) of every trap site and call
+    /// instruction (see `address_map`), sorted by code offset.
+    #[serde(skip)]
+    pub addresses: Vec<(u32, u32)>,
+    /// Wasm module offset of each defined function's body, for frames'
+    /// function offsets (the module's body ranges are not kept in a cache
+    /// file).
+    pub body_starts: Vec<u32>,
 }

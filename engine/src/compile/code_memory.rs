@@ -24,6 +24,8 @@ use std::sync::{Arc, RwLock};
 pub struct CodeMeta {
     /// Every trap site, sorted by offset.
     pub traps: TrapTable,
+    /// The wasm offsets of trap sites and calls (frames' offsets).
+    pub addresses: crate::compile::AddressMap,
     /// The ranges of the code (`code` and `traps` are empty): one per
     /// defined function, sorted by offset, and the trampolines.
     pub compiled: CompiledCode,
@@ -47,6 +49,15 @@ impl CodeMeta {
         let r = functions.get(i.checked_sub(1)?)?;
         let inside = u64::from(offset) < u64::from(r.offset) + u64::from(r.len);
         inside.then(|| (i - 1) as u32 + self.num_imported_funcs)
+    }
+
+    /// The wasm offsets (in the module, and in its function's body) of the
+    /// code at `offset`, a trap site or the last byte of a call.
+    pub fn wasm_offsets(&self, offset: u32, func_index: u32) -> Option<(u32, u32)> {
+        let module_offset = self.addresses.lookup(offset)?;
+        let def = func_index.checked_sub(self.num_imported_funcs)?;
+        let start = *self.compiled.body_starts.get(def as usize)?;
+        Some((module_offset, module_offset.checked_sub(start)?))
     }
 
     pub fn func_name(&self, index: u32) -> Option<&str> {

@@ -56,6 +56,9 @@ struct Compiled {
     alignment: u32,
     relocs: Vec<Relocation>,
     traps: Vec<(u32, TrapKind)>,
+    /// (offset in this function's code, wasm module offset), see
+    /// `address_map`.
+    addresses: Vec<(u32, u32)>,
 }
 
 /// Per-worker state reused across functions.
@@ -201,6 +204,20 @@ fn compile_function(
             .ok_or_else(|| format!("unexpected trap code {} at {:#x}", t.code, t.offset))?;
         traps.push((t.offset, kind));
     }
+    // The wasm offset each trap site and call came from (the translator
+    // sets every operator's offset as the source location).
+    let srclocs = buffer.get_srclocs_sorted();
+    let wasm_offset = |at: u32| {
+        let i = srclocs.partition_point(|s| s.end <= at);
+        srclocs.get(i).filter(|s| s.start <= at && !s.loc.is_default()).map(|s| s.loc.bits())
+    };
+    let mut addresses: Vec<(u32, u32)> = traps.iter().filter_map(|&(at, _)| Some((at, wasm_offset(at)?))).collect();
+    addresses.extend(buffer.call_sites().filter_map(|c| {
+        let at = c.ret_addr.checked_sub(1)?;
+        Some((at, wasm_offset(at)?))
+    }));
+    addresses.sort_unstable();
+    addresses.dedup_by_key(|a| a.0);
     let mut relocs = Vec::new();
     for r in buffer.relocs() {
         let target = match &r.target {
@@ -226,6 +243,7 @@ fn compile_function(
         alignment,
         relocs,
         traps,
+        addresses,
     })
 }
 
@@ -255,6 +273,7 @@ fn link(info: &ModuleInfo, compiled: Vec<Compiled>, n_types: usize) -> Result<Co
         }
     }
     let mut traps = Vec::new();
+    let mut addresses = Vec::new();
     for (i, c) in compiled.iter().enumerate() {
         let base = ranges[i].offset;
         let func_index = (i < n_funcs).then(|| info.num_imported_funcs.saturating_add(i as u32));
@@ -280,8 +299,12 @@ fn link(info: &ModuleInfo, compiled: Vec<Compiled>, n_types: usize) -> Result<Co
             offset: base + off,
             kind: *kind,
         }));
+        addresses.extend(c.addresses.iter().map(|(off, wasm)| (base + off, *wasm)));
     }
     traps.sort_by_key(|t| t.offset);
+    // Functions are laid out in order and each one's entries are sorted.
+    addresses.sort_unstable_by_key(|a| a.0);
+    let body_starts = info.bodies.iter().map(|b| b.range.start as u32).collect();
     let entry_trampolines = ranges[n_funcs..n_funcs + n_types].to_vec();
     let host_trampolines = ranges[n_funcs + n_types..].to_vec();
     ranges.truncate(n_funcs);
@@ -291,6 +314,8 @@ fn link(info: &ModuleInfo, compiled: Vec<Compiled>, n_types: usize) -> Result<Co
         entry_trampolines,
         host_trampolines,
         traps,
+        addresses,
+        body_starts,
     })
 }
 

@@ -11,27 +11,17 @@
 use crate::compile::artifact::TrapSite;
 use crate::error::Error;
 use crate::vm::trap::TrapKind;
+use crate::compile::table_bytes::{find_u32, TableBytes};
 use std::ops::Range;
 use std::sync::Arc;
 
 /// Bytes per site: a `u32` offset and a `u8` kind.
 pub const TRAP_SITE_LEN: usize = 5;
 
-enum Storage {
-    Owned(Box<[u8]>),
-    /// `range` of a mapped artifact file, shared with the code that maps it.
-    Mapped { map: Arc<memmap2::MmapMut>, range: Range<usize> },
-}
-
 /// A sorted table of trap sites in the encoding above.
+#[derive(Default)]
 pub struct TrapTable {
-    storage: Storage,
-}
-
-impl Default for TrapTable {
-    fn default() -> TrapTable {
-        TrapTable { storage: Storage::Owned(Box::default()) }
-    }
+    storage: TableBytes,
 }
 
 impl std::fmt::Debug for TrapTable {
@@ -51,7 +41,7 @@ impl TrapTable {
         for t in sites {
             out.push(kind_index(t.kind));
         }
-        TrapTable { storage: Storage::Owned(out.into_boxed_slice()) }
+        TrapTable { storage: TableBytes::Owned(out.into_boxed_slice()) }
     }
 
     /// Uses `range` of a mapped artifact as the table, in place.
@@ -69,13 +59,10 @@ impl TrapTable {
         code_len: usize,
     ) -> Result<TrapTable, Error> {
         let bad = |m: &str| Error::Compile { func: None, message: format!("inconsistent trap table: {m}") };
-        if range.start > range.end || range.end > map.len() {
-            return Err(bad("outside the file"));
-        }
         if !range.len().is_multiple_of(TRAP_SITE_LEN) {
             return Err(bad("not a whole number of sites"));
         }
-        let table = TrapTable { storage: Storage::Mapped { map, range } };
+        let table = TrapTable { storage: TableBytes::mapped(map, range).ok_or_else(|| bad("outside the file"))? };
         if let Some(last) = table.len().checked_sub(1) {
             if table.offset(last) as usize >= code_len {
                 return Err(bad("a site lies outside the code"));
@@ -86,11 +73,7 @@ impl TrapTable {
 
     /// The encoded table.
     pub fn bytes(&self) -> &[u8] {
-        match &self.storage {
-            Storage::Owned(b) => b,
-            // In range: checked by `from_mapping`.
-            Storage::Mapped { map, range } => &map[range.clone()],
-        }
+        self.storage.bytes()
     }
 
     pub fn len(&self) -> usize {
@@ -102,12 +85,7 @@ impl TrapTable {
     }
 
     fn offset(&self, i: usize) -> u32 {
-        let b = self.bytes();
-        let at = i * 4;
-        match b.get(at..at + 4) {
-            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
-            _ => u32::MAX,
-        }
+        self.storage.u32_at(i)
     }
 
     fn kind(&self, i: usize) -> Option<TrapKind> {
@@ -118,16 +96,7 @@ impl TrapTable {
     /// Trap kind of the instruction at `offset`, if it is a trap site.
     /// Allocation-free: the signal handler calls it.
     pub fn lookup(&self, offset: u32) -> Option<TrapKind> {
-        let (mut lo, mut hi) = (0usize, self.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.offset(mid).cmp(&offset) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return self.kind(mid),
-            }
-        }
-        None
+        self.kind(find_u32(&self.storage, self.len(), offset)?)
     }
 
     /// Every site, in order.

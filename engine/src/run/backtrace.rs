@@ -84,10 +84,13 @@ pub(crate) fn frames() -> Vec<Frame> {
         .filter_map(|pc| {
             let (meta, off) = code_meta_at(pc)?;
             let func_index = meta.func_at(off)?;
+            let offsets = meta.wasm_offsets(off, func_index);
             Some(Frame {
                 func_index,
                 func_name: meta.func_name(func_index).map(str::to_owned),
                 module_name: meta.module_name.clone(),
+                module_offset: offsets.map(|o| o.0),
+                func_offset: offsets.map(|o| o.1),
             })
         })
         .collect()

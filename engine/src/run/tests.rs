@@ -52,6 +52,7 @@ fn blob() -> Blob {
         num_imported_funcs: 1,
         func_names: vec![(1, "unreachable_fn".to_owned())],
         module_name: Some("raw".to_owned()),
+        ..CodeMeta::default()
     }));
     Blob { code, starts }
 }

@@ -223,6 +223,10 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .get_operators_reader()
             .map_err(|e| self.env.err(e.to_string()))?;
         while !self.control.is_empty() {
+            // Every instruction remembers the wasm offset it comes from
+            // (frames' offsets, see `compile::address_map`).
+            let at = u32::try_from(reader.original_position()).unwrap_or(u32::MAX);
+            self.b.set_srcloc(ir::SourceLoc::new(at));
             let op = reader.read().map_err(|e| self.env.err(e.to_string()))?;
             self.translate_op(op)?;
         }
