@@ -8,8 +8,8 @@
  *   compiled-code cache, traps' full text and WASI exit codes, frame names;
  * - WASI preview1 configuration and a linker that resolves imports by name.
  *
- * Engine limits (a timeout, a memory cap) are not offered: the engine has no
- * such limits yet.
+ * - the engine's limits: a store's memory cap, its timeout, and an
+ *   interrupt handle for other threads.
  */
 
 #ifndef FAASM_ENGINE_H
@@ -110,6 +110,26 @@ faasm_error_t* faasm_linker_define_wasi(faasm_linker_t*, faasm_wasi_config_t* co
  * goes to *trap if `trap` is not NULL. */
 faasm_error_t* faasm_linker_instantiate(const faasm_linker_t*, const wasm_module_t*, wasm_instance_t** out,
                                         wasm_trap_t** trap);
+
+/* ---- Limits ------------------------------------------------------------------------ */
+
+/* Caps every linear memory of the store at `bytes` (0: no cap): memory.grow
+ * past it returns -1, a memory that would start above it is refused. */
+void faasm_store_set_memory_limit(wasm_store_t*, uint64_t bytes);
+
+/* Interrupts the store's running guest code `seconds` from now: it traps
+ * ("interrupted") at its next loop header or call, and so does every later
+ * call into the store (the interrupt stays). A later call replaces a pending
+ * timeout; seconds <= 0 cancels it. A WASI call blocked in the host at that
+ * moment finishes first. */
+void faasm_store_set_timeout(wasm_store_t*, double seconds);
+
+/* A handle that interrupts the store from any thread, as the timeout does.
+ * Owned by the caller; harmless after the store is deleted. */
+typedef struct faasm_interrupt_handle_t faasm_interrupt_handle_t;
+faasm_interrupt_handle_t* faasm_store_interrupt_handle(wasm_store_t*);
+void faasm_interrupt_handle_interrupt(const faasm_interrupt_handle_t*);
+void faasm_interrupt_handle_delete(faasm_interrupt_handle_t*);
 
 #ifdef __cplusplus
 } /* extern "C" */

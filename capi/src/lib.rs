@@ -50,3 +50,4 @@ pub mod wat;
 pub mod wasi;
 pub mod linker;
 pub mod cache;
+pub mod limits;

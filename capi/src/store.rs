@@ -80,6 +80,8 @@ pub struct StoreData {
     next_foreign: Cell<u64>,
     /// Environments of host functions (finalized with the store).
     envs: RefCell<Vec<HostInfo>>,
+    /// The pending `faasm_store_set_timeout`, if any.
+    pub deadline: RefCell<Option<engine::Deadline>>,
 }
 
 impl StoreData {
@@ -92,6 +94,7 @@ impl StoreData {
             externrefs: RefCell::new(ExternRefs::default()),
             next_foreign: Cell::new(1),
             envs: RefCell::new(Vec::new()),
+            deadline: RefCell::new(None),
         }
     }
 

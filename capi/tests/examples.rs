@@ -189,6 +189,11 @@ fn threads() {
 }
 
 #[test]
+fn limits() {
+    example("limits", false);
+}
+
+#[test]
 fn misuse() {
     let dir = tempfile::tempdir().expect("tempdir");
     let exe = compile("misuse", dir.path(), false);
