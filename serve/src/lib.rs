@@ -367,8 +367,12 @@ async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>, client: 
 /// threads each arena held ~0.5 MiB that no other thread could reuse:
 /// most of the server's memory per idle instance. Two arenas, shared by
 /// all threads, let that memory be reused; contention for them is rare
-/// next to a request's work.
+/// next to a request's work. `MALLOC_ARENA_MAX` in the environment wins.
 fn limit_malloc_arenas() {
+    // glibc has read the user's own choice already: keep it.
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        return;
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt takes two integers and only changes a malloc
     // setting; called before this server starts any thread.
