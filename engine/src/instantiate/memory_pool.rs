@@ -4,19 +4,23 @@
 //! memory map: reserve 8 GiB of address space, make the initial pages
 //! accessible, map the module's memory image over them, and unmap it all
 //! when the store drops. For CPython these dominated instantiation. Here a
-//! dropped memory is instead *reset in place* and kept: `madvise(
-//! MADV_DONTNEED)` discards every page the guest touched — private copies
-//! of image pages revert to the image file's bytes, anonymous pages to
-//! zeros — and pages the guest grew into are made inaccessible again. The
-//! next instance of a module with the same image and initial size takes
-//! the reservation as it is: its contents are exactly those of a fresh
-//! memory with the image mapped, without a single system call.
+//! dropped memory is instead reset and kept (`LinearMemory::drop`): the
+//! pages the guest wrote get the image's bytes (or zeros) copied back and
+//! stay the memory's own, when they are fewer than
+//! `memory::MAX_RESIDENT_PAGES` — the next instance then writes without a
+//! page fault — else `madvise(MADV_DONTNEED)` discards every page the guest
+//! touched (private copies of image pages revert to the image file's bytes,
+//! anonymous pages to zeros). Pages the guest grew into are made
+//! inaccessible again either way. The next instance of a module with the
+//! same image and initial size takes the reservation as it is: its
+//! contents are exactly those of a fresh memory with the image mapped,
+//! without a single system call.
 //!
 //! A pooled reservation keeps its image file mapped (so its inode alive),
 //! so an image key — device, inode and offset of the image's bytes — can
 //! never name another file's bytes while the reservation exists. At most
-//! [`MAX_POOLED`] reservations are kept (address space, and the image file
-//! they map: their own pages were freed by the reset); when the pool is
+//! [`MAX_POOLED`] reservations are kept (address space, the image file
+//! they map, and under 1 MiB each of pages kept by an in-place reset); when the pool is
 //! full the oldest is let go, so that reservations of modules no longer
 //! used never crowd out those of the modules that are.
 
