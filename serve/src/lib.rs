@@ -1,17 +1,19 @@
 //! `faasm-engine serve`: WASI modules behind HTTP, the way Wagi serves
 //! them (CGI 1.1 over a `modules.toml`), on hyper and tokio.
 //!
-//! * [`config`]: `modules.toml` (Wagi's fields plus `timeout` and
-//!   `max_memory`), errors with file and line.
+//! * [`config`]: `modules.toml` (Wagi's fields plus `timeout`,
+//!   `max_memory`, `function` and `snapshot`), errors with file and line.
 //! * [`routes`]: exact and `/...` prefix routes.
 //! * [`cgi`]: argv, the CGI environment, parsing the module's output.
-//! * [`runner`]: one fresh instance per request, on a blocking thread.
+//! * [`runner`]: one fresh (or restored) instance per request, on a
+//!   blocking thread.
 //! * [`function`]: `function = "f.py"` routes, Faasm Python functions
 //!   restored from a snapshot per request.
 //! * [`module_snapshot`]: the snapshots module routes restore per request.
 //!
 //! Every module is compiled once at start (through the caller's loader,
-//! i.e. the compiled-code cache), and instantiated per request. A failing
+//! i.e. the compiled-code cache), and snapshots are taken or loaded then;
+//! each request instantiates the module or restores the snapshot. A failing
 //! request never takes the server down: trap 500, timeout 504, a route
 //! over its `http_max_concurrency` 503, malformed CGI output 502, no route
 //! 404. `allowed_hosts` is parsed but outbound HTTP is not implemented: a
