@@ -47,6 +47,11 @@ pub struct LinearMemory {
 /// faults them in again).
 pub const MAX_RESIDENT_PAGES: usize = 255;
 
+/// Largest initial size reset in place: finding the written pages reads
+/// 8 bytes of `/proc/self/pagemap` per 4 KiB page (2 KiB per MiB), which
+/// is no longer cheap next to `madvise` for a memory of gigabytes.
+const MAX_IN_PLACE_SCAN: usize = 256 << 20;
+
 // SAFETY: the reservation is owned exclusively by this value; the raw base
 // pointer is only dereferenced through `&self`/`&mut self` or by compiled
 // code running on the thread that currently owns the store.
@@ -231,6 +236,9 @@ impl LinearMemory {
             (Some(Some(_)), Some(p)) => Some(std::sync::Arc::clone(p)),
             _ => return false,
         };
+        if self.initial_len > MAX_IN_PLACE_SCAN {
+            return false;
+        }
         let base = self.vm.base;
         let Some(written) = hot_pages::written_pages(base, self.initial_len) else { return false };
         let count: u32 = written.pages.iter().map(|w| w.count_ones()).sum();
