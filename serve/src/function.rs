@@ -27,7 +27,7 @@ const CALLS_PER_REQUEST: usize = 2;
 pub struct FunctionRoute {
     guest: Arc<PythonGuest>,
     state: Arc<dyn StateStore>,
-    cfg: ModuleConfig,
+    timeout: Option<std::time::Duration>,
 }
 
 /// What a function route is made from, besides its configuration.
@@ -65,20 +65,20 @@ impl FunctionRoute {
                 note = Some(why);
             }
         }
-        Ok((FunctionRoute { guest: Arc::new(guest), state, cfg: cfg.clone() }, note))
+        Ok((FunctionRoute { guest: Arc::new(guest), state, timeout: cfg.timeout }, note))
     }
 
     /// Runs one request on the current thread (a guest-sized stack).
     pub fn run(&self, input: Vec<u8>) -> Outcome {
         let started = Instant::now();
         let guest: Arc<dyn Guest> = self.guest.clone();
-        let runtime = LocalRuntime::new(guest, Arc::clone(&self.state), CALLS_PER_REQUEST, self.cfg.timeout);
+        let runtime = LocalRuntime::new(guest, Arc::clone(&self.state), CALLS_PER_REQUEST, self.timeout);
         let result = match runtime.run_main_here(input) {
             Ok(r) => r,
             Err(e) => return Outcome::Failed(e.to_string()),
         };
         let failed = result.return_code != 0 || result.error.is_some();
-        if failed && self.cfg.timeout.is_some_and(|t| started.elapsed() >= t) {
+        if failed && self.timeout.is_some_and(|t| started.elapsed() >= t) {
             return Outcome::Timeout;
         }
         Outcome::Function { return_code: result.return_code, output: result.output, error: result.error }

@@ -108,7 +108,7 @@ struct Route {
 
 enum RouteHandler {
     Cgi(Module, Option<Arc<snapshot::Snapshot>>),
-    Function(function::FunctionRoute),
+    Function(Arc<function::FunctionRoute>),
 }
 
 struct State {
@@ -186,7 +186,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), ServeError> {
                         file.display()
                     );
                 }
-                RouteHandler::Function(route)
+                RouteHandler::Function(Arc::new(route))
             }
         };
         if !cfg.allowed_hosts.is_empty() {
@@ -294,14 +294,11 @@ async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>, client: 
     };
     let (module, snap) = match &route.handler {
         RouteHandler::Cgi(m, s) => (m.clone(), s.clone()),
-        RouteHandler::Function(_) => {
+        RouteHandler::Function(f) => {
             // The function keeps its own deadline (the route's timeout,
             // for its chained calls too).
-            let st = state.clone();
-            let job = tokio::task::spawn_blocking(move || match &st.routes[index].handler {
-                RouteHandler::Function(f) => f.run(body),
-                RouteHandler::Cgi(..) => runner::Outcome::Failed("the route changed".into()),
-            });
+            let f = Arc::clone(f);
+            let job = tokio::task::spawn_blocking(move || f.run(body));
             let outcome = job.await.unwrap_or_else(|e| runner::Outcome::Failed(format!("the request's thread failed: {e}")));
             return respond(&name, route.cfg.timeout, outcome);
         }

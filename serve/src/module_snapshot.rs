@@ -17,7 +17,7 @@
 use crate::config::{ModuleConfig, SnapshotChoice};
 use engine::{Engine, Linker, Module, Store};
 use hostabi::wasi::{Access, WasiCtx};
-use snapshot::take::{capture, run_init, Source, WIZER_INIT};
+use snapshot::take::{take, Source, WIZER_INIT};
 use snapshot::Snapshot;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -38,7 +38,7 @@ pub fn for_route(engine: &Engine, module: &Module, path: &Path, cfg: &ModuleConf
             s.check_module(&objcache::wasm_sha256(&bytes)).map_err(|e| format!("snapshot {}: {e}", file.display()))?;
             s
         }
-        SnapshotChoice::Auto | SnapshotChoice::On => take(engine, module, path, cfg)?,
+        SnapshotChoice::Auto | SnapshotChoice::On => initialise(engine, module, path, cfg)?,
     };
     if snap.meta.loader.as_ref().is_some_and(|l| !l.libraries.is_empty()) {
         return Err("the snapshot holds side modules (dynamic linking), which module routes cannot restore".into());
@@ -47,7 +47,7 @@ pub fn for_route(engine: &Engine, module: &Module, path: &Path, cfg: &ModuleConf
 }
 
 /// Runs the module's `wizer.initialize` and captures what it left.
-fn take(engine: &Engine, module: &Module, path: &Path, cfg: &ModuleConfig) -> Result<Snapshot, String> {
+fn initialise(engine: &Engine, module: &Module, path: &Path, cfg: &ModuleConfig) -> Result<Snapshot, String> {
     let mut b = WasiCtx::builder().arg(path.display().to_string());
     for (guest, host) in &cfg.volumes {
         b = b.preopened_dir(host, guest.clone(), Access::ReadWrite);
@@ -58,10 +58,8 @@ fn take(engine: &Engine, module: &Module, path: &Path, cfg: &ModuleConfig) -> Re
     let mut linker = Linker::new();
     hostabi::link(&mut linker, &hostabi::wasi::functions::<WasiCtx>(), &wasi);
     let instance = linker.instantiate(&mut store, module).map_err(|e| e.to_string())?;
-    run_init(&mut store, instance, WIZER_INIT).map_err(|e| e.to_string())?;
-    let state = wasi.lock().map_err(|_| "the WASI state is poisoned")?.capture_state().map_err(|e| e.to_string())?;
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let shown = path.display().to_string();
     let source = Source { module_sha256: objcache::wasm_sha256(&bytes), module_path: &shown, init: WIZER_INIT };
-    capture(&store, instance, state, None, source).map_err(|e| e.to_string())
+    take(&mut store, instance, WIZER_INIT, &wasi, None, source).map_err(|e| e.to_string())
 }

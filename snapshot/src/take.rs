@@ -87,6 +87,23 @@ pub fn capture(
     Ok(Snapshot { meta, image })
 }
 
+/// Runs `export` of `main` as the program's initialisation ([`run_init`])
+/// and captures what it left ([`capture`]), the WASI state read from
+/// `wasi`, the context the program's WASI functions use (locked only while
+/// it is read).
+pub fn take(
+    store: &mut Store,
+    main: Instance,
+    export: &str,
+    wasi: &std::sync::Mutex<hostabi::wasi::WasiCtx>,
+    loader: Option<&loader::Loader>,
+    source: Source<'_>,
+) -> Result<Snapshot, SnapshotError> {
+    run_init(store, main, export)?;
+    let state = wasi.lock().map_err(|_| SnapshotError::Invalid("the WASI state is poisoned".into()))?.capture_state()?;
+    capture(store, main, state, loader, source)
+}
+
 /// The whole pages spanning every non-zero byte of `memory`: (offset, len).
 pub(crate) fn nonzero_pages(memory: &[u8]) -> (usize, usize) {
     let nonzero = |p: &[u8]| p.iter().any(|&b| b != 0);

@@ -7,7 +7,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use engine::{Engine, Linker, Store};
 use hostabi::wasi::WasiCtx;
-use snapshot::take::{capture, run_init, Source, PYTHON_INIT, WIZER_INIT};
+use snapshot::take::{Source, PYTHON_INIT, WIZER_INIT};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -78,11 +78,9 @@ fn take(a: &SnapshotArgs, wasi: WasiCtx) -> Result<i32> {
         (None, Some(_)) => PYTHON_INIT,
         (None, None) => WIZER_INIT,
     };
-    run_init(&mut store, instance, init).with_context(|| format!("cannot snapshot {}", path.display()))?;
-    let wasi = state.lock().map_err(|_| anyhow!("the WASI state is poisoned"))?.capture_state()?;
     let module_path = module_path.to_string_lossy();
     let source = Source { module_sha256: objcache::wasm_sha256(&bytes), module_path: &module_path, init };
-    let snap = capture(&store, instance, wasi, loader.as_ref(), source)
+    let snap = snapshot::take::take(&mut store, instance, init, &state, loader.as_ref(), source)
         .with_context(|| format!("cannot snapshot {}", path.display()))?;
     snap.write(&a.output)?;
     let libs = snap.meta.loader.as_ref().map_or(0, |l| l.libraries.len());

@@ -10,7 +10,7 @@
 //! code offset as a little-endian `u32`, sorted, then every entry's wasm
 //! offset; a cached module reads it in place from its mapped artifact.
 
-use crate::compile::table_bytes::{find_u32, TableBytes};
+use crate::compile::table_bytes::{find_u32, u32s_sorted, TableBytes};
 use crate::error::Error;
 use std::ops::Range;
 use std::sync::Arc;
@@ -47,10 +47,7 @@ impl AddressMap {
     /// the artifact's checksum, and could only make a lookup miss).
     pub fn from_mapping(map: Arc<memmap2::MmapMut>, range: Range<usize>) -> Result<AddressMap, Error> {
         let bad = |m: &str| Error::Compile { func: None, message: format!("inconsistent address map: {m}") };
-        if !range.len().is_multiple_of(ADDRESS_ENTRY_LEN) {
-            return Err(bad("not a whole number of entries"));
-        }
-        Ok(AddressMap { storage: TableBytes::mapped(map, range).ok_or_else(|| bad("outside the file"))? })
+        Ok(AddressMap { storage: TableBytes::mapped_entries(map, range, ADDRESS_ENTRY_LEN).map_err(bad)? })
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -74,7 +71,7 @@ impl AddressMap {
 
     /// Whether the code offsets are sorted.
     pub fn is_sorted(&self) -> bool {
-        (1..self.len()).all(|i| self.storage.u32_at(i - 1) <= self.storage.u32_at(i))
+        u32s_sorted(&self.storage, self.len())
     }
 }
 

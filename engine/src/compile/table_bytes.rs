@@ -19,15 +19,22 @@ impl Default for TableBytes {
 }
 
 impl TableBytes {
-    /// A mapped range, checked to lie in the mapping.
-    pub fn mapped(map: Arc<memmap2::MmapMut>, range: Range<usize>) -> Option<TableBytes> {
-        (range.start <= range.end && range.end <= map.len()).then_some(TableBytes::Mapped { map, range })
+    /// A mapped range of whole `entry_len`-byte entries, checked to lie
+    /// in the mapping; the error says which check failed.
+    pub fn mapped_entries(map: Arc<memmap2::MmapMut>, range: Range<usize>, entry_len: usize) -> Result<TableBytes, &'static str> {
+        if range.start > range.end || range.end > map.len() {
+            return Err("outside the file");
+        }
+        if !range.len().is_multiple_of(entry_len) {
+            return Err("not a whole number of entries");
+        }
+        Ok(TableBytes::Mapped { map, range })
     }
 
     pub fn bytes(&self) -> &[u8] {
         match self {
             TableBytes::Owned(b) => b,
-            // In range: checked by `mapped`.
+            // In range: checked by `mapped_entries`.
             TableBytes::Mapped { map, range } => &map[range.clone()],
         }
     }
@@ -40,6 +47,12 @@ impl TableBytes {
             _ => u32::MAX,
         }
     }
+}
+
+/// Whether the first `n` `u32`s of `t` are in order (what a writer checks
+/// before storing a table lookups would otherwise miss in).
+pub fn u32s_sorted(t: &TableBytes, n: usize) -> bool {
+    (1..n).all(|i| t.u32_at(i - 1) <= t.u32_at(i))
 }
 
 /// The index of `key` among the first `n` sorted `u32`s of `t`, found by

@@ -11,7 +11,7 @@
 use crate::compile::artifact::TrapSite;
 use crate::error::Error;
 use crate::vm::trap::TrapKind;
-use crate::compile::table_bytes::{find_u32, TableBytes};
+use crate::compile::table_bytes::{find_u32, u32s_sorted, TableBytes};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -59,10 +59,7 @@ impl TrapTable {
         code_len: usize,
     ) -> Result<TrapTable, Error> {
         let bad = |m: &str| Error::Compile { func: None, message: format!("inconsistent trap table: {m}") };
-        if !range.len().is_multiple_of(TRAP_SITE_LEN) {
-            return Err(bad("not a whole number of sites"));
-        }
-        let table = TrapTable { storage: TableBytes::mapped(map, range).ok_or_else(|| bad("outside the file"))? };
+        let table = TrapTable { storage: TableBytes::mapped_entries(map, range, TRAP_SITE_LEN).map_err(bad)? };
         if let Some(last) = table.len().checked_sub(1) {
             if table.offset(last) as usize >= code_len {
                 return Err(bad("a site lies outside the code"));
@@ -107,11 +104,7 @@ impl TrapTable {
     /// Whether the offsets are sorted (what a writer checks before storing
     /// a table).
     pub fn is_sorted(&self) -> bool {
-        let b = self.bytes();
-        b[..self.len() * 4]
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .is_sorted()
+        u32s_sorted(&self.storage, self.len())
     }
 }
 

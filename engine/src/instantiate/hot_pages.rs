@@ -54,10 +54,13 @@ pub(crate) fn learning(key: &ImageKey, len: usize) -> bool {
     sets.iter().find(|s| s.key == *key && s.len == len).is_none_or(|s| s.runs.is_none())
 }
 
-/// Records the pages written in the memory at `base` (`len` initial bytes
-/// of an instance of `key`), which is about to be reset.
-pub(crate) fn learn(key: ImageKey, base: *const u8, len: usize) {
-    let Some(Written { pages: written, swapped: false }) = written_pages(base, len) else { return };
+/// Records `written`, the pages written in a memory of `len` initial bytes
+/// holding `key` that is about to be reset.
+pub(crate) fn learn(key: ImageKey, len: usize, written: &Written) {
+    if written.swapped {
+        return;
+    }
+    let written = &written.pages;
     let mut sets = SETS.lock().unwrap_or_else(|p| p.into_inner());
     let i = match sets.iter().position(|s| s.key == key && s.len == len) {
         Some(i) => i,
@@ -73,7 +76,7 @@ pub(crate) fn learn(key: ImageKey, base: *const u8, len: usize) {
     if set.runs.is_some() {
         return;
     }
-    for (have, new) in set.pages.iter_mut().zip(&written) {
+    for (have, new) in set.pages.iter_mut().zip(written) {
         *have |= new;
     }
     set.rounds += 1;

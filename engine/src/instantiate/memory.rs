@@ -78,8 +78,9 @@ impl LinearMemory {
             None => Some(None),
             Some(image) => image.pool_key(),
         };
+        // Only a reusable memory is ever reset in place.
+        let pristine = fresh.and(image).and_then(MemoryImage::pristine);
         if let Some(key) = fresh {
-            let pristine = image.and_then(MemoryImage::pristine);
             if let Some(warm) = memory_pool::take(len, key) {
                 if let (Some(key), false) = (&key, warm.resident) {
                     hot_pages::populate(key, warm.base, warm.len);
@@ -100,9 +101,9 @@ impl LinearMemory {
         }
         if let Some(Some(key)) = &fresh {
             hot_pages::populate(key, mem.vm.base, len);
-            mem.pristine = image.and_then(MemoryImage::pristine);
         }
         mem.fresh = fresh;
+        mem.pristine = pristine;
         Ok(mem)
     }
 
@@ -229,18 +230,15 @@ impl LinearMemory {
     /// image's bytes (or zeros) copied back, so the next instance writes
     /// to pages it already owns — no page fault, no page allocated, no TLB
     /// flush. Pages grown into since creation are made inaccessible and
-    /// discarded first. `false` if that cannot be done exactly.
-    fn reset_in_place(&mut self) -> bool {
+    /// discarded first. `written`: what pagemap says of the initial pages.
+    /// `false` if that cannot be done exactly.
+    fn reset_in_place(&mut self, written: &hot_pages::Written) -> bool {
         let image = match (self.fresh, &self.pristine) {
             (Some(None), _) => None,
             (Some(Some(_)), Some(p)) => Some(std::sync::Arc::clone(p)),
             _ => return false,
         };
-        if self.initial_len > MAX_IN_PLACE_SCAN {
-            return false;
-        }
         let base = self.vm.base;
-        let Some(written) = hot_pages::written_pages(base, self.initial_len) else { return false };
         let count: u32 = written.pages.iter().map(|w| w.count_ones()).sum();
         // A swapped-out page would be missed, and so keep the guest's bytes.
         if written.swapped || count as usize > MAX_RESIDENT_PAGES || !self.discard_grown() {
@@ -293,22 +291,12 @@ impl LinearMemory {
     /// next access reads zeros or the image file's bytes. `false` if the
     /// kernel refused (then the reservation must not be reused).
     fn reset(&mut self) -> bool {
-        let base = self.vm.base;
-        let (init, len) = (self.initial_len, self.vm.length);
-        // SAFETY: both ranges lie in the accessible part of our own
+        let init = self.initial_len;
+        // SAFETY: the range lies in the accessible part of our own
         // reservation; no compiled code can run on it any more (the store
         // that owned it is dropping) and no reference to its bytes is left.
-        unsafe {
-            if len > init {
-                let grown = base.add(init) as *mut libc::c_void;
-                if libc::mprotect(grown, len - init, libc::PROT_NONE) != 0
-                    || libc::madvise(grown, len - init, libc::MADV_DONTNEED) != 0
-                {
-                    return false;
-                }
-            }
-            init == 0 || libc::madvise(base as *mut libc::c_void, init, libc::MADV_DONTNEED) == 0
-        }
+        self.discard_grown()
+            && (init == 0 || unsafe { libc::madvise(self.vm.base as *mut libc::c_void, init, libc::MADV_DONTNEED) } == 0)
     }
 }
 
@@ -318,10 +306,17 @@ impl Drop for LinearMemory {
         // the one the pool lets go to make room, if any.
         let mut unmap = Some(self.vm.base);
         if let Some(image) = self.fresh {
-            if let Some(key) = image.filter(|k| hot_pages::learning(k, self.initial_len)) {
-                hot_pages::learn(key, self.vm.base, self.initial_len);
+            // One read of pagemap serves both the learning of the image's
+            // write set and the in-place reset.
+            let learning = image.filter(|k| hot_pages::learning(k, self.initial_len));
+            let written = (learning.is_some() || self.initial_len <= MAX_IN_PLACE_SCAN)
+                .then(|| hot_pages::written_pages(self.vm.base, self.initial_len))
+                .flatten();
+            if let (Some(key), Some(w)) = (learning, &written) {
+                hot_pages::learn(key, self.initial_len, w);
             }
-            let resident = self.reset_in_place();
+            let resident = self.initial_len <= MAX_IN_PLACE_SCAN
+                && written.as_ref().is_some_and(|w| self.reset_in_place(w));
             if resident || self.reset() {
                 let warm = Warm { base: self.vm.base, len: self.initial_len, image, resident };
                 unmap = memory_pool::give(warm).map(|evicted| evicted.base);

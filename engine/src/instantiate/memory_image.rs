@@ -59,7 +59,7 @@ pub struct MemoryImage {
     /// `memory_pool`); None if the kernel could not say.
     key: Option<ImageKey>,
     /// A read-only view of the source, made when a memory is first reset
-    /// in place (see `LinearMemory::reset`).
+    /// in place (see `LinearMemory::reset_in_place`).
     pristine: std::sync::OnceLock<Option<Arc<Pristine>>>,
 }
 

@@ -22,7 +22,7 @@
 
 use super::Guest;
 use crate::call::{Call, Target};
-use engine::{Engine, Error, Linker, Module, Store};
+use engine::{Engine, Error, Instance, Linker, Module, Store};
 use hostabi::faasm::{CallResult, ChainError, ChainTarget, Chainer, FaasmCtx, LockKind, StateError, StateStore};
 use hostabi::wasi::{Access, Stdio, WasiCtx};
 use std::os::fd::AsFd;
@@ -45,7 +45,10 @@ pub struct PythonGuest {
     python_dir: PathBuf,
     func_dir: PathBuf,
     file_name: String,
-    cache_dir: Option<PathBuf>,
+    /// Where side modules are cached, opened once (not per call).
+    cache: Option<objcache::Cache>,
+    /// `FAASM_DYNLOAD_VERBOSE`, read once.
+    verbose: bool,
     /// Taken on the first call; the reason if it could not be (see the
     /// module comment).
     prepared: OnceLock<Result<Prepared, String>>,
@@ -88,7 +91,8 @@ impl PythonGuest {
             python_dir,
             func_dir,
             file_name,
-            cache_dir,
+            cache: cache_dir.and_then(|d| objcache::Cache::new(d).ok()),
+            verbose: std::env::var_os("FAASM_DYNLOAD_VERBOSE").is_some(),
             prepared: OnceLock::new(),
             snapshots: std::env::var_os("FAASM_NO_SNAPSHOT").is_none(),
             memory_limit: None,
@@ -162,9 +166,9 @@ impl PythonGuest {
         };
         let dl = loader::Loader::new(loader::Config {
             engine: self.engine.clone(),
-            cache: self.cache_dir.as_ref().and_then(|d| objcache::Cache::new(d).ok()),
+            cache: self.cache.clone(),
             open: Box::new(open),
-            verbose: std::env::var_os("FAASM_DYNLOAD_VERBOSE").is_some(),
+            verbose: self.verbose,
         });
         dl.set_host_imports(linker.clone()).map_err(|e| e.to_string())?;
         dl.define(&mut linker);
@@ -177,18 +181,14 @@ impl PythonGuest {
         let init = "import pyfaasm._runner as r\nif r.prepare():\n    raise ImportError('cannot load the function file')";
         let wasi = self.wasi(&[], &[("FAASM_INIT_PYTHON", init)])?;
         let ctx = FaasmCtx::new(Vec::new(), Arc::new(InitOnly), Arc::new(InitOnly));
-        let Parts { wasi, mut store, linker, faasm, dl } = self.instance_parts(wasi, ctx)?;
-        let instance = linker.instantiate(&mut store, &self.module).map_err(|e| e.to_string())?;
-        dl.attach(&store, instance).map_err(|e| e.to_string())?;
-        if let Ok(mut c) = faasm.lock() {
-            c.malloc = instance.get_func(&store, "malloc");
-        }
-        snapshot::take::run_init(&mut store, instance, snapshot::take::PYTHON_INIT).map_err(|e| e.to_string())?;
-        let wasi_state = wasi.lock().map_err(|_| "WASI state poisoned")?.capture_state().map_err(|e| e.to_string())?;
+        let mut parts = self.instance_parts(wasi, ctx)?;
+        let instance = self.start(&mut parts, None)?;
+        let Parts { wasi, mut store, dl, .. } = parts;
         // Kept in this process only, restored into the same compiled module:
         // no file, so no module identity to check.
         let source = snapshot::take::Source { module_sha256: [0; 32], module_path: "", init };
-        let snap = snapshot::take::capture(&store, instance, wasi_state, Some(&dl), source).map_err(|e| e.to_string())?;
+        let snap = snapshot::take::take(&mut store, instance, snapshot::take::PYTHON_INIT, &wasi, Some(&dl), source)
+            .map_err(|e| e.to_string())?;
         let libraries = match &snap.meta.loader {
             Some(state) => Some(dl.prepare(state).map_err(|e| e.to_string())?),
             None => None,
@@ -202,7 +202,7 @@ impl PythonGuest {
                 if !self.snapshots {
                     return Err("snapshots are off".into());
                 }
-                let verbose = std::env::var_os("FAASM_DYNLOAD_VERBOSE").is_some();
+                let verbose = self.verbose;
                 let p = self.prepare();
                 match &p {
                     Ok(p) if verbose => eprintln!(
@@ -226,16 +226,46 @@ impl PythonGuest {
     pub fn time_restore(&self) -> Result<RestoreTiming, String> {
         let prepared = self.prepared()?;
         let t0 = Instant::now();
-        let mut wasi = self.wasi(&[], &[])?;
-        prepared.snapshot.restore_wasi(&mut wasi).map_err(|e| e.to_string())?;
         let ctx = FaasmCtx::new(Vec::new(), Arc::new(InitOnly), Arc::new(InitOnly));
-        let Parts { mut store, linker, dl, .. } = self.instance_parts(wasi, ctx)?;
+        let mut parts = self.call_parts(Some(prepared), &[], ctx)?;
         let t1 = Instant::now();
-        let libraries = prepared.libraries.as_ref().map(|prepared| snapshot::restore::Libraries { loader: &dl, prepared });
-        prepared.snapshot.restore(&mut store, &linker, &self.module, libraries).map_err(|e| e.to_string())?;
+        self.start(&mut parts, Some(prepared))?;
         let t2 = Instant::now();
-        drop((store, linker, dl));
+        drop(parts);
         Ok(RestoreTiming { setup: t1 - t0, restore: t2 - t1, drop: t2.elapsed() })
+    }
+
+    /// What a call's instance runs with: WASI with `args` (and, restoring
+    /// `prepared`, the snapshot's descriptors reopened), host interface
+    /// `ctx`, a store, linker and loader.
+    fn call_parts(&self, prepared: Option<&Prepared>, args: &[&str], ctx: FaasmCtx) -> Result<Parts, String> {
+        let mut wasi = self.wasi(args, &[])?;
+        if let Some(p) = prepared {
+            p.snapshot.restore_wasi(&mut wasi).map_err(|e| e.to_string())?;
+        }
+        self.instance_parts(wasi, ctx)
+    }
+
+    /// The instance of python.wasm in `parts`: `prepared` restored, or a
+    /// fresh instance with the loader attached; its `malloc` handed to the
+    /// host interface.
+    fn start(&self, parts: &mut Parts, prepared: Option<&Prepared>) -> Result<Instance, String> {
+        let Parts { store, linker, dl, faasm, .. } = parts;
+        let instance = match prepared {
+            Some(p) => {
+                let libraries = p.libraries.as_ref().map(|prepared| snapshot::restore::Libraries { loader: &*dl, prepared });
+                p.snapshot.restore(store, linker, &self.module, libraries).map_err(|e| e.to_string())?
+            }
+            None => {
+                let i = linker.instantiate(store, &self.module).map_err(|e| e.to_string())?;
+                dl.attach(store, i).map_err(|e| e.to_string())?;
+                i
+            }
+        };
+        if let Ok(mut c) = faasm.lock() {
+            c.malloc = instance.get_func(store, "malloc");
+        }
+        Ok(instance)
     }
 
     fn execute(&self, call: &Call, ctx: FaasmCtx, deadline: Option<Instant>) -> Result<(i32, Option<Vec<u8>>), String> {
@@ -247,31 +277,16 @@ impl PythonGuest {
             Some(_) => &["-c", "import pyfaasm._runner as r; r.call()"],
             None => &["-c", "import pyfaasm._runner as r; r.main()"],
         };
-        let mut wasi = self.wasi(args, &[])?;
-        if let Some(p) = prepared {
-            p.snapshot.restore_wasi(&mut wasi).map_err(|e| e.to_string())?;
-        }
-        let Parts { wasi: wasi_ctx, mut store, linker, faasm, dl } = self.instance_parts(wasi, ctx)?;
+        let mut parts = self.call_parts(prepared, args, ctx)?;
         let _deadline = deadline.map(|d| {
-            let handle = store.interrupt_handle();
-            if let Ok(mut w) = wasi_ctx.lock() {
+            let handle = parts.store.interrupt_handle();
+            if let Ok(mut w) = parts.wasi.lock() {
                 w.set_interrupt(handle.clone());
             }
             handle.interrupt_after(d.saturating_duration_since(Instant::now()))
         });
-        let instance = match prepared {
-            Some(p) => {
-                let libraries = p.libraries.as_ref().map(|prepared| snapshot::restore::Libraries { loader: &dl, prepared });
-                p.snapshot.restore(&mut store, &linker, &self.module, libraries).map_err(|e| e.to_string())
-            }
-            None => linker.instantiate(&mut store, &self.module).map_err(|e| e.to_string()).and_then(|i| {
-                dl.attach(&store, i).map_err(|e| e.to_string())?;
-                Ok(i)
-            }),
-        }?;
-        if let Ok(mut c) = faasm.lock() {
-            c.malloc = instance.get_func(&store, "malloc");
-        }
+        let instance = self.start(&mut parts, prepared)?;
+        let Parts { mut store, faasm, .. } = parts;
         let outcome = instance
             .get_func(&store, "_start")
             .ok_or_else(|| Error::Instantiation("python.wasm exports no `_start`".into()))
