@@ -151,7 +151,7 @@ fn get(addr: SocketAddr, target: &str) -> Reply {
 #[test]
 fn cgi_routes_and_every_failure_class() {
     let d = TempDir::new("serve");
-    for name in ["cgi_echo", "cgi_trap", "cgi_spin", "cgi_bad", "cgi_wait"] {
+    for name in ["cgi_echo", "cgi_trap", "cgi_spin", "cgi_sleep", "cgi_bad", "cgi_wait"] {
         compile(&d.0, name);
     }
     std::fs::write(d.0.join("env.txt"), "# comment\nFROM_FILE = \"file value\"\nGREETING=overridden\n").unwrap();
@@ -176,6 +176,11 @@ module = "cgi_trap.wasm"
 route = "/spin"
 module = "cgi_spin.wasm"
 timeout = 1
+
+[[module]]
+route = "/sleep"
+module = "cgi_sleep.wasm"
+timeout = 0.5
 
 [[module]]
 route = "/bad"
@@ -238,6 +243,10 @@ allowed_hosts = ["https://example.com"]
     let r = get(addr, "/spin");
     assert_eq!(r.status, 504);
     assert!(r.body.contains("timeout of 1 s"), "{}", r.body);
+    // Blocked in a WASI sleep: the engine's deadline wakes it.
+    let r = get(addr, "/sleep");
+    assert_eq!(r.status, 504, "{}", r.body);
+    assert!(r.body.contains("timeout of 0.5 s"), "{}", r.body);
     let r = get(addr, "/bad");
     assert_eq!(r.status, 502);
     assert!(r.body.contains("malformed"), "{}", r.body);
@@ -360,11 +369,16 @@ fn function_routes_serve_faasm_python_functions_from_a_snapshot() {
     let r = post("/fn", "spin");
     assert_eq!(r.status, 504, "{}", r.body);
     assert!(r.body.contains("timeout of 3 s"), "{}", r.body);
+    // A function that fails by itself half a second before its deadline
+    // failed: told by the engine's deadline, not by the elapsed time.
+    let r = post("/fn", "late-fail:2.5");
+    assert_eq!(r.status, 500, "{}", r.body);
     // Still serving after the failures.
     assert_eq!(post("/fn", "").body, "Hello, world! (request 1 of this instance)");
     let (code, stderr) = server.stop();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("ValueError: asked to raise"), "the traceback is logged:\n{stderr}");
+    assert!(stderr.contains("RuntimeError: failed by itself"), "{stderr}");
     assert!(!stderr.contains("no snapshot"), "{stderr}");
 }
 

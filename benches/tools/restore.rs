@@ -26,10 +26,9 @@ fn main() {
     let file = PathBuf::from(file);
     let cache = rest.first().map(PathBuf::from);
     let worker = std::thread::Builder::new().stack_size(faasm::pool::GUEST_STACK).spawn(move || {
-        let engine = engine::Engine::new(engine::Config { max_wasm_stack: 16 << 20, ..Default::default() }).expect("engine");
-        let bytes = std::fs::read(dir.join("python.wasm")).expect("python.wasm");
-        let module = engine::Module::new(&engine, &bytes).expect("compiling python.wasm");
-        let guest = PythonGuest::new(engine, module, dir, &file, cache).expect("guest");
+        let host = session::Host::new(session::HostOptions { cache_dir: cache, ..session::HostOptions::from_env() }).expect("engine");
+        let module = host.load(&dir.join("python.wasm")).expect("compiling python.wasm");
+        let guest = PythonGuest::new(host, module, dir, &file).expect("guest");
         guest.warm_up().expect("taking the snapshot");
         let mut t: Vec<[Duration; 4]> = Vec::with_capacity(n);
         for _ in 0..n {

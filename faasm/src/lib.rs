@@ -3,7 +3,8 @@
 //! share state — on one host or on many.
 //!
 //! * [`guest`]: what a call runs (a C program's wasm module, or a Python
-//!   function on the CPython build), each call in a new instance.
+//!   function on the CPython build), each call in a new guest session
+//!   (the `session` crate).
 //! * [`local`]: the in-process scheduler (a [`pool`] of threads).
 //! * [`state`]: the state stores (embedded, Redis).
 //!
@@ -16,7 +17,8 @@ pub mod local;
 pub mod pool;
 pub mod queue;
 pub mod state;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use call::{Call, Target};
-pub use hostabi::faasm::{CallResult, ChainError, StateError};
+pub use hostabi::faasm::{CallError, CallResult, ChainError, StateError};

@@ -16,7 +16,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// Native stack of each pool thread (the same as `faasm-engine run`'s guest thread).
-pub const GUEST_STACK: usize = 64 << 20;
+pub use session::GUEST_STACK;
 /// How long an idle thread waits for work before it ends.
 pub const IDLE_EXIT: Duration = Duration::from_secs(10);
 

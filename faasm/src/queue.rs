@@ -54,7 +54,7 @@ struct Message {
 struct Outcome {
     return_code: i32,
     output: Vec<u8>,
-    error: Option<String>,
+    error: Option<hostabi::faasm::CallError>,
 }
 
 fn backend(url: &str, e: impl std::fmt::Display) -> ChainError {

@@ -36,10 +36,9 @@ struct Run {
 }
 
 fn run(input: &str) -> Run {
-    let engine = engine::Engine::new(engine::Config { max_wasm_stack: 16 << 20, ..engine::Config::default() }).unwrap();
-    let wasm = std::fs::read(compile()).unwrap();
-    let module = engine::Module::new(&engine, &wasm).unwrap();
-    let guest = Arc::new(WasmGuest::new(engine, module, "faasm_demo.wasm"));
+    let host = session::Host::new(session::HostOptions { cache_dir: None, ..session::HostOptions::from_env() }).unwrap();
+    let module = host.load(&compile()).unwrap();
+    let guest = Arc::new(WasmGuest::new(host, module, "faasm_demo.wasm"));
     let store = Arc::new(EmbeddedStore::new(1 << 20));
     let rt = LocalRuntime::new(guest, store.clone(), 2, Some(Duration::from_secs(60)));
     Run { result: rt.run_main(input.as_bytes().to_vec()), store }
@@ -87,7 +86,7 @@ fn fan_out_of_100_with_locked_counter_and_appends() {
 fn failed_with(input: &str, needle: &str) {
     let r = run(input).result.unwrap();
     assert_ne!(r.return_code, 0, "{input} should fail");
-    let msg = r.error.unwrap_or_default();
+    let msg = r.error.map(|e| e.to_string()).unwrap_or_default();
     assert!(msg.contains(needle), "{input}: {msg}");
 }
 

@@ -13,13 +13,14 @@
 
 use crate::config::{ModuleConfig, SnapshotChoice};
 use crate::runner::Outcome;
-use engine::{Engine, Module};
+use engine::Module;
 use faasm::guest::{Guest, PythonGuest};
 use faasm::local::LocalRuntime;
+use faasm::ChainError;
 use hostabi::faasm::StateStore;
-use std::path::{Path, PathBuf};
+use session::Host;
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// Calls a request may run at once, its main call included.
 const CALLS_PER_REQUEST: usize = 2;
@@ -32,13 +33,12 @@ pub struct FunctionRoute {
 
 /// What a function route is made from, besides its configuration.
 pub struct Python<'a> {
-    pub engine: &'a Engine,
+    /// The engine, and the cache side modules are compiled through.
+    pub host: &'a Host,
     /// The build's python.wasm, compiled.
     pub module: &'a Module,
     /// The build (python.wasm and lib/python3.11 with pyfaasm).
     pub dir: &'a Path,
-    /// Where side modules are cached once compiled.
-    pub cache_dir: Option<PathBuf>,
 }
 
 impl FunctionRoute {
@@ -52,7 +52,7 @@ impl FunctionRoute {
         state: Arc<dyn StateStore>,
     ) -> Result<(FunctionRoute, Option<String>), String> {
         let snapshots = cfg.snapshot != SnapshotChoice::Off;
-        let guest = PythonGuest::new(python.engine.clone(), python.module.clone(), python.dir.to_path_buf(), file, python.cache_dir.clone())?
+        let guest = PythonGuest::new(python.host.clone(), python.module.clone(), python.dir.to_path_buf(), file)?
             .with_snapshots(snapshots)
             .with_memory_limit(cfg.max_memory)
             .with_volumes(cfg.volumes.clone());
@@ -70,17 +70,18 @@ impl FunctionRoute {
 
     /// Runs one request on the current thread (a guest-sized stack).
     pub fn run(&self, input: Vec<u8>) -> Outcome {
-        let started = Instant::now();
         let guest: Arc<dyn Guest> = self.guest.clone();
         let runtime = LocalRuntime::new(guest, Arc::clone(&self.state), CALLS_PER_REQUEST, self.timeout);
         let result = match runtime.run_main_here(input) {
             Ok(r) => r,
+            Err(ChainError::Timeout { .. }) => return Outcome::Timeout,
             Err(e) => return Outcome::Failed(e.to_string()),
         };
-        let failed = result.return_code != 0 || result.error.is_some();
-        if failed && self.timeout.is_some_and(|t| started.elapsed() >= t) {
+        // Told by the engine's deadline: a function that fails by itself
+        // close to its timeout is a failure, not a timeout.
+        if result.timed_out() {
             return Outcome::Timeout;
         }
-        Outcome::Function { return_code: result.return_code, output: result.output, error: result.error }
+        Outcome::Function { return_code: result.return_code, output: result.output, error: result.error.map(|e| e.to_string()) }
     }
 }

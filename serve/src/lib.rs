@@ -11,9 +11,10 @@
 //!   restored from a snapshot per request.
 //! * [`module_snapshot`]: the snapshots module routes restore per request.
 //!
-//! Every module is compiled once at start (through the caller's loader,
-//! i.e. the compiled-code cache), and snapshots are taken or loaded then;
-//! each request instantiates the module or restores the snapshot. A failing
+//! Every module is compiled once at start (through the host's
+//! compiled-code cache), and snapshots are taken or loaded then; each
+//! request runs a guest session (the `session` crate) that instantiates
+//! the module or restores the snapshot, under the route's deadline. A failing
 //! request never takes the server down: trap 500, timeout 504, a route
 //! over its `http_max_concurrency` 503, malformed CGI output 502, no route
 //! 404. `allowed_hosts` is parsed but outbound HTTP is not implemented: a
@@ -28,7 +29,8 @@ pub mod runner;
 
 use bytes_body::{full, Body};
 use config::{Handler, ModuleConfig};
-use engine::{Engine, Module};
+use engine::Module;
+use session::Host;
 use hyper::{Request, Response, StatusCode};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -53,24 +55,17 @@ pub enum ServeError {
     Runtime(std::io::Error),
 }
 
-/// Loads (compiles, or maps from the cache) the module at a path.
-pub type Loader = Box<dyn Fn(&Path) -> Result<Module, String> + Send + Sync>;
-
 /// What `serve` needs from the command line.
 pub struct ServeOptions {
     pub config: PathBuf,
     pub listen: SocketAddr,
     /// For every guest, before the CGI variables (which win).
     pub env: Vec<(String, String)>,
-    pub engine: Engine,
-    pub load: Loader,
-    /// Native stack of the threads that run guests (see `faasm-engine run`).
-    pub guest_stack: usize,
+    /// The engine and compiled-code cache every route runs on.
+    pub host: Host,
     /// The CPython build function routes run on (python.wasm and
     /// lib/python3.11 with pyfaasm).
     pub python: PathBuf,
-    /// Where the build's side modules are cached once compiled.
-    pub side_module_cache: Option<PathBuf>,
 }
 
 /// Reads an env file: `NAME=value` lines (spaces around `=` and quotes
@@ -114,7 +109,7 @@ enum RouteHandler {
 struct State {
     routes: Vec<Route>,
     env: Vec<(String, String)>,
-    engine: Engine,
+    host: Host,
 }
 
 /// Largest request body accepted (larger: 413).
@@ -130,10 +125,10 @@ pub fn serve(opts: ServeOptions) -> Result<(), ServeError> {
         if let Some((_, m)) = loaded.iter().find(|(p, _)| p == path) {
             return Ok(m.clone());
         }
-        let m = (opts.load)(path).map_err(|reason| ServeError::Load {
+        let m = opts.host.load(path).map_err(|e| ServeError::Load {
             route: route.route.original().to_owned(),
             module: path.to_path_buf(),
-            reason,
+            reason: e.to_string(),
         })?;
         loaded.push((path.to_path_buf(), m.clone()));
         Ok(m)
@@ -147,13 +142,13 @@ pub fn serve(opts: ServeOptions) -> Result<(), ServeError> {
         let handler = match &cfg.handler {
             Handler::Module(path) => {
                 let module = load(&cfg, path)?;
-                let snap = module_snapshot::for_route(&opts.engine, &module, path, &cfg).map_err(|reason| ServeError::Load {
+                let snap = module_snapshot::for_route(&opts.host, &module, path, &cfg).map_err(|reason| ServeError::Load {
                     route: cfg.route.original().to_owned(),
                     module: path.clone(),
                     reason,
                 })?;
                 if let Some(s) = &snap {
-                    eprintln!(
+                    tracing::info!(
                         "route {}: requests restore a snapshot of {} ({} pages, after {})",
                         cfg.route.original(),
                         path.display(),
@@ -172,16 +167,11 @@ pub fn serve(opts: ServeOptions) -> Result<(), ServeError> {
                     )));
                 }
                 let module = load(&cfg, &python_wasm)?;
-                let python = function::Python {
-                    engine: &opts.engine,
-                    module: &module,
-                    dir: &opts.python,
-                    cache_dir: opts.side_module_cache.clone(),
-                };
+                let python = function::Python { host: &opts.host, module: &module, dir: &opts.python };
                 let (route, note) = function::FunctionRoute::new(&python, file, &cfg, Arc::clone(&state)).map_err(fail)?;
                 if let Some(why) = note {
-                    eprintln!(
-                        "warning: route {}: {}: no snapshot ({why}); its requests start CPython from scratch",
+                    tracing::warn!(
+                        "route {}: {}: no snapshot ({why}); its requests start CPython from scratch",
                         cfg.route.original(),
                         file.display()
                     );
@@ -190,18 +180,18 @@ pub fn serve(opts: ServeOptions) -> Result<(), ServeError> {
             }
         };
         if !cfg.allowed_hosts.is_empty() {
-            eprintln!(
-                "warning: route {}: allowed_hosts is accepted but outbound HTTP is not implemented; the module can reach no host",
+            tracing::warn!(
+                "route {}: allowed_hosts is accepted but outbound HTTP is not implemented; the module can reach no host",
                 cfg.route.original()
             );
         }
         let slots = cfg.max_concurrency.map(|n| Arc::new(Semaphore::new(n as usize)));
         routes.push(Route { cfg, handler, slots });
     }
-    let state = Arc::new(State { routes, env: opts.env, engine: opts.engine });
+    let state = Arc::new(State { routes, env: opts.env, host: opts.host });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_stack_size(opts.guest_stack)
+        .thread_stack_size(session::GUEST_STACK)
         .thread_name("faasm-serve")
         .build()
         .map_err(ServeError::Runtime)?;
@@ -231,7 +221,7 @@ async fn accept_loop(state: Arc<State>, addr: SocketAddr) -> Result<(), ServeErr
                 let (stream, client) = match accepted {
                     Ok(a) => a,
                     Err(e) => {
-                        eprintln!("warning: accept failed: {e}");
+                        tracing::warn!("accept failed: {e}");
                         continue;
                     }
                 };
@@ -252,10 +242,10 @@ async fn accept_loop(state: Arc<State>, addr: SocketAddr) -> Result<(), ServeErr
         }
     }
     drop(listener);
-    eprintln!("Stopping: finishing requests in flight");
+    tracing::info!("Stopping: finishing requests in flight");
     tokio::select! {
         _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(Duration::from_secs(10)) => eprintln!("warning: requests still running after 10 s; stopping anyway"),
+        _ = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("requests still running after 10 s; stopping anyway"),
     }
     Ok(())
 }
@@ -268,11 +258,28 @@ fn plain(status: StatusCode, msg: String) -> Response<Body> {
 }
 
 async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>, client: SocketAddr, local: SocketAddr) -> Response<Body> {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let (route, resp) = match routes::find(state.routes.iter().map(|r| &r.cfg.route), &path) {
+        None => (None, plain(StatusCode::NOT_FOUND, format!("not found: no route serves {path}"))),
+        Some(index) => (Some(index), serve_route(&state, index, req, client, local).await),
+    };
+    let name = route.map_or("-", |i| state.routes[i].cfg.route.original());
+    tracing::info!(
+        route = name,
+        status = resp.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "{method} {path} {}",
+        resp.status().as_u16()
+    );
+    resp
+}
+
+/// Runs route `index` for `req` on a blocking thread; its response.
+async fn serve_route(state: &Arc<State>, index: usize, req: Request<hyper::body::Incoming>, client: SocketAddr, local: SocketAddr) -> Response<Body> {
     use http_body_util::BodyExt;
     let path = req.uri().path().to_owned();
-    let Some(index) = routes::find(state.routes.iter().map(|r| &r.cfg.route), &path) else {
-        return plain(StatusCode::NOT_FOUND, format!("not found: no route serves {path}"));
-    };
     let route = &state.routes[index];
     let name = route.cfg.route.original().to_owned();
     let _permit = match &route.slots {
@@ -324,36 +331,15 @@ async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>, client: 
         env: cgi::environment(&state.env, &route.cfg.route, &info),
         body,
     };
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let st = state.clone();
+    let st = Arc::clone(state);
     let log_name = name.clone();
-    let mut job = tokio::task::spawn_blocking(move || {
+    // The route's timeout is the session's deadline: the engine stops the
+    // guest (also in a blocking WASI call), so the job always ends.
+    let job = tokio::task::spawn_blocking(move || {
         let route = &st.routes[index];
-        runner::run(
-            &st.engine,
-            &module,
-            snap.as_deref(),
-            &route.cfg,
-            run_req,
-            |h| {
-                let _ = tx.send(h);
-            },
-            |err| log_stderr(&log_name, err),
-        )
+        runner::run(&st.host, &module, snap.as_deref(), &route.cfg, run_req, |err| log_stderr(&log_name, err))
     });
-    let joined = match route.cfg.timeout {
-        None => job.await,
-        Some(limit) => match tokio::time::timeout(limit, &mut job).await {
-            Ok(r) => r,
-            Err(_) => {
-                if let Ok(h) = rx.await {
-                    h.interrupt();
-                }
-                job.await
-            }
-        },
-    };
-    let outcome = match joined {
+    let outcome = match job.await {
         Ok(o) => o,
         Err(e) => runner::Outcome::Failed(format!("the request's thread failed: {e}")),
     };
@@ -380,10 +366,11 @@ fn limit_malloc_arenas() {
     }
 }
 
+/// What a guest wrote to its stderr, a log line each, named by its route.
 fn log_stderr(route: &str, bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     for line in text.lines() {
-        eprintln!("[{route}] {line}");
+        tracing::info!(target: "guest", "[{route}] {line}");
     }
 }
 
@@ -404,7 +391,7 @@ fn respond(route: &str, timeout: Option<Duration>, outcome: runner::Outcome) -> 
                 resp
             }
             Err(why) => {
-                eprintln!("[{route}] malformed CGI response: {why}");
+                tracing::warn!("[{route}] malformed CGI response: {why}");
                 plain(StatusCode::BAD_GATEWAY, format!("bad gateway: the module's response is malformed: {why}"))
             }
         },
@@ -416,24 +403,24 @@ fn respond(route: &str, timeout: Option<Duration>, outcome: runner::Outcome) -> 
         }
         Outcome::Function { return_code, error, .. } => {
             let why = error.unwrap_or_else(|| format!("return code {return_code}"));
-            eprintln!("[{route}] the function failed: {}", why.replace('\n', &format!("\n[{route}] ")));
+            tracing::warn!("[{route}] the function failed: {}", why.replace('\n', &format!("\n[{route}] ")));
             plain(StatusCode::INTERNAL_SERVER_ERROR, format!("internal server error: the function failed (return code {return_code})"))
         }
         Outcome::Exit(code) => {
-            eprintln!("[{route}] module exited with status {code}");
+            tracing::warn!("[{route}] module exited with status {code}");
             plain(StatusCode::INTERNAL_SERVER_ERROR, format!("internal server error: the module exited with status {code}"))
         }
         Outcome::Timeout => {
             let secs = timeout.map(|t| t.as_secs_f64()).unwrap_or(0.0);
-            eprintln!("[{route}] stopped after its timeout of {secs} s");
+            tracing::warn!("[{route}] stopped after its timeout of {secs} s");
             plain(StatusCode::GATEWAY_TIMEOUT, format!("gateway timeout: the module ran past its timeout of {secs} s"))
         }
         Outcome::Trap(msg) => {
-            eprintln!("[{route}] {}", msg.replace('\n', &format!("\n[{route}] ")));
+            tracing::warn!("[{route}] {}", msg.replace('\n', &format!("\n[{route}] ")));
             plain(StatusCode::INTERNAL_SERVER_ERROR, "internal server error: the module trapped".into())
         }
         Outcome::Failed(msg) => {
-            eprintln!("[{route}] {msg}");
+            tracing::warn!("[{route}] {msg}");
             plain(StatusCode::INTERNAL_SERVER_ERROR, format!("internal server error: {msg}"))
         }
     }

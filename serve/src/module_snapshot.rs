@@ -15,16 +15,15 @@
 //! holds side modules is refused at start.
 
 use crate::config::{ModuleConfig, SnapshotChoice};
-use engine::{Engine, Linker, Module, Store};
-use hostabi::wasi::{Access, WasiCtx};
-use snapshot::take::{take, Source, WIZER_INIT};
+use engine::Module;
+use session::{Access, GuestSpec, Host, Session, Start, Timeout};
+use snapshot::take::{Source, WIZER_INIT};
 use snapshot::Snapshot;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 /// The snapshot `cfg` asks for, of the module at `path` (compiled as
 /// `module`); `None` when it asks for none or none applies.
-pub fn for_route(engine: &Engine, module: &Module, path: &Path, cfg: &ModuleConfig) -> Result<Option<Snapshot>, String> {
+pub fn for_route(host: &Host, module: &Module, path: &Path, cfg: &ModuleConfig) -> Result<Option<Snapshot>, String> {
     let exports_init = || module.export(WIZER_INIT).is_some_and(|e| e.kind == engine::ExternKind::Func);
     let snap = match &cfg.snapshot {
         SnapshotChoice::Off => return Ok(None),
@@ -38,7 +37,7 @@ pub fn for_route(engine: &Engine, module: &Module, path: &Path, cfg: &ModuleConf
             s.check_module(&objcache::wasm_sha256(&bytes)).map_err(|e| format!("snapshot {}: {e}", file.display()))?;
             s
         }
-        SnapshotChoice::Auto | SnapshotChoice::On => initialise(engine, module, path, cfg)?,
+        SnapshotChoice::Auto | SnapshotChoice::On => initialise(host, module, path, cfg)?,
     };
     if snap.meta.loader.as_ref().is_some_and(|l| !l.libraries.is_empty()) {
         return Err("the snapshot holds side modules (dynamic linking), which module routes cannot restore".into());
@@ -46,20 +45,22 @@ pub fn for_route(engine: &Engine, module: &Module, path: &Path, cfg: &ModuleConf
     Ok(Some(snap))
 }
 
-/// Runs the module's `wizer.initialize` and captures what it left.
-fn initialise(engine: &Engine, module: &Module, path: &Path, cfg: &ModuleConfig) -> Result<Snapshot, String> {
-    let mut b = WasiCtx::builder().arg(path.display().to_string());
-    for (guest, host) in &cfg.volumes {
-        b = b.preopened_dir(host, guest.clone(), Access::ReadWrite);
-    }
-    let wasi = Arc::new(Mutex::new(b.build().map_err(|e| e.to_string())?));
-    let mut store = Store::new(engine);
-    store.set_memory_limit(cfg.max_memory);
-    let mut linker = Linker::new();
-    hostabi::link(&mut linker, &hostabi::wasi::functions::<WasiCtx>(), &wasi);
-    let instance = linker.instantiate(&mut store, module).map_err(|e| e.to_string())?;
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+/// Runs the module's `wizer.initialize` (under the route's limits) and
+/// captures what it left.
+fn initialise(host: &Host, module: &Module, path: &Path, cfg: &ModuleConfig) -> Result<Snapshot, String> {
     let shown = path.display().to_string();
-    let source = Source { module_sha256: objcache::wasm_sha256(&bytes), module_path: &shown, init: WIZER_INIT };
-    take(&mut store, instance, WIZER_INIT, &wasi, None, source).map_err(|e| e.to_string())
+    let mut spec = GuestSpec::new(shown.clone())
+        .memory_limit(cfg.max_memory)
+        .timeout(Timeout::after(cfg.timeout))
+        .dynamic_loading(false);
+    for (guest, host_dir) in &cfg.volumes {
+        spec = spec.volume(host_dir, guest.clone(), Access::ReadWrite);
+    }
+    let mut s = Session::new(host, module, spec).map_err(|e| e.to_string())?;
+    if let Err(o) = s.start(Start::Fresh) {
+        return Err(format!("cannot start it: {o}"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let source = Source { module_sha256: Some(objcache::wasm_sha256(&bytes)), module_path: &shown, init: WIZER_INIT };
+    s.take_snapshot(WIZER_INIT, source).map_err(|e| e.to_string())
 }

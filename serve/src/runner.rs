@@ -1,9 +1,9 @@
-//! One request, one fresh instance: a new store (with the route's memory
-//! limit and an interrupt handle for its timeout), WASI with the request
+//! One request, one guest session (the `session` crate): the route's
+//! memory limit and timeout (the engine's deadline), WASI with the request
 //! as argv/environment/stdin and in-memory stdout/stderr, the module
 //! instantiated (or the route's snapshot restored, see `module_snapshot`),
-//! the entrypoint called, the outcome classified. Runs on a blocking-pool
-//! thread.
+//! the entrypoint called; the session's typed outcome becomes the
+//! response's. Runs on a blocking-pool thread.
 //!
 //! stdin, stdout and stderr are memfds: regular in-memory files, so the
 //! guest never blocks on a pipe nobody drains. stdout and stderr are made
@@ -13,12 +13,11 @@
 //! wrote is what lies before its file position.
 
 use crate::config::ModuleConfig;
-use engine::{Engine, Error, Extern, InterruptHandle, Linker, Module, Store, TrapKind, TrapReason};
-use hostabi::wasi::{Access, Stdio, WasiCtx};
+use engine::Module;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{MemfdFlags, SealFlags};
+use session::{Access, GuestSpec, Host, Session, Start, Stdio, Timeout};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
 /// Most bytes of stdout a request may produce.
 pub const MAX_STDOUT: u64 = 64 << 20;
@@ -88,21 +87,16 @@ fn stdin_with(body: &[u8]) -> std::io::Result<OwnedFd> {
     Ok(fd)
 }
 
-/// Runs `module` for one request. `on_store` receives the store's
-/// interrupt handle as soon as it exists (the caller's timer uses it);
-/// `stderr` receives what the guest wrote to its stderr.
+/// Runs `module` for one request; `stderr` receives what the guest wrote
+/// to its stderr.
 pub fn run(
-    engine: &Engine,
+    host: &Host,
     module: &Module,
     snapshot: Option<&snapshot::Snapshot>,
     cfg: &ModuleConfig,
     req: Request,
-    on_store: impl FnOnce(InterruptHandle),
     stderr: impl FnOnce(&[u8]),
 ) -> Outcome {
-    let mut store = Store::new(engine);
-    store.set_memory_limit(cfg.max_memory);
-    on_store(store.interrupt_handle());
     let streams = (|| -> std::io::Result<_> {
         let out = capped_output("stdout", MAX_STDOUT)?;
         let err = capped_output("stderr", MAX_STDERR)?;
@@ -112,71 +106,41 @@ pub fn run(
         Ok(s) => s,
         Err(e) => return Outcome::Failed(format!("cannot set up the standard streams: {e}")),
     };
-    let mut b = WasiCtx::builder()
-        .args(req.argv)
-        .stdin(Stdio::Fd(stdin))
-        .stdout(Stdio::Fd(out_guest))
-        .stderr(Stdio::Fd(err_guest))
-        .interrupt(store.interrupt_handle());
-    for (k, v) in req.env {
-        b = b.env(k, v);
+    let mut argv = req.argv.into_iter();
+    let mut spec = GuestSpec::new(argv.next().unwrap_or_default())
+        .args(argv)
+        .envs(req.env)
+        .stdio(Stdio::Fd(stdin), Stdio::Fd(out_guest), Stdio::Fd(err_guest))
+        .memory_limit(cfg.max_memory)
+        .timeout(Timeout::after(cfg.timeout))
+        // Module routes link statically (see `module_snapshot`).
+        .dynamic_loading(false);
+    for (guest, host_dir) in &cfg.volumes {
+        spec = spec.volume(host_dir, guest.clone(), Access::ReadWrite);
     }
-    for (guest, host) in &cfg.volumes {
-        b = b.preopened_dir(host, guest.clone(), Access::ReadWrite);
-    }
-    let mut wasi = match b.build() {
-        Ok(w) => w,
-        Err(e) => return Outcome::Failed(e.to_string()),
-    };
-    if let Some(s) = snapshot {
-        if let Err(e) = s.restore_wasi(&mut wasi) {
-            return Outcome::Failed(format!("cannot reopen the snapshot's files: {e}"));
+    let outcome = match Session::new(host, module, spec) {
+        Ok(s) => {
+            let start = match snapshot {
+                Some(snapshot) => Start::Restore { snapshot, libraries: None },
+                None => Start::Fresh,
+            };
+            s.run(start, &cfg.entrypoint)
         }
-    }
-    let outcome = call(&mut store, module, snapshot, &cfg.entrypoint, wasi);
+        Err(e) => session::Outcome::Failed(e),
+    };
     if let Ok(bytes) = written(&err) {
         if !bytes.is_empty() {
             stderr(&bytes);
         }
     }
     match outcome {
-        Ok(()) => match written(&out) {
+        session::Outcome::Returned(_) | session::Outcome::Exited(0) => match written(&out) {
             Ok(stdout) => Outcome::Done { stdout },
             Err(e) => Outcome::Failed(format!("cannot read the module's stdout: {e}")),
         },
-        Err(o) => o,
-    }
-}
-
-fn call(store: &mut Store, module: &Module, snapshot: Option<&snapshot::Snapshot>, entrypoint: &str, wasi: WasiCtx) -> Result<(), Outcome> {
-    let mut linker = Linker::new();
-    let state = Arc::new(Mutex::new(wasi));
-    hostabi::link(&mut linker, &hostabi::wasi::functions::<WasiCtx>(), &state);
-    let classify = |e: Error| match e {
-        Error::Trap(t) => match &t.reason {
-            TrapReason::Exit(0) => Ok(()),
-            TrapReason::Exit(c) => Err(Outcome::Exit(*c)),
-            TrapReason::Wasm(TrapKind::Interrupt) => Err(Outcome::Timeout),
-            _ => Err(Outcome::Trap(t.to_string())),
-        },
-        other => Err(Outcome::Failed(other.to_string())),
-    };
-    let instance = match snapshot {
-        Some(s) => match s.restore(store, &linker, module, None) {
-            Ok(i) => i,
-            Err(e) => return Err(Outcome::Failed(format!("cannot restore the snapshot: {e}"))),
-        },
-        None => match linker.instantiate(store, module) {
-            Ok(i) => i,
-            Err(e) => return classify(e),
-        },
-    };
-    let func = match instance.get_export(store, entrypoint) {
-        Some(Extern::Func(f)) => f,
-        _ => return Err(Outcome::Failed(format!("the module exports no function `{entrypoint}`"))),
-    };
-    match func.call(store, &[]) {
-        Ok(_) => Ok(()),
-        Err(e) => classify(e),
+        session::Outcome::Exited(c) => Outcome::Exit(c),
+        session::Outcome::TimedOut => Outcome::Timeout,
+        session::Outcome::Trapped(t) => Outcome::Trap(t.to_string()),
+        session::Outcome::Failed(e) => Outcome::Failed(e.to_string()),
     }
 }

@@ -26,7 +26,8 @@ use std::sync::Arc;
 use xxhash_rust::xxh3::{xxh3_128, Xxh3};
 
 const MAGIC: &[u8; 8] = b"FAASMSNP";
-const VERSION: u32 = 1;
+// 2: the module's SHA-256 became optional.
+const VERSION: u32 = 2;
 const HEADER_LEN: usize = 72;
 const ALIGN: u64 = 65536;
 /// Largest metadata accepted (a bound on what a damaged length makes us read).
@@ -39,6 +40,11 @@ fn err(path: &Path, reason: impl Into<String>) -> SnapshotError {
 impl Snapshot {
     /// Writes the snapshot to `path` atomically.
     pub fn write(&self, path: &Path) -> Result<(), SnapshotError> {
+        // A file is restored by module identity; without one it could be
+        // restored into any module.
+        if self.meta.module_sha256.is_none() {
+            return Err(err(path, "the snapshot does not say which module it was taken of; it cannot be written"));
+        }
         let meta = postcard::to_allocvec(&self.meta).map_err(|e| err(path, format!("cannot encode: {e}")))?;
         let image = self.image.read_contents().map_err(|e| err(path, format!("cannot read the memory image: {e}")))?;
         let data_offset = (HEADER_LEN as u64 + meta.len() as u64).div_ceil(ALIGN) * ALIGN;

@@ -51,8 +51,9 @@ pub enum SnapshotError {
 /// Everything about a snapshot but its memory bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meta {
-    /// SHA-256 of the main module's wasm.
-    pub module_sha256: [u8; 32],
+    /// SHA-256 of the main module's wasm (`None`: not known, the snapshot
+    /// was never meant to leave its process; it is then never written).
+    pub module_sha256: Option<[u8; 32]>,
     /// Where the module was (the CLI finds it there again); may be empty.
     pub module_path: String,
     /// What ran as initialisation (shown by tools, e.g. `wizer.initialize`).

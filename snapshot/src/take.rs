@@ -41,7 +41,9 @@ pub fn run_init(store: &mut Store, instance: Instance, name: &str) -> Result<(),
 
 /// What the captured program is.
 pub struct Source<'a> {
-    pub module_sha256: [u8; 32],
+    /// SHA-256 of the module's wasm; `None` for a snapshot kept in the
+    /// process that took it, restored into the same compiled module.
+    pub module_sha256: Option<[u8; 32]>,
     pub module_path: &'a str,
     pub init: &'a str,
 }

@@ -76,7 +76,7 @@ fn take(engine: &Engine, module: &Module, linker: &Linker) -> (Snapshot, Vec<i32
     let inst = linker.instantiate(&mut store, module).unwrap();
     run_init(&mut store, inst, WIZER_INIT).unwrap();
     let wasi = WasiCtx::builder().build().unwrap();
-    let snap = capture(&store, inst, wasi.capture_state().unwrap(), None, Source { module_sha256: [7; 32], module_path: "", init: WIZER_INIT }).unwrap();
+    let snap = capture(&store, inst, wasi.capture_state().unwrap(), None, Source { module_sha256: Some([7; 32]), module_path: "", init: WIZER_INIT }).unwrap();
     let fresh = observe(&mut store, inst);
     (snap, fresh)
 }

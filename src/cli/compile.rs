@@ -2,10 +2,8 @@
 //! artifact file (objcache's format) that `faasm-engine run FILE` maps and
 //! executes without compiling.
 
-use super::run::engine_config;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use engine::Engine;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -25,11 +23,12 @@ pub fn compile(a: CompileArgs) -> Result<()> {
     }
     let out = a.output.clone().unwrap_or_else(|| a.module.with_extension(objcache::EXTENSION));
     // The configuration `run` uses, so that `run` accepts the artifact.
-    let engine = Engine::new(engine_config()).context("cannot set up the compiler for this CPU")?;
+    let host = session::Host::new(session::HostOptions { cache_dir: None, ..session::HostOptions::from_env() })?;
+    let engine = host.engine();
     let name = a.module.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let bar = objcache::CompileProgress::new(&name);
     let progress = |done: usize, total: usize| bar.update(done, total);
-    let result = objcache::compile_artifact(&engine, &bytes, &out, Some(&progress));
+    let result = objcache::compile_artifact(engine, &bytes, &out, Some(&progress));
     drop(bar);
     let len = match result {
         Ok((_, len)) => len,

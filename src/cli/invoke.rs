@@ -3,11 +3,12 @@
 //! with its chained calls on an in-process thread pool, and print its
 //! output. The runtime itself is the `faasm` crate.
 
-use super::run::{engine_config, load_module, CacheArgs};
+use super::host_args::CacheArgs;
+use super::report::TIMEOUT_EXIT_CODE;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use engine::Engine;
 use faasm::guest::{Guest, PythonGuest, WasmGuest};
+use faasm::ChainError;
 use faasm::local::LocalRuntime;
 use faasm::queue::{Program, RedisChainer};
 use faasm::state::{EmbeddedStore, RedisStore, DEFAULT_MAX_VALUE};
@@ -84,26 +85,24 @@ pub fn invoke(a: InvokeArgs) -> Result<i32> {
         Some(t) => Some(Duration::from_secs_f64(t)),
         None => None,
     };
-    let started = std::time::Instant::now();
     let state: Arc<dyn StateStore> = match &a.redis {
         Some(url) => Arc::new(RedisStore::connect(url, "faasm:", a.max_state).context("cannot use --redis")?),
         None => Arc::new(EmbeddedStore::new(a.max_state)),
     };
-    if timeout.is_some() && !engine_config().interrupt_checks {
+    let host = a.cache.host()?;
+    if timeout.is_some() && !host.interrupt_checks() {
         bail!("--timeout needs the interrupt checks that FAASM_INTERRUPT_CHECKS=0 leaves out");
     }
-    let engine = Engine::new(engine_config()).context("cannot set up the compiler for this CPU")?;
     let guest: Arc<dyn Guest> = if a.file.extension().is_some_and(|e| e == "wasm") {
-        let module = load_module(&engine, &a.file, &a.cache)?;
-        Arc::new(WasmGuest::new(engine, module, a.file.display().to_string()))
+        let module = host.load(&a.file)?;
+        Arc::new(WasmGuest::new(host, module, a.file.display().to_string()))
     } else {
         let wasm = a.python.join("python.wasm");
         if !wasm.is_file() {
             bail!("{} is missing: build CPython with scripts/build-python.sh, or give --python DIR", wasm.display());
         }
-        let module = load_module(&engine, &wasm, &a.cache)?;
-        let cache_dir = if a.cache.no_cache { None } else { a.cache.cache_dir.clone().or_else(objcache::default_dir) };
-        Arc::new(PythonGuest::new(engine, module, a.python.clone(), &a.file, cache_dir).map_err(anyhow::Error::msg)?)
+        let module = host.load(&wasm)?;
+        Arc::new(PythonGuest::new(host, module, a.python.clone(), &a.file).map_err(anyhow::Error::msg)?)
     };
     let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()).max(2));
     let result = match &a.redis {
@@ -116,33 +115,25 @@ pub fn invoke(a: InvokeArgs) -> Result<i32> {
             };
             let chainer = RedisChainer::new(url, "faasm:", program, Arc::clone(&guest), timeout).context("cannot use --redis")?;
             let call = faasm::Call { id: 0, target: faasm::Target::Main, input };
-            let deadline = timeout.map(|t| started + t);
-            let main = std::thread::Builder::new()
-                .stack_size(faasm::pool::GUEST_STACK)
-                .spawn(move || guest.run(&call, Arc::new(chainer), state, deadline))
-                .context("cannot start the guest thread")?;
-            main.join().map_err(|_| anyhow::anyhow!("the guest thread panicked"))?
+            let deadline = timeout.map(|t| std::time::Instant::now() + t);
+            session::on_guest_thread("guest", move || guest.run(&call, Arc::new(chainer), state, deadline))?
         }
         None => {
             let runtime = LocalRuntime::new(guest, state, threads, timeout);
             match runtime.run_main(input) {
                 Ok(r) => r,
-                Err(_) if timeout.is_some_and(|t| started.elapsed() >= t) => {
-                    let t = timeout.map_or(0.0, |t| t.as_secs_f64());
-                    eprintln!("Error: {} timed out after {t} s (--timeout)", a.file.display());
-                    return Ok(super::run::TIMEOUT_EXIT_CODE);
-                }
+                // The run's deadline passed while waiting for the call.
+                Err(ChainError::Timeout { .. }) => return Ok(timed_out(&a, timeout)),
                 Err(e) => return Err(e).with_context(|| format!("cannot run {}", a.file.display())),
             }
         }
     };
+    if result.timed_out() {
+        return Ok(timed_out(&a, timeout));
+    }
     let mut out = std::io::stdout().lock();
     out.write_all(&result.output).and_then(|()| out.flush()).context("cannot write the output")?;
-    if result.return_code != 0 {
-        if let Some(t) = timeout.filter(|t| started.elapsed() >= *t) {
-            eprintln!("Error: {} timed out after {} s (--timeout)", a.file.display(), t.as_secs_f64());
-            return Ok(super::run::TIMEOUT_EXIT_CODE);
-        }
+    if result.return_code != 0 || result.error.is_some() {
         match &result.error {
             Some(e) => eprintln!("Error: {} failed: {e}", a.file.display()),
             None => eprintln!("Error: {} failed with return code {}", a.file.display(), result.return_code),
@@ -150,4 +141,11 @@ pub fn invoke(a: InvokeArgs) -> Result<i32> {
         return Ok(result.return_code.clamp(1, 255));
     }
     Ok(0)
+}
+
+/// Reports that the run's `--timeout` stopped it; the exit status.
+fn timed_out(a: &InvokeArgs, timeout: Option<Duration>) -> i32 {
+    let t = timeout.map_or(0.0, |t| t.as_secs_f64());
+    eprintln!("Error: {} timed out after {t} s (--timeout)", a.file.display());
+    TIMEOUT_EXIT_CODE
 }

@@ -4,11 +4,14 @@
 
 mod cache;
 mod compile;
+mod host_args;
 mod invoke;
+mod logging;
+mod report;
 mod run;
-mod worker;
 mod serve;
 mod snapshot;
+mod worker;
 
 use clap::{Parser, Subcommand};
 
@@ -59,6 +62,7 @@ fn error_report(err: &anyhow::Error) -> String {
 /// Parses the command line, runs it and returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    logging::init();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Snapshot(args) => snapshot::snapshot(args),

@@ -1,25 +1,15 @@
-//! `faasm-engine run`: compile a module, give it WASI, run it.
-//!
-//! The guest runs on its own thread with a large native stack
-//! ([`GUEST_THREAD_STACK`]) and the engine's wasm stack limit well below it
-//! ([`WASM_STACK_LIMIT`]), so runaway recursion in the guest hits the
-//! engine's "call stack exhausted" trap, never the thread's guard page.
+//! `faasm-engine run`: load a module, give it WASI, run it — through the
+//! guest-session layer (the `session` crate), as every command does. This
+//! file owns the `run` command line and what it turns into: a
+//! [`GuestSpec`] (shared with `snapshot`) and an exit status.
 
+use super::host_args::CacheArgs;
+use super::report::exit_status;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use engine::{Config, Engine, Error, Extern, Linker, Module, Store, TrapReason, Val, ValType};
-use hostabi::wasi::{Access, WasiCtx};
+use engine::{Val, ValType};
+use session::{Access, GuestSpec, Host, Outcome, Session, Start, Timeout, UnknownImports};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-
-/// Native stack of the thread that runs the guest.
-pub const GUEST_THREAD_STACK: usize = 64 << 20;
-/// Stack the guest's wasm code may use (the engine traps beyond it).
-pub const WASM_STACK_LIMIT: usize = 16 << 20;
-
-/// Exit status after a trap: what a native process killed by SIGABRT
-/// reports (128 + 6), as wasmtime does.
-pub const TRAP_EXIT_CODE: i32 = 134;
 
 const AFTER_HELP: &str = "\
 Directories: the guest sees only the directories granted with --dir (read-write)
@@ -35,13 +25,14 @@ Limits: --timeout stops the guest after that many seconds of running (also
 while it is blocked reading a stream or sleeping); --max-memory caps each linear
 memory, so that memory.grow past it fails (Python raises MemoryError).
 
+Reactors and other embedders' ABIs: --invoke NAME first calls `_initialize`
+when the module exports it (as wasmtime does); --unknown-imports trap gives
+every function import that nothing defines a body that traps when called,
+naming the import, and --unknown-imports default one that returns zeros.
+
 Exit status: the guest's own exit code (proc_exit, or 0 when _start returns);
 134 after a trap (the trap message and wasm backtrace go to stderr); 124 when
 --timeout stopped it; 1 if the module cannot be read, compiled or linked.";
-
-/// Exit status when `--timeout` stopped the guest (what coreutils'
-/// `timeout` uses).
-pub const TIMEOUT_EXIT_CODE: i32 = 124;
 
 #[derive(Args, Debug)]
 #[command(after_help = AFTER_HELP)]
@@ -75,6 +66,11 @@ pub struct RunArgs {
     #[arg(long = "max-memory", value_name = "MIB")]
     pub(super) max_memory: Option<u64>,
 
+    /// What a function import that nothing defines becomes: `reject`
+    /// (linking fails), `trap` (a trap when called) or `default` (returns zeros).
+    #[arg(long = "unknown-imports", value_name = "POLICY", default_value = "reject")]
+    pub(super) unknown_imports: UnknownImportsArg,
+
     #[command(flatten)]
     pub cache: CacheArgs,
 
@@ -94,117 +90,29 @@ pub struct RunArgs {
     pub(super) args: Vec<String>,
 }
 
+/// `--unknown-imports`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnknownImportsArg {
+    Reject,
+    Trap,
+    Default,
+}
+
+impl From<UnknownImportsArg> for UnknownImports {
+    fn from(a: UnknownImportsArg) -> UnknownImports {
+        match a {
+            UnknownImportsArg::Reject => UnknownImports::Reject,
+            UnknownImportsArg::Trap => UnknownImports::Trap,
+            UnknownImportsArg::Default => UnknownImports::Default,
+        }
+    }
+}
+
 /// How `--profile` exposes the guest's code to a profiler.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Profile {
     /// Linux perf's `/tmp/perf-<pid>.map` symbol file.
     Perfmap,
-}
-
-/// Where compiled code is cached.
-#[derive(Args, Debug)]
-pub struct CacheArgs {
-    /// Compiled-code cache directory [default: $FAASM_ENGINE_CACHE_DIR,
-    /// else $XDG_CACHE_HOME/faasm-engine, else ~/.cache/faasm-engine].
-    #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-
-    /// Compile without reading or writing the cache.
-    #[arg(long, conflicts_with = "cache_dir")]
-    pub no_cache: bool,
-}
-
-/// The engine configuration every command uses, so that artifacts written
-/// by `compile` match what `run` expects. `FAASM_PERF_MAP=1` writes
-/// `/tmp/perf-PID.map` for `perf` (any command; `run --profile perfmap`
-/// is the same for `run`). `FAASM_INTERRUPT_CHECKS=0` compiles without
-/// the checks timeouts rely on, to measure their cost
-/// (benches/timeout/run.sh); `--timeout` is then refused.
-pub fn engine_config() -> Config {
-    let perf_map = std::env::var_os("FAASM_PERF_MAP").is_some_and(|v| v == "1");
-    let interrupt_checks = std::env::var_os("FAASM_INTERRUPT_CHECKS").is_none_or(|v| v != "0");
-    Config { max_wasm_stack: WASM_STACK_LIMIT, perf_map, interrupt_checks, ..Config::default() }
-}
-
-/// Loads `path` as a module: an artifact file is mapped; wasm goes through
-/// the cache unless it is disabled (or unusable, with a warning). On a warm
-/// start the wasm file is not even read (see `objcache::index`), and the
-/// artifact's checksum is not read again if it was verified earlier in this
-/// boot (see `objcache::verified`; the cache directory holds the memo).
-pub fn load_module(engine: &Engine, path: &std::path::Path, cache: &CacheArgs) -> Result<Module> {
-    let shown = path.display().to_string();
-    let mut prefix = Vec::with_capacity(8);
-    std::fs::File::open(path)
-        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 8), &mut prefix))
-        .with_context(|| format!("cannot read {shown}"))?;
-    let is_artifact = objcache::is_artifact(&prefix);
-    let dir = if cache.no_cache { None } else { cache.cache_dir.clone().or_else(objcache::default_dir) };
-    let cache = match dir.map(objcache::Cache::new) {
-        Some(Ok(c)) => Some(c),
-        // An artifact runs without the cache, which would only remember its
-        // verification for later runs.
-        Some(Err(_)) if is_artifact => None,
-        Some(Err(e)) => {
-            eprintln!("warning: compiled-code cache disabled: {e}");
-            None
-        }
-        None => None,
-    };
-    if is_artifact {
-        let module = match &cache {
-            Some(c) => c.read_artifact(engine, path),
-            None => objcache::read_artifact(engine, path),
-        };
-        return module.with_context(|| format!("cannot load artifact {shown}"));
-    }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| shown.clone());
-    let bar = objcache::CompileProgress::new(&name);
-    let progress = |done: usize, total: usize| bar.update(done, total);
-    let module = match cache {
-        Some(c) => match c.load_or_compile_file(engine, path, Some(&progress)) {
-            Ok((m, _)) => Ok(m),
-            Err(objcache::Error::Io { source, .. }) => return Err(source).with_context(|| format!("cannot read {shown}")),
-            Err(e) => Err(anyhow::Error::new(e)),
-        },
-        None => {
-            let bytes = std::fs::read(path).with_context(|| format!("cannot read {shown}"))?;
-            Module::new_with_progress(engine, &bytes, Some(&progress)).map_err(anyhow::Error::new)
-        }
-    };
-    drop(bar);
-    module.with_context(|| format!("cannot compile {shown}"))
-}
-
-/// A dynamic loader for a main module that imports `env.dlopen` (a CPython
-/// of our build): side modules are opened inside the guest's sandbox, and
-/// compiled through the same cache as the module itself.
-pub(super) fn dynamic_loader(
-    engine: &Engine,
-    module: &Module,
-    cache: &CacheArgs,
-    wasi: &Arc<Mutex<WasiCtx>>,
-    linker: &mut Linker,
-) -> Option<loader::Loader> {
-    if !module.imports().any(|i| i.module == "env" && i.name.starts_with("dl")) {
-        return None;
-    }
-    let dir = if cache.no_cache { None } else { cache.cache_dir.clone().or_else(objcache::default_dir) };
-    let wasi = wasi.clone();
-    let open = move |path: &str| -> Result<std::fs::File, String> {
-        let ctx = wasi.lock().map_err(|_| "the WASI state is poisoned".to_owned())?;
-        ctx.open_guest_file(path).map_err(hostabi::wasi::describe_errno)
-    };
-    let l = loader::Loader::new(loader::Config {
-        engine: engine.clone(),
-        cache: dir.and_then(|d| objcache::Cache::new(d).ok()),
-        open: Box::new(open),
-        verbose: std::env::var_os("FAASM_DYNLOAD_VERBOSE").is_some(),
-    });
-    // Side modules may import what the main module may (WASI), besides
-    // the main module's own exports.
-    let _ = l.set_host_imports(linker.clone());
-    l.define(linker);
-    Some(l)
 }
 
 /// A `--timeout`: positive seconds, fractions allowed.
@@ -238,24 +146,39 @@ fn parse_env(spec: &str) -> Result<(String, String)> {
     }
 }
 
-pub(super) fn build_wasi(a: &RunArgs) -> Result<WasiCtx> {
-    let mut b = WasiCtx::builder().inherit_stdio().arg(a.module_path().to_string_lossy()).args(a.args.iter().cloned());
+/// What the guest of `run` (and `snapshot`) is given: MODULE and ARGS as
+/// argv, `--env`, the granted directories (the current one read-only as
+/// `.` when none is), the host's standard streams and the limits.
+pub(super) fn guest_spec(a: &RunArgs) -> Result<GuestSpec> {
+    let mut spec = GuestSpec::new(a.module_path().to_string_lossy())
+        .args(a.args.iter().cloned())
+        .inherit_stdio()
+        .memory_limit(a.max_memory.map(memory_limit_bytes).transpose()?)
+        .timeout(Timeout::after(a.timeout))
+        .unknown_imports(a.unknown_imports.into());
     for e in &a.envs {
         let (k, v) = parse_env(e)?;
-        b = b.env(k, v);
+        spec = spec.env(k, v);
     }
     if a.dirs.is_empty() && a.dirs_ro.is_empty() {
-        b = b.preopened_dir(".", ".", Access::ReadOnly);
+        spec = spec.volume(".", ".", Access::ReadOnly);
     }
     for d in &a.dirs {
         let (host, guest) = parse_dir(d);
-        b = b.preopened_dir(host, guest, Access::ReadWrite);
+        spec = spec.volume(host, guest, Access::ReadWrite);
     }
     for d in &a.dirs_ro {
         let (host, guest) = parse_dir(d);
-        b = b.preopened_dir(host, guest, Access::ReadOnly);
+        spec = spec.volume(host, guest, Access::ReadOnly);
     }
-    Ok(b.build()?)
+    Ok(spec)
+}
+
+/// The host `run` and `snapshot` use: `--profile perfmap` besides the cache.
+pub(super) fn host(a: &RunArgs) -> Result<Host> {
+    let mut opts = a.cache.host_options();
+    opts.perf_map |= a.profile == Some(Profile::Perfmap);
+    Ok(Host::new(opts)?)
 }
 
 fn parse_param(ty: ValType, s: &str) -> Result<Val> {
@@ -305,161 +228,68 @@ pub fn run(mut a: RunArgs) -> Result<i32> {
             Some(s)
         }
     };
-    let wasi = build_wasi(&a)?;
-    let worker = std::thread::Builder::new()
-        .name("guest".into())
-        .stack_size(GUEST_THREAD_STACK)
-        .spawn(move || execute(&a, wasi, snapshot.as_ref()))
-        .context("cannot start the guest thread")?;
-    worker.join().map_err(|_| anyhow!("the guest thread panicked"))?
+    session::on_guest_thread("guest", move || execute(&a, snapshot.as_ref()))?
 }
 
-fn execute(a: &RunArgs, mut wasi: WasiCtx, snapshot: Option<&snapshot::Snapshot>) -> Result<i32> {
-    let config = Config { perf_map: a.profile == Some(Profile::Perfmap), ..engine_config() };
-    if a.timeout.is_some() && !config.interrupt_checks {
-        bail!("--timeout needs the interrupt checks that FAASM_INTERRUPT_CHECKS=0 leaves out");
-    }
-    let engine = Engine::new(config).context("cannot set up the compiler for this CPU")?;
-    let module = load_module(&engine, a.module_path(), &a.cache)?;
+fn execute(a: &RunArgs, snapshot: Option<&snapshot::Snapshot>) -> Result<i32> {
+    let host = host(a)?;
+    let path = a.module_path();
+    let shown = path.display().to_string();
+    let spec = guest_spec(a)?;
+    spec.check_volumes()?;
+    let module = host.load(path)?;
     if let Some(s) = snapshot {
-        let bytes = std::fs::read(a.module_path()).with_context(|| format!("cannot read {}", a.module_path().display()))?;
-        s.check_module(&objcache::wasm_sha256(&bytes))
-            .with_context(|| format!("cannot restore the snapshot into {}", a.module_path().display()))?;
-        s.restore_wasi(&mut wasi).context("cannot restore the snapshot's open files")?;
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {shown}"))?;
+        s.check_module(&objcache::wasm_sha256(&bytes)).with_context(|| format!("cannot restore the snapshot into {shown}"))?;
     }
-    let mut store = Store::new(&engine);
-    store.set_memory_limit(a.max_memory.map(memory_limit_bytes).transpose()?);
-    wasi.set_interrupt(store.interrupt_handle());
-    // From here on the guest runs (its start function too): the deadline
-    // covers that, not the loading above.
-    let _deadline = a.timeout.map(|t| store.interrupt_handle().interrupt_after(t));
-    let mut linker = Linker::new();
-    let state = Arc::new(Mutex::new(wasi));
-    hostabi::link(&mut linker, &hostabi::wasi::functions::<WasiCtx>(), &state);
-    let loader = dynamic_loader(&engine, &module, &a.cache, &state, &mut linker);
-
-    let instance = match snapshot {
-        Some(s) => restore(s, &mut store, &linker, &module, loader.as_ref())?,
-        None => match linker.instantiate(&mut store, &module) {
-            Ok(i) => i,
-            Err(Error::Trap(t)) => return Ok(trapped(a, &t)),
-            Err(e) => return Err(e).with_context(|| format!("cannot instantiate {}", a.module_path().display())),
+    // Arguments for --invoke are checked before anything runs.
+    let invoke = match &a.invoke {
+        None => None,
+        Some(name) => Some((name.as_str(), invoke_params(&module, name, &a.args, &shown)?)),
+    };
+    let mut session = Session::new(&host, &module, spec)?;
+    let start = match snapshot {
+        Some(s) => Start::Restore { snapshot: s, libraries: None },
+        None => Start::Fresh,
+    };
+    let timeout = a.timeout.map(|t| t.as_secs_f64());
+    if let Err(outcome) = session.start(start) {
+        return exit_status(&shown, timeout, outcome);
+    }
+    let outcome = match invoke {
+        None => match session.func("_start") {
+            Ok(f) => session.call_func(f, "_start", &[]),
+            Err(_) => bail!("{shown} exports no `_start` (use --invoke NAME to call another export)"),
         },
-    };
-    if let (Some(l), None) = (&loader, snapshot) {
-        // A main module without the exports side modules need still runs;
-        // its dlopen calls then fail with dlerror() saying what is missing.
-        let _ = l.attach(&store, instance);
-    }
-
-    let (name, params): (&str, Vec<Val>) = match &a.invoke {
-        Some(name) => {
-            let f = instance
-                .get_func(&store, name)
-                .ok_or_else(|| anyhow!("{} has no exported function `{name}`", a.module_path().display()))?;
-            let ty = f.ty(&store);
-            if ty.params.len() != a.args.len() {
-                bail!("`{name}` takes {} parameters, {} given", ty.params.len(), a.args.len());
+        Some((name, params)) => {
+            // A reactor is initialised before any of its exports is used.
+            if snapshot.is_none() && module.export("_initialize").is_some() {
+                let init = session.call("_initialize", &[]);
+                if !init.succeeded() {
+                    return exit_status(&shown, timeout, init);
+                }
             }
-            let params = ty.params.iter().zip(&a.args).map(|(t, s)| parse_param(*t, s)).collect::<Result<_>>()?;
-            (name.as_str(), params)
-        }
-        None => ("_start", Vec::new()),
-    };
-    let func = match instance.get_export(&store, name) {
-        Some(Extern::Func(f)) => f,
-        _ if a.invoke.is_none() => bail!("{} exports no `_start` (use --invoke NAME to call another export)", a.module_path().display()),
-        _ => bail!("{} has no exported function `{name}`", a.module_path().display()),
-    };
-    match func.call(&mut store, &params) {
-        Ok(results) => {
-            if a.invoke.is_some() {
-                for r in &results {
+            let outcome = session.call(name, &params);
+            if let Outcome::Returned(results) = &outcome {
+                for r in results {
                     println!("{}", show(r));
                 }
             }
-            Ok(0)
-        }
-        Err(Error::Trap(t)) => Ok(trapped(a, &t)),
-        Err(e) => Err(e).with_context(|| format!("cannot run `{name}`")),
-    }
-}
-
-/// The program of `snap`, restored into `store` (its side modules too).
-fn restore(
-    snap: &snapshot::Snapshot,
-    store: &mut Store,
-    linker: &Linker,
-    module: &Module,
-    loader: Option<&loader::Loader>,
-) -> Result<engine::Instance> {
-    let prepared = match (loader, &snap.meta.loader) {
-        (Some(l), Some(state)) => Some(l.prepare(state).context("cannot load the snapshot's side modules")?),
-        _ => None,
-    };
-    let libraries = loader.zip(prepared.as_ref()).map(|(loader, prepared)| snapshot::restore::Libraries { loader, prepared });
-    snap.restore(store, linker, module, libraries).context("cannot restore the snapshot")
-}
-
-/// Exit code for a trap: the guest's own code for `proc_exit`, otherwise
-/// the trap is reported on stderr.
-fn trapped(a: &RunArgs, t: &engine::Trap) -> i32 {
-    if let Some(code) = t.exit_code() {
-        return code;
-    }
-    if t.reason == TrapReason::Wasm(engine::TrapKind::Interrupt) {
-        if let Some(limit) = a.timeout {
-            eprintln!(
-                "Error: {} timed out: stopped after the --timeout of {} s",
-                a.module_path().display(),
-                limit.as_secs_f64()
-            );
-            return TIMEOUT_EXIT_CODE;
-        }
-    }
-    eprint!("{}", trap_report(&a.module_path().display().to_string(), t));
-    TRAP_EXIT_CODE
-}
-
-/// The trap message and its wasm backtrace, innermost frame first. Runs of
-/// one function calling itself (deep recursion) are collapsed to one line
-/// so that a stack overflow stays readable.
-pub fn trap_report(module: &str, t: &engine::Trap) -> String {
-    use std::fmt::Write;
-    let reason = match &t.reason {
-        TrapReason::Wasm(kind) => format!("wasm trap: {kind}"),
-        TrapReason::Host(msg) => format!("host function failed: {msg}"),
-        TrapReason::Exit(code) => format!("exited with code {code}"),
-    };
-    let mut out = format!("Error: failed to run {module}\n\nCaused by:\n    {reason}\n");
-    if t.backtrace.is_empty() {
-        return out;
-    }
-    out.push_str("    wasm backtrace:\n");
-    let name = |f: &engine::Frame| -> String {
-        let func = match &f.func_name {
-            Some(n) => n.clone(),
-            None => format!("<wasm function {}>", f.func_index),
-        };
-        match &f.module_name {
-            Some(m) => format!("{m}!{func}"),
-            None => func,
+            outcome
         }
     };
-    let mut i = 0;
-    while i < t.backtrace.len() {
-        let f = &t.backtrace[i];
-        let mut run = 1;
-        while t.backtrace.get(i + run).is_some_and(|g| g == f) {
-            run += 1;
-        }
-        let _ = writeln!(out, "      {i:>5}: {}", name(f));
-        if run > 2 {
-            let _ = writeln!(out, "             ... {} more frames of the same function", run - 1);
-            i += run;
-        } else {
-            i += 1;
-        }
+    exit_status(&shown, timeout, outcome)
+}
+
+/// The parameters of `--invoke NAME ARGS...`, parsed by the export's type.
+fn invoke_params(module: &engine::Module, name: &str, args: &[String], shown: &str) -> Result<Vec<Val>> {
+    let export = module.export(name).filter(|e| e.kind == engine::ExternKind::Func);
+    let ty = export
+        .and_then(|e| module.info().functions.get(e.index as usize))
+        .and_then(|t| module.info().types.get(*t as usize))
+        .ok_or_else(|| anyhow!("{shown} has no exported function `{name}`"))?;
+    if ty.params.len() != args.len() {
+        bail!("`{name}` takes {} parameters, {} given", ty.params.len(), args.len());
     }
-    out
+    ty.params.iter().zip(args).map(|(t, s)| parse_param(*t, s)).collect()
 }

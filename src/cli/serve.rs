@@ -2,10 +2,9 @@
 //! `serve` crate, with the same engine settings and compiled-code cache
 //! as `run`.
 
-use super::run::{engine_config, load_module, CacheArgs, GUEST_THREAD_STACK};
-use anyhow::{anyhow, Context, Result};
+use super::host_args::CacheArgs;
+use anyhow::{anyhow, Result};
 use clap::Args;
-use engine::Engine;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -63,20 +62,7 @@ pub fn serve(a: ServeArgs) -> Result<i32> {
         env.retain(|(name, _)| name != k);
         env.push((k.to_owned(), v.to_owned()));
     }
-    let engine = Engine::new(engine_config()).context("cannot set up the compiler for this CPU")?;
-    let side_module_cache = if a.cache.no_cache { None } else { a.cache.cache_dir.clone().or_else(objcache::default_dir) };
-    let cache = a.cache;
-    let load_engine = engine.clone();
-    let opts = serve::ServeOptions {
-        config: a.config,
-        listen: a.listen,
-        env,
-        engine,
-        load: Box::new(move |path| load_module(&load_engine, path, &cache).map_err(|e| format!("{e:#}"))),
-        guest_stack: GUEST_THREAD_STACK,
-        python: a.python,
-        side_module_cache,
-    };
+    let opts = serve::ServeOptions { config: a.config, listen: a.listen, env, host: a.cache.host()?, python: a.python };
     serve::serve(opts)?;
     Ok(0)
 }

@@ -2,14 +2,13 @@
 //! left to a file that `run --from-snapshot` (and the server) restore
 //! copy-on-write instead of initialising again (see the `snapshot` crate).
 
-use super::run::{build_wasi, dynamic_loader, engine_config, load_module, RunArgs, GUEST_THREAD_STACK};
-use anyhow::{anyhow, bail, Context, Result};
+use super::report::exit_status;
+use super::run::{guest_spec, host, RunArgs};
+use anyhow::{bail, Context, Result};
 use clap::Args;
-use engine::{Engine, Linker, Store};
-use hostabi::wasi::WasiCtx;
+use session::{Session, Start};
 use snapshot::take::{Source, PYTHON_INIT, WIZER_INIT};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 const AFTER_HELP: &str = "\
 Initialisation is the export named by --init, by default `wizer.initialize`
@@ -47,31 +46,19 @@ pub fn snapshot(mut a: SnapshotArgs) -> Result<i32> {
     if let Some(code) = &a.init_python {
         a.run.envs.push(format!("FAASM_INIT_PYTHON={code}"));
     }
-    let wasi = build_wasi(&a.run)?;
-    let worker = std::thread::Builder::new()
-        .name("guest".into())
-        .stack_size(GUEST_THREAD_STACK)
-        .spawn(move || take(&a, wasi))
-        .context("cannot start the guest thread")?;
-    worker.join().map_err(|_| anyhow!("the guest thread panicked"))?
+    session::on_guest_thread("guest", move || take(&a))?
 }
 
-fn take(a: &SnapshotArgs, wasi: WasiCtx) -> Result<i32> {
+fn take(a: &SnapshotArgs) -> Result<i32> {
     let path = a.run.module_path();
-    let engine = Engine::new(engine_config()).context("cannot set up the compiler for this CPU")?;
-    let module = load_module(&engine, path, &a.run.cache)?;
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let module_path = std::fs::canonicalize(path).with_context(|| format!("cannot resolve {}", path.display()))?;
-    let mut store = Store::new(&engine);
-    let mut linker = Linker::new();
-    let state = Arc::new(Mutex::new(wasi));
-    hostabi::link(&mut linker, &hostabi::wasi::functions::<WasiCtx>(), &state);
-    let loader = dynamic_loader(&engine, &module, &a.run.cache, &state, &mut linker);
-    let instance = linker
-        .instantiate(&mut store, &module)
-        .with_context(|| format!("cannot instantiate {}", path.display()))?;
-    if let Some(l) = &loader {
-        l.attach(&store, instance).context("cannot attach the dynamic loader")?;
+    let shown = path.display().to_string();
+    let host = host(&a.run)?;
+    let module = host.load(path)?;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {shown}"))?;
+    let module_path = std::fs::canonicalize(path).with_context(|| format!("cannot resolve {shown}"))?;
+    let mut session = Session::new(&host, &module, guest_spec(&a.run)?)?;
+    if let Err(outcome) = session.start(Start::Fresh) {
+        return exit_status(&shown, a.run.timeout.map(|t| t.as_secs_f64()), outcome);
     }
     let init = match (&a.init, &a.init_python) {
         (Some(e), _) => e.as_str(),
@@ -79,9 +66,8 @@ fn take(a: &SnapshotArgs, wasi: WasiCtx) -> Result<i32> {
         (None, None) => WIZER_INIT,
     };
     let module_path = module_path.to_string_lossy();
-    let source = Source { module_sha256: objcache::wasm_sha256(&bytes), module_path: &module_path, init };
-    let snap = snapshot::take::take(&mut store, instance, init, &state, loader.as_ref(), source)
-        .with_context(|| format!("cannot snapshot {}", path.display()))?;
+    let source = Source { module_sha256: Some(objcache::wasm_sha256(&bytes)), module_path: &module_path, init };
+    let snap = session.take_snapshot(init, source).with_context(|| format!("cannot snapshot {shown}"))?;
     snap.write(&a.output)?;
     let libs = snap.meta.loader.as_ref().map_or(0, |l| l.libraries.len());
     eprintln!(

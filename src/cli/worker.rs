@@ -3,10 +3,10 @@
 //! state in the same Redis. The queue and its at-least-once rules are
 //! `faasm::queue`.
 
-use super::run::{engine_config, load_module, CacheArgs};
+use super::host_args::CacheArgs;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use engine::{Engine, Module};
+use engine::Module;
 use faasm::guest::{Guest, PythonGuest, WasmGuest};
 use faasm::queue::Program;
 use faasm::state::{RedisStore, DEFAULT_MAX_VALUE};
@@ -39,16 +39,16 @@ pub struct WorkerArgs {
 
 pub fn worker(a: WorkerArgs) -> Result<i32> {
     let state = Arc::new(RedisStore::connect(&a.redis, "faasm:", a.max_state).context("cannot use --redis")?);
-    let engine = Engine::new(engine_config()).context("cannot set up the compiler for this CPU")?;
+    let host = a.cache.host()?;
     let wasm = a.python.join("python.wasm");
-    let python: Option<Module> = if wasm.is_file() { Some(load_module(&engine, &wasm, &a.cache)?) } else { None };
-    let cache_dir = if a.cache.no_cache { None } else { a.cache.cache_dir.clone().or_else(objcache::default_dir) };
+    let python: Option<Module> = if wasm.is_file() { Some(host.load(&wasm)?) } else { None };
     let files = std::env::temp_dir().join(format!("faasm-worker-{}", std::process::id()));
     let python_dir = a.python.clone();
     let make = move |p: &Program| -> std::result::Result<Arc<dyn Guest>, String> {
         if p.name.ends_with(".wasm") {
-            let m = Module::new(&engine, &p.bytes).map_err(|e| format!("{}: {e}", p.name))?;
-            return Ok(Arc::new(WasmGuest::new(engine.clone(), m, p.name.clone())));
+            // Through the cache: a program is compiled once per machine.
+            let m = host.load_bytes(&p.name, &p.bytes).map_err(|e| e.to_string())?;
+            return Ok(Arc::new(WasmGuest::new(host.clone(), m, p.name.clone())));
         }
         let module = python.clone().ok_or_else(|| format!("{} is missing: cannot run {}", python_dir.join("python.wasm").display(), p.name))?;
         if p.name.is_empty() || p.name.contains('/') {
@@ -58,7 +58,7 @@ pub fn worker(a: WorkerArgs) -> Result<i32> {
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let file = dir.join(&p.name);
         std::fs::write(&file, &p.bytes).map_err(|e| format!("{}: {e}", file.display()))?;
-        Ok(Arc::new(PythonGuest::new(engine.clone(), module, python_dir.clone(), &file, cache_dir.clone())?))
+        Ok(Arc::new(PythonGuest::new(host.clone(), module, python_dir.clone(), &file)?))
     };
     let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()).max(2));
     if threads == 0 {

@@ -98,6 +98,11 @@ impl Linker {
         }
     }
 
+    /// Whether anything is defined as `module.name`.
+    pub fn defines(&self, module: &str, name: &str) -> bool {
+        self.lookup(module, name).is_some()
+    }
+
     /// Instantiates `module`, resolving every import by name. Link errors
     /// name `module.name` and the expected and found types; a trap in
     /// segment initialisation or the start function is `Error::Trap`.

@@ -18,7 +18,7 @@
 //! The flag stays set: once interrupted, a store's guest code traps at its
 //! first check on every later call too (as wasmtime's epoch deadline does).
 
-use std::sync::atomic::{fence, AtomicU32, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -89,10 +89,11 @@ impl InterruptHandle {
     /// map insertion.
     pub fn interrupt_after(&self, timeout: Duration) -> Deadline {
         let at = std::time::Instant::now().checked_add(timeout);
+        let fired = Arc::new(AtomicBool::new(false));
         match at {
             // Beyond what an Instant can hold: never.
-            None => Deadline { key: None },
-            Some(at) => Deadline { key: Some(timer::add(at, self.clone())) },
+            None => Deadline { key: None, fired },
+            Some(at) => Deadline { key: Some(timer::add(at, self.clone(), Arc::clone(&fired))), fired },
         }
     }
 }
@@ -102,6 +103,8 @@ impl InterruptHandle {
 mod timer {
     use super::InterruptHandle;
     use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
     use std::sync::{Condvar, Mutex, OnceLock};
     use std::time::Instant;
 
@@ -109,7 +112,9 @@ mod timer {
 
     #[derive(Default)]
     struct Pending {
-        map: BTreeMap<Key, InterruptHandle>,
+        /// The handle to interrupt, and the flag its `Deadline` reads to
+        /// tell a timeout from any other interrupt.
+        map: BTreeMap<Key, (InterruptHandle, Arc<AtomicBool>)>,
         next_id: u64,
         /// Whether the thread is running (starting it can fail when the
         /// system is out of threads; `add` then tries again).
@@ -139,7 +144,11 @@ mod timer {
                 if entry.key().0 > now {
                     break;
                 }
-                entry.remove().interrupt();
+                let (handle, fired) = entry.remove();
+                // Set before the interrupt, so that a guest stopped by it
+                // always finds its deadline marked as the cause.
+                fired.store(true, Ordering::SeqCst);
+                handle.interrupt();
             }
             p = match p.map.first_key_value() {
                 None => t.changed.wait(p).unwrap_or_else(|e| e.into_inner()),
@@ -151,7 +160,7 @@ mod timer {
         }
     }
 
-    pub(super) fn add(at: Instant, handle: InterruptHandle) -> Key {
+    pub(super) fn add(at: Instant, handle: InterruptHandle, fired: Arc<AtomicBool>) -> Key {
         let t = timer();
         let mut p = t.pending.lock().unwrap_or_else(|p| p.into_inner());
         let key = (at, p.next_id);
@@ -162,7 +171,7 @@ mod timer {
             p.running = std::thread::Builder::new().name("faasm-deadline".into()).spawn(|| run(timer())).is_ok();
         }
         let earliest = p.map.first_key_value().is_none_or(|(k, _)| key < *k);
-        p.map.insert(key, handle);
+        p.map.insert(key, (handle, fired));
         drop(p);
         if earliest {
             t.changed.notify_one();
@@ -189,6 +198,16 @@ fn wake(fd: &std::os::fd::OwnedFd) {
 #[derive(Debug)]
 pub struct Deadline {
     key: Option<timer::Key>,
+    fired: Arc<AtomicBool>,
+}
+
+impl Deadline {
+    /// Whether this deadline has interrupted its store: what tells a
+    /// timeout from an interrupt for another reason (an embedder stopping
+    /// the guest), without looking at a clock.
+    pub fn has_fired(&self) -> bool {
+        self.fired.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for Deadline {
@@ -228,7 +247,17 @@ mod tests {
         let d = h.interrupt_after(Duration::from_millis(1));
         std::thread::sleep(Duration::from_millis(200));
         assert!(h.is_interrupted());
+        assert!(d.has_fired());
         drop(d);
+    }
+
+    #[test]
+    fn an_interrupt_from_elsewhere_is_not_the_deadline() {
+        let h = InterruptHandle::new();
+        let d = h.interrupt_after(Duration::from_secs(3600));
+        h.interrupt();
+        assert!(h.is_interrupted());
+        assert!(!d.has_fired());
     }
 
     #[test]

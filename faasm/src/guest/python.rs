@@ -18,16 +18,21 @@
 //! runs only `pyfaasm._runner.call()`. If the snapshot cannot be taken
 //! (the file fails to import, say), calls run from scratch, which reports
 //! the error as the call's own. `FAASM_NO_SNAPSHOT=1` (or
-//! [`PythonGuest::with_snapshots`]) always does.
+//! [`PythonGuest::with_snapshots`]) always does; `FAASM_NO_SNAPSHOT=0`
+//! means snapshots on.
+//!
+//! Every instance is a guest session (the `session` crate) with the
+//! Faasm host interface; this file only says what it is given.
 
-use super::Guest;
+use super::{call_result, Guest};
 use crate::call::{Call, Target};
-use engine::{Engine, Error, Instance, Linker, Module, Store};
-use hostabi::faasm::{CallResult, ChainError, ChainTarget, Chainer, FaasmCtx, LockKind, StateError, StateStore};
-use hostabi::wasi::{Access, Stdio, WasiCtx};
+use engine::Module;
+use hostabi::faasm::{CallError, CallResult, ChainError, ChainTarget, Chainer, FaasmCtx, LockKind, StateError, StateStore};
+use hostabi::wasi::{Access, Stdio};
+use session::{GuestSpec, Host, Outcome, Session, Start, Timeout};
 use std::os::fd::AsFd;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 /// A file's initialised interpreter, shared by all its calls.
@@ -40,15 +45,11 @@ struct Prepared {
 pub const FUNC_DIR: &str = "/faasm/func";
 
 pub struct PythonGuest {
-    engine: Engine,
+    host: Host,
     module: Module,
     python_dir: PathBuf,
     func_dir: PathBuf,
     file_name: String,
-    /// Where side modules are cached, opened once (not per call).
-    cache: Option<objcache::Cache>,
-    /// `FAASM_DYNLOAD_VERBOSE`, read once.
-    verbose: bool,
     /// Taken on the first call; the reason if it could not be (see the
     /// module comment).
     prepared: OnceLock<Result<Prepared, String>>,
@@ -62,16 +63,10 @@ pub struct PythonGuest {
 }
 
 impl PythonGuest {
+    /// `host`: the engine and the cache side modules are compiled through;
     /// `module`: the build's python.wasm, compiled; `python_dir`: the build
-    /// (holding lib/python3.11); `file`: the function file on the host;
-    /// `cache_dir`: where side modules are cached once compiled.
-    pub fn new(
-        engine: Engine,
-        module: Module,
-        python_dir: PathBuf,
-        file: &std::path::Path,
-        cache_dir: Option<PathBuf>,
-    ) -> Result<PythonGuest, String> {
+    /// (holding lib/python3.11); `file`: the function file on the host.
+    pub fn new(host: Host, module: Module, python_dir: PathBuf, file: &std::path::Path) -> Result<PythonGuest, String> {
         let file = std::fs::canonicalize(file).map_err(|e| format!("{}: {e}", file.display()))?;
         let func_dir = file.parent().map(PathBuf::from).ok_or_else(|| format!("{} has no directory", file.display()))?;
         let file_name = file
@@ -86,22 +81,20 @@ impl PythonGuest {
             ));
         }
         Ok(PythonGuest {
-            engine,
+            host,
             module,
             python_dir,
             func_dir,
             file_name,
-            cache: cache_dir.and_then(|d| objcache::Cache::new(d).ok()),
-            verbose: std::env::var_os("FAASM_DYNLOAD_VERBOSE").is_some(),
             prepared: OnceLock::new(),
-            snapshots: std::env::var_os("FAASM_NO_SNAPSHOT").is_none(),
+            snapshots: snapshots_from_env(),
             memory_limit: None,
             volumes: Vec::new(),
         })
     }
 
     /// Whether calls start from a snapshot (the default, unless
-    /// `FAASM_NO_SNAPSHOT` is set) or each initialises CPython afresh.
+    /// `FAASM_NO_SNAPSHOT` says otherwise) or each initialises CPython afresh.
     pub fn with_snapshots(mut self, on: bool) -> PythonGuest {
         self.snapshots = on;
         self
@@ -128,72 +121,42 @@ impl PythonGuest {
         self.prepared().map(|_| ()).map_err(str::to_owned)
     }
 
-    /// The WASI context of an instance: the build and the function's
-    /// directory granted read-only, in that order (a snapshot's descriptors
-    /// are those), stdout to the host's stderr.
-    fn wasi(&self, args: &[&str], envs: &[(&str, &str)]) -> Result<WasiCtx, String> {
+    /// What an instance of python.wasm is given: the build and the
+    /// function's directory granted read-only, in that order (a snapshot's
+    /// descriptors are those), then the volumes; stdout to the host's
+    /// stderr, so that a function's prints never mix with the output
+    /// `invoke` prints; the host interface `ctx`.
+    fn spec(&self, args: &[&str], envs: &[(&str, &str)], ctx: FaasmCtx) -> Result<GuestSpec, String> {
         let stdout = std::io::stderr().as_fd().try_clone_to_owned().map_err(|e| format!("cannot duplicate stderr: {e}"))?;
-        let mut b = WasiCtx::builder()
-            .stdin(Stdio::Null)
-            .stdout(Stdio::Fd(stdout))
-            .stderr(Stdio::Inherit)
-            .arg("python.wasm")
+        let mut spec = GuestSpec::new("python.wasm")
             .args(args.iter().copied())
-            .env("FAASM_FUNCTION_FILE", format!("{FUNC_DIR}/{}", self.file_name));
-        for (k, v) in envs {
-            b = b.env(*k, *v);
-        }
-        b = b.preopened_dir(&self.python_dir, "/usr/local", Access::ReadOnly).preopened_dir(&self.func_dir, FUNC_DIR, Access::ReadOnly);
+            .stdio(Stdio::Null, Stdio::Fd(stdout), Stdio::Inherit)
+            .env("FAASM_FUNCTION_FILE", format!("{FUNC_DIR}/{}", self.file_name))
+            .envs(envs.iter().copied())
+            .volume(&self.python_dir, "/usr/local", Access::ReadOnly)
+            .volume(&self.func_dir, FUNC_DIR, Access::ReadOnly)
+            .memory_limit(self.memory_limit)
+            .faasm(ctx);
         for (guest, host) in &self.volumes {
-            b = b.preopened_dir(host, guest.clone(), Access::ReadWrite);
+            spec = spec.volume(host, guest.clone(), Access::ReadWrite);
         }
-        b.build().map_err(|e| e.to_string())
-    }
-
-    /// A store, linker and loader for one instance with `wasi` and `ctx`.
-    fn instance_parts(&self, wasi: WasiCtx, ctx: FaasmCtx) -> Result<Parts, String> {
-        let wasi = Arc::new(Mutex::new(wasi));
-        let mut store = Store::new(&self.engine);
-        store.set_memory_limit(self.memory_limit);
-        let mut linker = Linker::new();
-        hostabi::link(&mut linker, &hostabi::wasi::functions::<WasiCtx>(), &wasi);
-        let faasm = Arc::new(Mutex::new(ctx));
-        hostabi::faasm::link(&mut linker, &faasm);
-        let open_wasi = Arc::clone(&wasi);
-        let open = move |path: &str| -> Result<std::fs::File, String> {
-            let ctx = open_wasi.lock().map_err(|_| "the WASI state is poisoned".to_owned())?;
-            ctx.open_guest_file(path).map_err(hostabi::wasi::describe_errno)
-        };
-        let dl = loader::Loader::new(loader::Config {
-            engine: self.engine.clone(),
-            cache: self.cache.clone(),
-            open: Box::new(open),
-            verbose: self.verbose,
-        });
-        dl.set_host_imports(linker.clone()).map_err(|e| e.to_string())?;
-        dl.define(&mut linker);
-        Ok(Parts { wasi, store, linker, faasm, dl })
+        Ok(spec)
     }
 
     /// Initialises CPython with the file imported and captures it.
     fn prepare(&self) -> Result<Prepared, String> {
         // Not SystemExit: that would end the process, not the initialisation.
         let init = "import pyfaasm._runner as r\nif r.prepare():\n    raise ImportError('cannot load the function file')";
-        let wasi = self.wasi(&[], &[("FAASM_INIT_PYTHON", init)])?;
         let ctx = FaasmCtx::new(Vec::new(), Arc::new(InitOnly), Arc::new(InitOnly));
-        let mut parts = self.instance_parts(wasi, ctx)?;
-        let instance = self.start(&mut parts, None)?;
-        let Parts { wasi, mut store, dl, .. } = parts;
+        let spec = self.spec(&[], &[("FAASM_INIT_PYTHON", init)], ctx)?;
+        let mut s = Session::new(&self.host, &self.module, spec).map_err(|e| e.to_string())?;
+        s.start(Start::Fresh).map_err(describe)?;
         // Kept in this process only, restored into the same compiled module:
         // no file, so no module identity to check.
-        let source = snapshot::take::Source { module_sha256: [0; 32], module_path: "", init };
-        let snap = snapshot::take::take(&mut store, instance, snapshot::take::PYTHON_INIT, &wasi, Some(&dl), source)
-            .map_err(|e| e.to_string())?;
-        let libraries = match &snap.meta.loader {
-            Some(state) => Some(dl.prepare(state).map_err(|e| e.to_string())?),
-            None => None,
-        };
-        Ok(Prepared { snapshot: snap, libraries })
+        let source = snapshot::take::Source { module_sha256: None, module_path: "", init };
+        let snapshot = s.take_snapshot(snapshot::take::PYTHON_INIT, source).map_err(|e| e.to_string())?;
+        let libraries = s.prepare_libraries(&snapshot).map_err(|e| e.to_string())?;
+        Ok(Prepared { snapshot, libraries })
     }
 
     fn prepared(&self) -> Result<&Prepared, &str> {
@@ -202,17 +165,22 @@ impl PythonGuest {
                 if !self.snapshots {
                     return Err("snapshots are off".into());
                 }
-                let verbose = self.verbose;
                 let p = self.prepare();
-                match &p {
-                    Ok(p) if verbose => eprintln!(
+                // Shown with FAASM_DYNLOAD_VERBOSE (as the loader's lines
+                // are), else at debug level.
+                let note = match &p {
+                    Ok(p) => format!(
                         "faasm: {}: calls start from a snapshot ({} pages, {} side modules)",
                         self.file_name,
                         p.snapshot.memory_pages(),
                         p.snapshot.meta.loader.as_ref().map_or(0, |l| l.libraries.len())
                     ),
-                    Err(e) if verbose => eprintln!("faasm: {}: no snapshot ({e}); calls start from scratch", self.file_name),
-                    _ => {}
+                    Err(e) => format!("faasm: {}: no snapshot ({e}); calls start from scratch", self.file_name),
+                };
+                if self.host.dynload_verbose() {
+                    tracing::info!("{note}");
+                } else {
+                    tracing::debug!("{note}");
                 }
                 p
             })
@@ -223,103 +191,69 @@ impl PythonGuest {
     /// Restores the snapshot once without running anything, for the
     /// serving benchmarks: how long the instance took to set up (WASI,
     /// linker, loader: what every call builds), to restore, and to drop.
+    #[cfg(feature = "testing")]
     pub fn time_restore(&self) -> Result<RestoreTiming, String> {
         let prepared = self.prepared()?;
         let t0 = Instant::now();
         let ctx = FaasmCtx::new(Vec::new(), Arc::new(InitOnly), Arc::new(InitOnly));
-        let mut parts = self.call_parts(Some(prepared), &[], ctx)?;
+        let spec = self.spec(&[], &[], ctx)?;
+        let mut s = Session::new(&self.host, &self.module, spec).map_err(|e| e.to_string())?;
         let t1 = Instant::now();
-        self.start(&mut parts, Some(prepared))?;
+        s.start(Start::Restore { snapshot: &prepared.snapshot, libraries: prepared.libraries.as_ref() }).map_err(describe)?;
         let t2 = Instant::now();
-        drop(parts);
+        drop(s);
         Ok(RestoreTiming { setup: t1 - t0, restore: t2 - t1, drop: t2.elapsed() })
     }
 
-    /// What a call's instance runs with: WASI with `args` (and, restoring
-    /// `prepared`, the snapshot's descriptors reopened), host interface
-    /// `ctx`, a store, linker and loader.
-    fn call_parts(&self, prepared: Option<&Prepared>, args: &[&str], ctx: FaasmCtx) -> Result<Parts, String> {
-        let mut wasi = self.wasi(args, &[])?;
-        if let Some(p) = prepared {
-            p.snapshot.restore_wasi(&mut wasi).map_err(|e| e.to_string())?;
-        }
-        self.instance_parts(wasi, ctx)
-    }
-
-    /// The instance of python.wasm in `parts`: `prepared` restored, or a
-    /// fresh instance with the loader attached; its `malloc` handed to the
-    /// host interface.
-    fn start(&self, parts: &mut Parts, prepared: Option<&Prepared>) -> Result<Instance, String> {
-        let Parts { store, linker, dl, faasm, .. } = parts;
-        let instance = match prepared {
-            Some(p) => {
-                let libraries = p.libraries.as_ref().map(|prepared| snapshot::restore::Libraries { loader: &*dl, prepared });
-                p.snapshot.restore(store, linker, &self.module, libraries).map_err(|e| e.to_string())?
-            }
-            None => {
-                let i = linker.instantiate(store, &self.module).map_err(|e| e.to_string())?;
-                dl.attach(store, i).map_err(|e| e.to_string())?;
-                i
-            }
-        };
-        if let Ok(mut c) = faasm.lock() {
-            c.malloc = instance.get_func(store, "malloc");
-        }
-        Ok(instance)
-    }
-
-    fn execute(&self, call: &Call, ctx: FaasmCtx, deadline: Option<Instant>) -> Result<(i32, Option<Vec<u8>>), String> {
+    fn execute(&self, call: &Call, ctx: FaasmCtx, deadline: Option<Instant>) -> CallResult {
+        let failed = |msg: String| CallResult { return_code: 1, output: Vec::new(), error: Some(CallError::Failed(msg)) };
         if let Target::Ptr(p) = &call.target {
-            return Err(format!("a Python function cannot be chained by function pointer ({p})"));
+            return failed(format!("a Python function cannot be chained by function pointer ({p})"));
         }
         let prepared = self.prepared().ok();
-        let args: &[&str] = match prepared {
-            Some(_) => &["-c", "import pyfaasm._runner as r; r.call()"],
-            None => &["-c", "import pyfaasm._runner as r; r.main()"],
+        let (args, start): (&[&str], Start<'_>) = match prepared {
+            Some(p) => (
+                &["-c", "import pyfaasm._runner as r; r.call()"],
+                Start::Restore { snapshot: &p.snapshot, libraries: p.libraries.as_ref() },
+            ),
+            None => (&["-c", "import pyfaasm._runner as r; r.main()"], Start::Fresh),
         };
-        let mut parts = self.call_parts(prepared, args, ctx)?;
-        let _deadline = deadline.map(|d| {
-            let handle = parts.store.interrupt_handle();
-            if let Ok(mut w) = parts.wasi.lock() {
-                w.set_interrupt(handle.clone());
-            }
-            handle.interrupt_after(d.saturating_duration_since(Instant::now()))
-        });
-        let instance = self.start(&mut parts, prepared)?;
-        let Parts { mut store, faasm, .. } = parts;
-        let outcome = instance
-            .get_func(&store, "_start")
-            .ok_or_else(|| Error::Instantiation("python.wasm exports no `_start`".into()))
-            .and_then(|start| start.call(&mut store, &[]));
-        let code = match outcome {
-            Ok(_) => 0,
-            Err(Error::Trap(t)) => match t.exit_code() {
-                Some(c) => c,
-                None => return Err(t.to_string()),
-            },
-            Err(e) => return Err(e.to_string()),
+        let spec = match self.spec(args, &[], ctx) {
+            Ok(spec) => spec.timeout(Timeout::at(deadline)),
+            Err(e) => return failed(e),
         };
-        let mut ctx = faasm.lock().map_err(|_| "host state poisoned".to_owned())?;
-        ctx.release_locks();
-        Ok((code, ctx.output.take()))
+        let mut s = match Session::new(&self.host, &self.module, spec) {
+            Ok(s) => s,
+            Err(e) => return failed(e.to_string()),
+        };
+        let outcome = match s.start(start) {
+            Ok(_) => s.call("_start", &[]),
+            Err(o) => o,
+        };
+        call_result(&s, outcome)
+    }
+}
+
+/// `FAASM_NO_SNAPSHOT=1` (any value but `0`) turns snapshots off.
+fn snapshots_from_env() -> bool {
+    std::env::var_os("FAASM_NO_SNAPSHOT").is_none_or(|v| v == "0")
+}
+
+/// Why a guest could not be started, in a line.
+fn describe(o: Outcome) -> String {
+    match o {
+        Outcome::Trapped(_) | Outcome::Failed(_) => o.to_string(),
+        other => format!("it {other} while starting"),
     }
 }
 
 /// [`PythonGuest::time_restore`]'s measurements.
+#[cfg(feature = "testing")]
 #[derive(Clone, Copy, Debug)]
 pub struct RestoreTiming {
     pub setup: std::time::Duration,
     pub restore: std::time::Duration,
     pub drop: std::time::Duration,
-}
-
-/// What one instance runs with.
-struct Parts {
-    wasi: Arc<Mutex<WasiCtx>>,
-    store: Store,
-    linker: Linker,
-    faasm: Arc<Mutex<FaasmCtx>>,
-    dl: loader::Loader,
 }
 
 /// The host interface during initialisation: a file that chains or
@@ -396,12 +330,10 @@ impl Guest for PythonGuest {
         if let Target::Python(n) | Target::Name(n) = &call.target {
             ctx.python.entry = n.clone();
         }
-        match self.execute(call, ctx, deadline) {
-            Ok((return_code, output)) => CallResult { return_code, output: output.unwrap_or_default(), error: None },
-            Err(msg) => {
-                eprintln!("faasm: call {} ({}) of {} failed: {msg}", call.id, call.target, self.file_name);
-                CallResult { return_code: 1, output: Vec::new(), error: Some(msg) }
-            }
+        let r = self.execute(call, ctx, deadline);
+        if let Some(e) = &r.error {
+            tracing::warn!("faasm: call {} ({}) of {} failed: {e}", call.id, call.target, self.file_name);
         }
+        r
     }
 }

@@ -5,73 +5,58 @@
 //! its table, `-Wl,--export-table`), both as `int f(void)`, the signature
 //! Faasm gives chained C functions.
 
-use super::Guest;
+use super::{call_result, Guest};
 use crate::call::{Call, Target};
-use engine::{Engine, Error, Func, Linker, Module, Store, Val};
-use hostabi::faasm::{CallResult, ChainError, ChainTarget, Chainer, FaasmCtx, StateStore};
-use hostabi::wasi::WasiCtx;
-use std::sync::{Arc, Mutex};
+use engine::{Func, Module, Val};
+use hostabi::faasm::{CallError, CallResult, ChainError, ChainTarget, Chainer, FaasmCtx, StateStore};
+use session::{GuestSpec, Host, Session, Start, Timeout};
+use std::sync::Arc;
 use std::time::Instant;
 
 pub struct WasmGuest {
-    engine: Engine,
+    host: Host,
     module: Module,
     name: String,
 }
 
 impl WasmGuest {
-    pub fn new(engine: Engine, module: Module, name: impl Into<String>) -> WasmGuest {
-        WasmGuest { engine, module, name: name.into() }
+    pub fn new(host: Host, module: Module, name: impl Into<String>) -> WasmGuest {
+        WasmGuest { host, module, name: name.into() }
     }
 
-    fn entry(&self, store: &mut Store, instance: engine::Instance, target: &Target) -> Result<Func, String> {
+    /// The function `target` designates in the started guest.
+    fn entry(&self, s: &Session, target: &Target) -> Result<Func, String> {
         match target {
-            Target::Main => instance.get_func(store, "_start").ok_or_else(|| format!("{} exports no `_start`", self.name)),
-            Target::Name(n) | Target::Python(n) => {
-                instance.get_func(store, n).ok_or_else(|| format!("{} exports no function `{n}`", self.name))
-            }
+            Target::Main => s.func("_start").map_err(|_| format!("{} exports no `_start`", self.name)),
+            Target::Name(n) | Target::Python(n) => s.func(n).map_err(|_| format!("{} exports no function `{n}`", self.name)),
             Target::Ptr(p) => {
+                let instance = s.instance().ok_or_else(|| "the guest has not been started".to_owned())?;
                 let table = instance
-                    .get_table(store, "__indirect_function_table")
+                    .get_table(s.store(), "__indirect_function_table")
                     .ok_or_else(|| format!("{} exports no function table (link with -Wl,--export-table)", self.name))?;
-                match table.get(store, *p) {
+                match table.get(s.store(), *p) {
                     Some(Val::FuncRef(Some(f))) => Ok(f),
                     Some(_) => Err(format!("function pointer {p} is null")),
-                    None => Err(format!("function pointer {p} is outside the table of {} entries", table.size(store))),
+                    None => Err(format!("function pointer {p} is outside the table of {} entries", table.size(s.store()))),
                 }
             }
         }
     }
 
-    fn execute(&self, call: &Call, ctx: FaasmCtx, deadline: Option<Instant>) -> Result<(i32, Option<Vec<u8>>), String> {
-        let mut store = Store::new(&self.engine);
-        let mut linker = Linker::new();
-        let interrupt = store.interrupt_handle();
-        let _deadline = deadline.map(|d| interrupt.interrupt_after(d.saturating_duration_since(Instant::now())));
-        let wasi =
-            WasiCtx::builder().inherit_stdio().arg(&self.name).interrupt(interrupt).build().map_err(|e| e.to_string())?;
-        let wasi = Arc::new(Mutex::new(wasi));
-        hostabi::link(&mut linker, &hostabi::wasi::functions::<WasiCtx>(), &wasi);
-        let faasm = Arc::new(Mutex::new(ctx));
-        hostabi::faasm::link(&mut linker, &faasm);
-        let outcome = linker.instantiate(&mut store, &self.module).and_then(|instance| {
-            let func = self.entry(&mut store, instance, &call.target).map_err(Error::Instantiation)?;
-            func.call(&mut store, &[])
-        });
-        let code = match outcome {
-            Ok(results) => match results.first() {
-                Some(Val::I32(c)) => *c,
-                _ => 0,
-            },
-            Err(Error::Trap(t)) => match t.exit_code() {
-                Some(c) => c,
-                None => return Err(t.to_string()),
-            },
-            Err(e) => return Err(e.to_string()),
+    fn execute(&self, call: &Call, ctx: FaasmCtx, deadline: Option<Instant>) -> CallResult {
+        let spec = GuestSpec::new(&self.name).inherit_stdio().timeout(Timeout::at(deadline)).faasm(ctx);
+        let mut s = match Session::new(&self.host, &self.module, spec) {
+            Ok(s) => s,
+            Err(e) => return CallResult { return_code: 1, output: Vec::new(), error: Some(CallError::Failed(e.to_string())) },
         };
-        let mut ctx = faasm.lock().map_err(|_| "host state poisoned".to_owned())?;
-        ctx.release_locks();
-        Ok((code, ctx.output.take()))
+        let outcome = match s.start(Start::Fresh) {
+            Err(o) => o,
+            Ok(_) => match self.entry(&s, &call.target) {
+                Err(msg) => return CallResult { return_code: 1, output: Vec::new(), error: Some(CallError::Failed(msg)) },
+                Ok(func) => s.call_func(func, &call.target.to_string(), &[]),
+            },
+        };
+        call_result(&s, outcome)
     }
 }
 
@@ -93,12 +78,10 @@ impl Guest for WasmGuest {
     fn run(&self, call: &Call, chainer: Arc<dyn Chainer>, state: Arc<dyn StateStore>, deadline: Option<Instant>) -> CallResult {
         let mut ctx = FaasmCtx::new(call.input.clone(), chainer, state);
         ctx.idx = call.id;
-        match self.execute(call, ctx, deadline) {
-            Ok((return_code, output)) => CallResult { return_code, output: output.unwrap_or_default(), error: None },
-            Err(msg) => {
-                eprintln!("faasm: call {} ({}) of {} failed: {msg}", call.id, call.target, self.name);
-                CallResult { return_code: 1, output: Vec::new(), error: Some(msg) }
-            }
+        let r = self.execute(call, ctx, deadline);
+        if let Some(e) = &r.error {
+            tracing::warn!("faasm: call {} ({}) of {} failed: {e}", call.id, call.target, self.name);
         }
+        r
     }
 }

@@ -36,9 +36,33 @@ pub struct CallResult {
     pub return_code: i32,
     /// What it wrote with `__faasm_write_output` (or returned, for Python).
     pub output: Vec<u8>,
-    /// Why it failed, when the runtime knows (a trap's message, the last
-    /// line of a Python traceback); `None` for a plain non-zero return.
-    pub error: Option<String>,
+    /// Why it failed, when the runtime knows; `None` for a plain non-zero
+    /// return (a C function's code, a Python exception, which reports its
+    /// own traceback).
+    pub error: Option<CallError>,
+}
+
+impl CallResult {
+    /// Whether the call ran past its deadline (told by the engine's
+    /// deadline, never by comparing clocks).
+    pub fn timed_out(&self) -> bool {
+        self.error == Some(CallError::TimedOut)
+    }
+}
+
+/// Why a call failed, beyond its return code: typed, so that every edge
+/// (an HTTP status, an exit code) can tell a timeout from a crash.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+pub enum CallError {
+    /// Stopped by its deadline.
+    #[error("timed out")]
+    TimedOut,
+    /// A wasm trap or a failing host function (with its wasm backtrace).
+    #[error("{0}")]
+    Trapped(String),
+    /// The call could not be set up, or its function does not exist.
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// Why a chained call could not be made or awaited.

@@ -28,7 +28,7 @@ mod io;
 mod output;
 mod state;
 
-pub use api::{check_size, CallResult, ChainError, ChainTarget, Chainer, LockKind, StateError, StateStore};
+pub use api::{check_size, CallError, CallResult, ChainError, ChainTarget, Chainer, LockKind, StateError, StateStore};
 pub use ctx::{FaasmCtx, FaasmView, PythonCall};
 pub use guest::FaasmError;
 

@@ -21,6 +21,14 @@ def faasm_main():
     if data == b"spin":
         while True:
             pass
+    if data.startswith(b"late-fail:"):
+        # Fails by itself shortly before the route's timeout: a failure
+        # (500), not a timeout, whatever the clock says afterwards.
+        import time
+        until = time.monotonic() + float(data[10:])
+        while time.monotonic() < until:
+            pass
+        raise RuntimeError("failed by itself")
     if data.startswith(b"chain:"):
         return b"child said " + await_call_output(chain_this_with_input(upper, data[6:]))
     if data.startswith(b"put:"):
