@@ -230,7 +230,7 @@ impl Instance {
     /// comment; call [`fill_refs`] once the whole group is restored).
     /// Imports are given and checked as by [`Instance::new`].
     pub fn restore(store: &mut Store, module: &crate::Module, imports: &[crate::Extern], restore: &Restore<'_>) -> Result<Instance, Error> {
-        crate::instantiate::instance::instantiate_with(store, module, imports, Some(restore))
+        crate::instantiate::instance::restore(store, module, imports, restore)
     }
 
     /// The bytes of defined memory `index` of this instance (0 is the
