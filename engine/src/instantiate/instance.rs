@@ -22,7 +22,7 @@ use crate::instantiate::func::{Func, FuncKind};
 use crate::instantiate::global::{Global, GlobalData};
 use crate::instantiate::libcalls;
 use crate::instantiate::linker::check_import;
-use crate::instantiate::memory::{foreign, LinearMemory, Memory};
+use crate::instantiate::memory::{LinearMemory, Memory};
 use crate::instantiate::memory_image::MemoryImage;
 use crate::instantiate::snapshot::{GlobalValue, Restore};
 use crate::instantiate::store::{FuncRefOwner, Store, StoreInner};
@@ -277,21 +277,22 @@ pub(crate) fn restore(store: &mut Store, module: &Module, imports: &[Extern], r:
     new.define_memories(inner, memories)?;
     // Tables get their captured size; `fill_refs` writes their elements.
     let tables = info.tables.iter().skip(info.num_imported_tables as usize).zip(&st.tables);
+    let too_long = |n: usize| Error::SnapshotMismatch(format!("a table of {n} elements, more than a table can have"));
     let tables = tables
-        .map(|(ty, entries)| Ok(TableType { min: u32::try_from(entries.len()).map_err(|_| foreign())?, ..*ty }))
+        .map(|(ty, entries)| Ok(TableType { min: u32::try_from(entries.len()).map_err(|_| too_long(entries.len()))?, ..*ty }))
         .collect::<Result<Vec<TableType>, Error>>()?;
     new.define_tables(inner, tables)?;
     new.define_globals(inner, |d, _, _, _| match st.globals.get(d) {
         Some(GlobalValue::Bits(b)) => Ok(ValRaw(*b)),
         // References are written by `fill_refs`.
         Some(GlobalValue::Ref(_)) => Ok(ValRaw::reference(0)),
-        None => Err(foreign()),
+        None => Err(Error::SnapshotMismatch(format!("no value for defined global {d}"))),
     })?;
     new.keep_passive_elements(|e| st.elements_dropped.get(e).copied().unwrap_or(true))?;
     let instance = new.publish(inner)?;
     // The snapshot's memory and tables already are what segments and the
     // start function made of them.
-    let data = inner.instances.get_mut(instance.index as usize).ok_or_else(foreign)?;
+    let data = inner.instances.get_mut(instance.index as usize).ok_or_else(not_published)?;
     data.data_dropped.copy_from_slice(&st.data_dropped);
     Ok(instance)
 }
@@ -424,18 +425,20 @@ impl<'m> NewInstance<'m> {
     /// its memory, table and global index spaces.
     fn link_imports(&mut self, inner: &mut StoreInner, imports: &[Extern]) -> Result<(), Error> {
         let module = self.module;
+        // `check_imports` found every import in this store.
+        let unchecked = || Error::internal("an import that passed its check is not in the store");
         for (imp, ext) in module.info().imports.iter().zip(imports) {
             match (&imp.kind, *ext) {
                 (ImportKind::Func(t), Extern::Func(f)) => {
                     let i = self.data.func_imports.len();
                     let fr = match f.kind {
                         FuncKind::Wasm { instance, index } => {
-                            let exporter = inner.instances.get(instance as usize).ok_or_else(foreign)?;
-                            let r = exporter.funcs.get(index as usize).ok_or_else(foreign)?;
+                            let exporter = inner.instances.get(instance as usize).ok_or_else(unchecked)?;
+                            let r = exporter.funcs.get(index as usize).ok_or_else(unchecked)?;
                             VMFuncRef { code: r.code, vmctx: r.vmctx, type_id: r.type_id }
                         }
                         FuncKind::Host(h) => {
-                            let host = inner.host_funcs.get(h as usize).ok_or_else(foreign)?;
+                            let host = inner.host_funcs.get(h as usize).ok_or_else(unchecked)?;
                             let code = module.host_trampoline(*t).ok_or_else(|| {
                                 Error::Instantiation(format!("no host trampoline for type {t}"))
                             })?;
@@ -448,19 +451,19 @@ impl<'m> NewInstance<'m> {
                     self.data.func_imports.push(f);
                 }
                 (ImportKind::Memory(_), Extern::Memory(m)) => {
-                    let obj = m.get_mut(inner).ok_or_else(foreign)?;
+                    let obj = m.get_mut(inner).ok_or_else(unchecked)?;
                     self.memories.push(obj);
                     self.data.memory_handles.push(m);
                 }
                 (ImportKind::Table(_), Extern::Table(t)) => {
-                    let obj = t.get_data_mut(inner).ok_or_else(foreign)?;
+                    let obj = t.get_data_mut(inner).ok_or_else(unchecked)?;
                     self.tables.push(obj);
                     self.data.table_handles.push(t);
                 }
                 (ImportKind::Global(_), Extern::Global(g)) => {
-                    let obj = inner.globals.get(g.index as usize).ok_or_else(foreign)?;
+                    let obj = inner.globals.get(g.index as usize).ok_or_else(unchecked)?;
                     let Some(GlobalSlot::Imported(off)) = self.offsets.global(self.globals.len() as u32) else {
-                        return Err(foreign());
+                        return Err(no_slot("imported global", self.globals.len()));
                     };
                     self.put(off, obj.cell() as usize);
                     self.globals.push(obj.cell());
@@ -484,7 +487,7 @@ impl<'m> NewInstance<'m> {
             let mut mem = LinearMemory::with_image(&ty, image)?;
             mem.set_cap(inner.memory_limit);
             let m = inner.push_memory(mem);
-            self.memories.push(m.get_mut(inner).ok_or_else(foreign)?);
+            self.memories.push(m.get_mut(inner).ok_or_else(|| Error::internal("a memory just created is not in the store"))?);
             self.data.memory_handles.push(m);
         }
         Ok(())
@@ -495,7 +498,7 @@ impl<'m> NewInstance<'m> {
     fn define_tables(&mut self, inner: &mut StoreInner, tables: impl IntoIterator<Item = TableType>) -> Result<(), Error> {
         for ty in tables {
             let t = inner.push_table(TableData::new(ty, 0)?);
-            self.tables.push(t.get_data_mut(inner).ok_or_else(foreign)?);
+            self.tables.push(t.get_data_mut(inner).ok_or_else(|| Error::internal("a table just created is not in the store"))?);
             self.data.table_handles.push(t);
         }
         Ok(())
@@ -514,7 +517,7 @@ impl<'m> NewInstance<'m> {
         for (d, (ty, init)) in defined_globals.zip(&info.global_inits).enumerate() {
             let value = value(d, init, &self.globals, &self.data.funcs)?;
             let Some(GlobalSlot::Defined(off)) = self.offsets.global(self.globals.len() as u32) else {
-                return Err(foreign());
+                return Err(no_slot("defined global", self.globals.len()));
             };
             // SAFETY: `off` lies inside the context buffer, 16-byte aligned (see
             // `VMOffsets`); the buffer lives as long as the store.
@@ -565,14 +568,14 @@ impl<'m> NewInstance<'m> {
         new.data.tables = new.tables.iter().map(|&t| unsafe { &mut (*t).vm as *mut VMTable }).collect();
         for (i, &m) in new.data.memories.iter().enumerate() {
             let (Some(b), Some(p)) = (new.offsets.memory_base(i as u32), new.offsets.memory_ptr(i as u32)) else {
-                return Err(foreign());
+                return Err(no_slot("memory", i));
             };
             // SAFETY: as above; a memory's base never moves.
             new.put(b, unsafe { (*m).base } as usize);
             new.put(p, m as usize);
         }
         for (i, &t) in new.data.tables.iter().enumerate() {
-            let off = new.offsets.table_ptr(i as u32).ok_or_else(foreign)?;
+            let off = new.offsets.table_ptr(i as u32).ok_or_else(|| no_slot("table", i))?;
             new.put(off, t as usize);
         }
         let NewInstance { mut data, memories, tables, globals, .. } = new;
@@ -597,18 +600,32 @@ impl<'m> NewInstance<'m> {
 
 /// Runs the module's start function, if it has one.
 fn run_start(store: &mut Store, instance: Instance) -> Result<(), Error> {
-    let data = store.inner.instances.get(instance.index as usize).ok_or_else(foreign)?;
+    let data = store.inner.instances.get(instance.index as usize).ok_or_else(not_published)?;
     let Some(start) = data.module.info().start else { return Ok(()) };
-    let f = data.func_handle(instance.store, instance.index, start).ok_or_else(foreign)?;
+    // Validation made the start function one of the module's.
+    let f = data
+        .func_handle(instance.store, instance.index, start)
+        .ok_or_else(|| Error::internal(format!("start function {start} is not in the instance")))?;
     f.call(store, &[])?;
     Ok(())
+}
+
+/// The instance `publish` put in the store is not there.
+fn not_published() -> Error {
+    Error::internal("an instance just published is not in the store")
+}
+
+/// The context layout (`VMOffsets`, from the module's counts) has no
+/// place for entry `index` of an index space.
+fn no_slot(what: &str, index: usize) -> Error {
+    Error::internal(format!("the context has no slot for {what} {index}"))
 }
 
 /// Refuses a snapshot state that does not fit `module`'s definitions.
 fn check_restore(module: &Module, r: &Restore<'_>) -> Result<(), Error> {
     let info = module.info();
     let st = r.state;
-    let bad = |what: &str| Err(Error::Instantiation(format!("the snapshot does not fit the module: {what}")));
+    let bad = |what: &str| Err(Error::SnapshotMismatch(what.into()));
     let defined_mems = info.memories.len() - info.num_imported_memories as usize;
     let defined_tables = info.tables.len() - info.num_imported_tables as usize;
     let defined_globals = info.globals.len() - info.num_imported_globals as usize;
@@ -676,13 +693,14 @@ fn eval_elements(
 /// declarative segments. Stops at the first segment that does not fit,
 /// leaving earlier segments' writes in place.
 fn initialise_segments(inner: &mut StoreInner, index: u32) -> Result<(), Error> {
-    let data = inner.instances.get_mut(index as usize).ok_or_else(foreign)?;
+    let data = inner.instances.get_mut(index as usize).ok_or_else(not_published)?;
     let module = data.module.clone();
     let info = module.info();
     for seg in &info.elements {
         let ElementMode::Active { table, offset } = &seg.mode else { continue };
         let dst = eval_const(offset, &data.globals, &data.funcs)?.get_u32();
-        let t = *data.table_objs.get(*table as usize).ok_or_else(foreign)?;
+        // Validation made every segment's table and memory one of the module's.
+        let t = *data.table_objs.get(*table as usize).ok_or_else(|| Error::internal(format!("element segment table {table} missing")))?;
         // SAFETY: table objects are boxed in the store and alive; no
         // other reference to this table exists during instantiation.
         let t = unsafe { &mut *t };
@@ -699,7 +717,7 @@ fn initialise_segments(inner: &mut StoreInner, index: u32) -> Result<(), Error> 
     for (i, seg) in info.data.iter().enumerate() {
         let DataMode::Active { memory, offset } = &seg.mode else { continue };
         let dst = eval_const(offset, &data.globals, &data.funcs)?.get_u32();
-        let m = *data.memory_objs.get(*memory as usize).ok_or_else(foreign)?;
+        let m = *data.memory_objs.get(*memory as usize).ok_or_else(|| Error::internal(format!("data segment memory {memory} missing")))?;
         // SAFETY: as for tables above.
         let m = unsafe { &mut *m };
         let end = dst as usize + seg.bytes.len();

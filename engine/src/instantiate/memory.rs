@@ -403,7 +403,7 @@ impl Memory {
 
     /// Grows by `delta_pages`, returning the old size.
     pub fn grow(&self, store: &mut Store, delta_pages: u64) -> Result<u64, Error> {
-        let m = self.get_mut(&mut store.inner).ok_or_else(foreign)?;
+        let m = self.get_mut(&mut store.inner).ok_or(Error::ForeignHandle)?;
         m.grow(delta_pages)
             .ok_or_else(|| Error::Resource(format!("cannot grow memory by {delta_pages} pages")))
     }
@@ -412,10 +412,6 @@ impl Memory {
     pub fn ty(&self, store: &Store) -> MemoryType {
         self.get(&store.inner).map(|m| m.ty()).unwrap_or(MemoryType { min: 0, max: Some(0) })
     }
-}
-
-pub(crate) fn foreign() -> Error {
-    Error::Instantiation("handle belongs to a different store".into())
 }
 
 #[cfg(test)]
