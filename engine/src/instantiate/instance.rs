@@ -484,7 +484,7 @@ impl<'m> NewInstance<'m> {
     ) -> Result<(), Error> {
         for (ty, image) in memories {
             crate::instantiate::memory::check_initial(&ty, inner.memory_limit)?;
-            let mut mem = LinearMemory::with_image(&ty, image)?;
+            let mut mem = LinearMemory::with_image(&ty, image, Some(inner.engine.memory_reuse()))?;
             mem.set_cap(inner.memory_limit);
             let m = inner.push_memory(mem);
             self.memories.push(m.get_mut(inner).ok_or_else(|| Error::internal("a memory just created is not in the store"))?);
