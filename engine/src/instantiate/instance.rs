@@ -562,6 +562,15 @@ impl<'m> NewInstance<'m> {
     /// in the store: from here on it exists, whatever happens next.
     fn publish(self, inner: &mut StoreInner) -> Result<Instance, Error> {
         let mut new = self;
+        // Compiled code reads every entry of the context: none may be left
+        // unwritten (a snapshot's counts, say, are checked by `check_restore`).
+        let info = new.module.info();
+        if new.memories.len() != info.memories.len()
+            || new.tables.len() != info.tables.len()
+            || new.globals.len() != info.globals.len()
+        {
+            return Err(Error::internal("an instance is missing memories, tables or globals of its module"));
+        }
         // SAFETY (for the derefs below): every pointer in `memories`/`tables`
         // points into a Box owned by the store, alive as long as the store.
         new.data.memories = new.memories.iter().map(|&m| unsafe { &mut (*m).vm as *mut VMMemory }).collect();
