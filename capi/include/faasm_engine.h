@@ -40,6 +40,15 @@ bool faasm_last_error_message(wasm_name_t* out);
 void faasm_config_max_wasm_stack(wasm_config_t*, size_t bytes);
 /* Compile a module's functions on several threads (default true). */
 void faasm_config_parallel_compilation(wasm_config_t*, bool);
+/* Linear memories the engine keeps, reset, when its stores drop them, for
+ * its next stores (default 16; 0: none, every memory is unmapped). The
+ * stores of one engine share them; two engines never do. */
+void faasm_config_memory_pool(wasm_config_t*, size_t max_warm);
+/* Memory images whose written pages the engine learns from its first
+ * instances and faults in ahead for later ones (default 16; 0: off). */
+void faasm_config_hot_pages(wasm_config_t*, size_t max_images);
+/* How many dropped linear memories the engine keeps right now. */
+size_t faasm_engine_pooled_memories(const wasm_engine_t*);
 
 /* ---- Text format ------------------------------------------------------------------- */
 

@@ -203,6 +203,30 @@ pub unsafe extern "C" fn faasm_config_parallel_compilation(c: *mut wasm_config_t
     })
 }
 
+/// Reservations of dropped linear memories the engine keeps for its next
+/// stores (`PoolConfig::max_warm`; 0 turns the pool off).
+#[no_mangle]
+pub unsafe extern "C" fn faasm_config_memory_pool(c: *mut wasm_config_t, max_warm: usize) {
+    // SAFETY: NULL or a config of ours.
+    guard((), || {
+        if let Some(c) = unsafe { c.as_mut() } {
+            c.config.memory_pool.max_warm = max_warm;
+        }
+    })
+}
+
+/// Memory images whose written pages the engine learns and faults in ahead
+/// (`PoolConfig::max_hot_sets`; 0 turns the learning off).
+#[no_mangle]
+pub unsafe extern "C" fn faasm_config_hot_pages(c: *mut wasm_config_t, max_images: usize) {
+    // SAFETY: NULL or a config of ours.
+    guard((), || {
+        if let Some(c) = unsafe { c.as_mut() } {
+            c.config.memory_pool.max_hot_sets = max_images;
+        }
+    })
+}
+
 // ---- engine -------------------------------------------------------------------
 
 #[no_mangle]
@@ -229,6 +253,13 @@ pub unsafe extern "C" fn wasm_engine_new_with_config(c: *mut wasm_config_t) -> *
             }
         }
     })
+}
+
+/// How many dropped linear memories the engine keeps right now (0 for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn faasm_engine_pooled_memories(e: *const wasm_engine_t) -> usize {
+    // SAFETY: NULL or an engine of ours.
+    guard(0, || unsafe { e.as_ref() }.map_or(0, |e| e.engine.pooled_memories()))
 }
 
 #[no_mangle]

@@ -194,6 +194,11 @@ fn limits() {
 }
 
 #[test]
+fn pool() {
+    example("pool", false);
+}
+
+#[test]
 fn misuse() {
     let dir = tempfile::tempdir().expect("tempdir");
     let exe = compile("misuse", dir.path(), false);

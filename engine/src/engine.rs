@@ -1,12 +1,18 @@
-//! The engine: configuration, the compilation target, and the engine-wide
-//! registry of function signatures.
+//! The engine: configuration, the compilation target, the engine-wide
+//! registry of function signatures, and what its stores' linear memories
+//! leave for later ones (the memory pool and the hot-page learning).
 //!
 //! Signature ids are engine-wide so that `call_indirect` can compare one
 //! word even when the callee came from another module (imports, shared
 //! tables). An `Engine` is cheap to clone (an `Arc`).
+//!
+//! The memory pool and the hot pages are per engine rather than per
+//! process so that an embedder decides how much each keeps (`PoolConfig`)
+//! and engines with different needs do not evict each other's.
 
 use crate::compile::code_memory::{CodeMemory, CodeMeta};
 use crate::error::Error;
+use crate::instantiate::memory::MemoryReuse;
 use crate::parse::types::{FuncType, ModuleInfo};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -29,6 +35,40 @@ pub struct Config {
     /// code (the default). Off only to measure what they cost: then
     /// `InterruptHandle::interrupt` reaches blocking host calls alone.
     pub interrupt_checks: bool,
+    /// How much of its dropped linear memories the engine keeps for later
+    /// instances (see [`PoolConfig`]).
+    pub memory_pool: PoolConfig,
+}
+
+/// How an engine reuses linear memories across its instances. The default
+/// keeps [`PoolConfig::default`]'s numbers; [`PoolConfig::OFF`] keeps
+/// nothing (every memory is freshly mapped and unmapped, as simple and as
+/// slow as it gets).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// Reservations of dropped memories kept, reset, for the next memory
+    /// like them (default 16). Each holds 8 GiB of address space, the
+    /// image file it maps and under 1 MiB of resident pages. 0: none,
+    /// a dropped memory is unmapped.
+    pub max_warm: usize,
+    /// Memory images (with an initial size) whose written pages are learned
+    /// from the first instances and faulted in ahead for later ones
+    /// (default 16). 0: no learning.
+    pub max_hot_sets: usize,
+}
+
+impl PoolConfig {
+    /// No pooling and no learning.
+    pub const OFF: PoolConfig = PoolConfig { max_warm: 0, max_hot_sets: 0 };
+}
+
+impl Default for PoolConfig {
+    fn default() -> PoolConfig {
+        PoolConfig {
+            max_warm: crate::instantiate::memory_pool::MAX_POOLED,
+            max_hot_sets: crate::instantiate::hot_pages::MAX_SETS,
+        }
+    }
 }
 
 impl Default for Config {
@@ -39,6 +79,7 @@ impl Default for Config {
             parallel_compilation: true,
             perf_map: false,
             interrupt_checks: true,
+            memory_pool: PoolConfig::default(),
         }
     }
 }
@@ -66,6 +107,9 @@ struct EngineInner {
     cpu_features: OnceLock<String>,
     signatures: Mutex<Signatures>,
     host_trampolines: Mutex<HashMap<u32, HostTrampoline>>,
+    /// The memory pool and hot pages of this engine's memories (which
+    /// hold it too: see `MemoryReuse`).
+    memory_reuse: Arc<MemoryReuse>,
 }
 
 /// Compilation settings, target and signature registry. Clone is cheap.
@@ -94,6 +138,7 @@ impl Engine {
 
     fn with_config(config: Config) -> Engine {
         Engine(Arc::new(EngineInner {
+            memory_reuse: Arc::new(MemoryReuse::new(&config.memory_pool)),
             config,
             isa: OnceLock::new(),
             fingerprint: OnceLock::new(),
@@ -139,6 +184,17 @@ impl Engine {
             .0
             .cpu_features
             .get_or_init(|| isa.isa_flags().iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")))
+    }
+
+    /// Where this engine's linear memories come from and go to.
+    pub(crate) fn memory_reuse(&self) -> &Arc<MemoryReuse> {
+        &self.0.memory_reuse
+    }
+
+    /// How many dropped linear memories the engine keeps warm right now
+    /// (at most `PoolConfig::max_warm`).
+    pub fn pooled_memories(&self) -> usize {
+        self.0.memory_reuse.pool.len()
     }
 
     /// Whether two handles are the same engine.

@@ -30,6 +30,25 @@ pub enum Error {
     /// The operating system refused memory or another resource.
     #[error("resource error: {0}")]
     Resource(String),
+    /// A handle (function, memory, table, global) was used with a store
+    /// other than the one it belongs to.
+    #[error("handle belongs to a different store")]
+    ForeignHandle,
+    /// A snapshot's state does not match the module (or the group) it is
+    /// restored into: another module's snapshot, or a damaged one.
+    #[error("the snapshot does not fit the module: {0}")]
+    SnapshotMismatch(String),
+    /// The engine broke one of its own invariants: a bug in the engine, not
+    /// in the module or the embedder's use of it.
+    #[error("internal error in the engine: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// An [`Error::Internal`] saying which invariant broke.
+    pub(crate) fn internal(what: impl Into<String>) -> Error {
+        Error::Internal(what.into())
+    }
 }
 
 /// Why execution stopped abnormally.

@@ -15,7 +15,7 @@ pub mod vm;
 mod engine;
 mod error;
 mod module;
-pub use engine::{Config, Engine, OptLevel};
+pub use engine::{Config, Engine, OptLevel, PoolConfig};
 pub use error::{Error, Frame, Trap, TrapReason};
 pub use instantiate::func::{Caller, Func};
 pub use instantiate::global::Global;

@@ -1,12 +1,13 @@
 //! What ended instances leave behind is reused by later ones: linear
-//! memories are reset and pooled (`engine::instantiate::memory_pool`), a
-//! module keeps its instances' contexts and funcref arrays
+//! memories are reset and pooled in their engine
+//! (`engine::instantiate::memory_pool`, sized by `PoolConfig`), a module
+//! keeps its instances' contexts and funcref arrays
 //! (`InstanceSlot`). Whatever an instance wrote, grew or linked, the next
 //! instance of the module must see a fresh memory — the data segments'
 //! bytes, zeros elsewhere, the initial size, out-of-bounds traps above it —
 //! fresh globals, and its own imports.
 
-use engine::{Engine, Extern, FuncType, Instance, Linker, Module, Store, Val, ValType};
+use engine::{Config, Engine, Extern, FuncType, Instance, Linker, Module, PoolConfig, Store, Val, ValType};
 
 const WAT: &str = r#"(module
     (memory (export "mem") 2 4)
@@ -68,7 +69,7 @@ fn every_instance_starts_from_a_fresh_memory() {
     let first = fresh_then_scribble(&engine, &with_image);
     // The memory went back to the pool and the next instance of the same
     // module (whose image no other module shares) gets it, reset.
-    assert!(engine::instantiate::memory_pool::pooled() > 0);
+    assert!(engine::instantiate::memory_pool::pooled(&engine) > 0);
     let second = fresh_then_scribble(&engine, &with_image);
     assert_eq!(first, second, "the reservation was reused");
     fresh_then_scribble(&engine, &with_image);
@@ -172,5 +173,46 @@ fn memories_reset_in_place_or_discarded_are_fresh() {
         }
         call(&mut store, &inst, "touch", &[Val::I32(n)]).unwrap();
         assert_eq!(peek(&mut store, &inst, 4096), Some(0x11));
+    }
+}
+
+/// The pool belongs to the engine: its stores share it, another engine
+/// does not see it.
+#[test]
+fn stores_of_one_engine_share_its_pool_two_engines_do_not() {
+    let (a, b) = (Engine::default(), Engine::default());
+    let module_a = Module::new(&a, &wat::parse_str(WAT).unwrap()).unwrap();
+    let module_b = Module::new(&b, &wat::parse_str(WAT).unwrap()).unwrap();
+    assert_eq!((a.pooled_memories(), b.pooled_memories()), (0, 0));
+    let first = fresh_then_scribble(&a, &module_a);
+    assert_eq!((a.pooled_memories(), b.pooled_memories()), (1, 0));
+    // Another engine, the same module bytes: a reservation of its own.
+    let other = fresh_then_scribble(&b, &module_b);
+    assert_ne!(other, first, "engine b took engine a's reservation");
+    assert_eq!((a.pooled_memories(), b.pooled_memories()), (1, 1));
+    // Another store of engine a takes a's.
+    assert_eq!(fresh_then_scribble(&a, &module_a), first);
+    assert_eq!((a.pooled_memories(), b.pooled_memories()), (1, 1));
+}
+
+/// `PoolConfig::max_warm` bounds the pool; `PoolConfig::OFF` keeps
+/// nothing, and memories are as fresh without it.
+#[test]
+fn the_embedder_sizes_or_turns_off_the_pool() {
+    let zeros = |engine: &Engine| Module::new(engine, &wat::parse_str("(module (memory (export \"mem\") 1))").unwrap()).unwrap();
+    for (config, kept) in [(PoolConfig::OFF, 0), (PoolConfig { max_warm: 1, ..PoolConfig::default() }, 1), (PoolConfig::default(), 3)] {
+        let engine = Engine::new(Config { memory_pool: config, ..Config::default() }).unwrap();
+        let (m, with_image) = (zeros(&engine), Module::new(&engine, &wat::parse_str(WAT).unwrap()).unwrap());
+        // Three memories alive at once, then dropped together.
+        let mut stores: Vec<Store> = (0..3).map(|_| Store::new(&engine)).collect();
+        for s in &mut stores {
+            Linker::new().instantiate(s, &m).unwrap();
+        }
+        drop(stores);
+        assert_eq!(engine.pooled_memories(), kept, "{config:?}");
+        for _ in 0..3 {
+            fresh_then_scribble(&engine, &with_image);
+        }
+        assert!(engine.pooled_memories() <= config.max_warm, "{config:?}");
     }
 }

@@ -129,7 +129,8 @@ fn host_created_items_can_be_imported() {
     assert!(matches!(inst.get_func(&store, "get").unwrap().call(&mut store, &[Val::I32(2)]), Err(Error::Trap(_))));
     // Handles of another store are refused, not misused.
     let mut other = Store::new(&engine);
-    assert!(mem.grow(&mut other, 1).is_err());
+    assert!(matches!(mem.grow(&mut other, 1), Err(Error::ForeignHandle)));
+    assert!(matches!(inst.get_func(&store, "g").unwrap().call(&mut other, &[]), Err(Error::ForeignHandle)));
     assert!(matches!(linker.instantiate(&mut other, &m), Err(Error::Link(_))));
 }
 

@@ -4,7 +4,6 @@
 
 use crate::error::{Error, Trap};
 use crate::instantiate::instance::Instance;
-use crate::instantiate::memory::foreign;
 use crate::instantiate::store::Store;
 use crate::instantiate::values::{Extern, Val};
 use crate::parse::types::FuncType;
@@ -226,15 +225,16 @@ impl Func {
     fn try_ty_ref<'a>(&self, store: &'a Store) -> Result<&'a FuncType, Error> {
         let inner = &store.inner;
         if self.store != inner.id {
-            return Err(foreign());
+            return Err(Error::ForeignHandle);
         }
+        // A handle of this store names a function it has: stores only add.
         match self.kind {
-            FuncKind::Host(h) => Ok(inner.host_funcs.get(h as usize).ok_or_else(foreign)?.ty.as_ref()),
+            FuncKind::Host(h) => Ok(inner.host_funcs.get(h as usize).ok_or_else(missing_func)?.ty.as_ref()),
             FuncKind::Wasm { instance, index } => {
-                let inst = inner.instances.get(instance as usize).ok_or_else(foreign)?;
+                let inst = inner.instances.get(instance as usize).ok_or_else(missing_func)?;
                 let info = inst.module.info();
-                let t = info.functions.get(index as usize).ok_or_else(foreign)?;
-                info.types.get(*t as usize).ok_or_else(foreign)
+                let t = info.functions.get(index as usize).ok_or_else(missing_func)?;
+                info.types.get(*t as usize).ok_or_else(missing_func)
             }
         }
     }
@@ -304,16 +304,16 @@ impl Func {
         store.enter();
         match self.kind {
             FuncKind::Host(h) => {
-                let data = store.inner.host_funcs.get(h as usize).ok_or_else(foreign)?;
+                let data = store.inner.host_funcs.get(h as usize).ok_or_else(missing_func)?;
                 let (ty, func) = (data.ty.clone(), data.func.clone());
                 let mut caller = Caller { store, instance: None };
                 invoke_host(&mut caller, &ty, &func, values).map_err(Error::Trap)
             }
             FuncKind::Wasm { instance, index } => {
                 let inner = &mut *store.inner;
-                let inst = inner.instances.get(instance as usize).ok_or_else(foreign)?;
-                let funcref = inst.funcs.get(index as usize).ok_or_else(foreign)?;
-                let type_index = *inst.module.info().functions.get(index as usize).ok_or_else(foreign)?;
+                let inst = inner.instances.get(instance as usize).ok_or_else(missing_func)?;
+                let funcref = inst.funcs.get(index as usize).ok_or_else(missing_func)?;
+                let type_index = *inst.module.info().functions.get(index as usize).ok_or_else(missing_func)?;
                 let trampoline = inst.module.entry_trampoline(type_index).ok_or_else(|| {
                     Error::Instantiation(format!("no entry trampoline for type {type_index}"))
                 })?;
@@ -331,4 +331,10 @@ impl Func {
             }
         }
     }
+}
+
+/// A function handle of the right store that names no function of it:
+/// stores only ever add functions, so this is a bug of the engine's.
+fn missing_func() -> Error {
+    Error::internal("a function handle of this store names no function of it")
 }

@@ -4,7 +4,6 @@
 //! `vmctx` for its own code); a global made by the host owns a boxed cell.
 
 use crate::error::Error;
-use crate::instantiate::memory::foreign;
 use crate::instantiate::store::{Store, StoreInner};
 use crate::instantiate::values::Val;
 use crate::parse::types::{GlobalType, ValType};
@@ -91,7 +90,7 @@ impl Global {
 
     /// Sets a mutable global; the value must have the global's type.
     pub fn set(&self, store: &mut Store, value: Val) -> Result<(), Error> {
-        let ty = self.data(&store.inner).ok_or_else(foreign)?.ty;
+        let ty = self.data(&store.inner).ok_or(Error::ForeignHandle)?.ty;
         if !ty.mutable {
             return Err(Error::Instantiation("cannot set an immutable global".into()));
         }
@@ -103,7 +102,7 @@ impl Global {
             )));
         }
         let raw = store.inner.val_to_raw(&value)?;
-        let g = store.inner.globals.get_mut(self.index as usize).ok_or_else(foreign)?;
+        let g = store.inner.globals.get_mut(self.index as usize).ok_or(Error::ForeignHandle)?;
         g.set_value(raw);
         Ok(())
     }

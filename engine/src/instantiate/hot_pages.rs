@@ -1,5 +1,6 @@
 //! The pages that instances of a memory image write, learned from the
-//! first few instances and faulted in writable ahead for the later ones.
+//! first few instances and faulted in writable ahead for the later ones:
+//! an engine's [`HotPages`].
 //!
 //! Why: an instance restored from a snapshot (or made from a module with a
 //! memory image) maps the image copy-on-write, and its first write to each
@@ -19,14 +20,18 @@
 //! stops after [`LEARN_ROUNDS`] instances; the union of what they wrote is
 //! what later instances get. Anything missing is still faulted in on
 //! demand, anything extra costs a page of memory: never a wrong byte.
+//!
+//! The sets belong to an `Engine`, like its memory pool: an embedder can
+//! bound them or turn the learning off per engine
+//! (`PoolConfig::max_hot_sets`).
 
 use super::memory_pool::ImageKey;
 use std::sync::Mutex;
 
 /// Instances a set is learned from.
 pub const LEARN_ROUNDS: u32 = 4;
-/// Sets kept at most (one per image and initial size in use).
-const MAX_SETS: usize = 16;
+/// Sets kept at most by default (one per image and initial size in use).
+pub const MAX_SETS: usize = 16;
 pub(crate) const PAGE: usize = 4096;
 /// `MADV_POPULATE_WRITE` (Linux 5.14); older kernels answer EINVAL.
 const MADV_POPULATE_WRITE: libc::c_int = 23;
@@ -41,78 +46,93 @@ struct HotSet {
     runs: Option<Vec<(usize, usize)>>,
 }
 
-static SETS: Mutex<Vec<HotSet>> = Mutex::new(Vec::new());
+/// Whether the kernel lacks `MADV_POPULATE_WRITE`: a fact about the
+/// machine, not about an engine, so process-wide.
 static UNSUPPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Whether instances of `key` with `len` initial bytes are still being
-/// learned from (the caller then reads their pages before the reset).
-pub(crate) fn learning(key: &ImageKey, len: usize) -> bool {
-    if UNSUPPORTED.load(std::sync::atomic::Ordering::Relaxed) {
-        return false;
-    }
-    let sets = SETS.lock().unwrap_or_else(|p| p.into_inner());
-    sets.iter().find(|s| s.key == *key && s.len == len).is_none_or(|s| s.runs.is_none())
+/// An engine's learned write sets, oldest first, at most `max_sets`.
+pub(crate) struct HotPages {
+    sets: Mutex<Vec<HotSet>>,
+    max_sets: usize,
 }
 
-/// Records `written`, the pages written in a memory of `len` initial bytes
-/// holding `key` that is about to be reset.
-pub(crate) fn learn(key: ImageKey, len: usize, written: &Written) {
-    if written.swapped {
-        return;
+impl HotPages {
+    /// Learning for at most `max_sets` images at once (0: none, nothing is
+    /// learned or populated).
+    pub fn new(max_sets: usize) -> HotPages {
+        HotPages { sets: Mutex::new(Vec::new()), max_sets }
     }
-    let written = &written.pages;
-    let mut sets = SETS.lock().unwrap_or_else(|p| p.into_inner());
-    let i = match sets.iter().position(|s| s.key == key && s.len == len) {
-        Some(i) => i,
-        None => {
-            if sets.len() >= MAX_SETS {
-                sets.remove(0);
-            }
-            sets.push(HotSet { key, len, rounds: 0, pages: vec![0; written.len()], runs: None });
-            sets.len() - 1
-        }
-    };
-    let set = &mut sets[i];
-    if set.runs.is_some() {
-        return;
-    }
-    for (have, new) in set.pages.iter_mut().zip(written) {
-        *have |= new;
-    }
-    set.rounds += 1;
-    if set.rounds >= LEARN_ROUNDS {
-        set.runs = Some(runs_of(&set.pages));
-        set.pages = Vec::new();
-    }
-}
 
-/// Faults in writable, in the fresh memory at `base`, the pages instances
-/// of `key` were learned to write.
-pub(crate) fn populate(key: &ImageKey, base: *mut u8, len: usize) {
-    if UNSUPPORTED.load(std::sync::atomic::Ordering::Relaxed) {
-        return;
+    /// Whether instances of `key` with `len` initial bytes are still being
+    /// learned from (the caller then reads their pages before the reset).
+    pub fn learning(&self, key: &ImageKey, len: usize) -> bool {
+        if self.max_sets == 0 || UNSUPPORTED.load(std::sync::atomic::Ordering::Relaxed) {
+            return false;
+        }
+        let sets = self.sets.lock().unwrap_or_else(|p| p.into_inner());
+        sets.iter().find(|s| s.key == *key && s.len == len).is_none_or(|s| s.runs.is_none())
     }
-    let runs = {
-        let sets = SETS.lock().unwrap_or_else(|p| p.into_inner());
-        match sets.iter().find(|s| s.key == *key && s.len == len).and_then(|s| s.runs.clone()) {
-            Some(r) => r,
-            None => return,
-        }
-    };
-    for (first, n) in runs {
-        if (first + n) * PAGE > len {
-            break;
-        }
-        // SAFETY: the range lies in the first `len` bytes of the caller's
-        // fresh memory, which are mapped read+write; populating changes
-        // where its bytes live, never what they are.
-        let rc = unsafe { libc::madvise(base.add(first * PAGE) as *mut libc::c_void, n * PAGE, MADV_POPULATE_WRITE) };
-        if rc != 0 {
-            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
-                UNSUPPORTED.store(true, std::sync::atomic::Ordering::Relaxed);
-            }
-            // Out of memory, say: the rest faults in on demand as usual.
+
+    /// Records `written`, the pages written in a memory of `len` initial bytes
+    /// holding `key` that is about to be reset.
+    pub fn learn(&self, key: ImageKey, len: usize, written: &Written) {
+        if written.swapped || self.max_sets == 0 {
             return;
+        }
+        let written = &written.pages;
+        let mut sets = self.sets.lock().unwrap_or_else(|p| p.into_inner());
+        let i = match sets.iter().position(|s| s.key == key && s.len == len) {
+            Some(i) => i,
+            None => {
+                if sets.len() >= self.max_sets {
+                    sets.remove(0);
+                }
+                sets.push(HotSet { key, len, rounds: 0, pages: vec![0; written.len()], runs: None });
+                sets.len() - 1
+            }
+        };
+        let set = &mut sets[i];
+        if set.runs.is_some() {
+            return;
+        }
+        for (have, new) in set.pages.iter_mut().zip(written) {
+            *have |= new;
+        }
+        set.rounds += 1;
+        if set.rounds >= LEARN_ROUNDS {
+            set.runs = Some(runs_of(&set.pages));
+            set.pages = Vec::new();
+        }
+    }
+
+    /// Faults in writable, in the fresh memory at `base`, the pages instances
+    /// of `key` were learned to write.
+    pub fn populate(&self, key: &ImageKey, base: *mut u8, len: usize) {
+        if self.max_sets == 0 || UNSUPPORTED.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let runs = {
+            let sets = self.sets.lock().unwrap_or_else(|p| p.into_inner());
+            match sets.iter().find(|s| s.key == *key && s.len == len).and_then(|s| s.runs.clone()) {
+                Some(r) => r,
+                None => return,
+            }
+        };
+        for (first, n) in runs {
+            if (first + n) * PAGE > len {
+                break;
+            }
+            // SAFETY: the range lies in the first `len` bytes of the caller's
+            // fresh memory, which are mapped read+write; populating changes
+            // where its bytes live, never what they are.
+            let rc = unsafe { libc::madvise(base.add(first * PAGE) as *mut libc::c_void, n * PAGE, MADV_POPULATE_WRITE) };
+            if rc != 0 {
+                if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
+                    UNSUPPORTED.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                // Out of memory, say: the rest faults in on demand as usual.
+                return;
+            }
         }
     }
 }

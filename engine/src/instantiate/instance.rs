@@ -8,6 +8,13 @@
 //! applied before the trap may already have put its functions into shared
 //! tables. Element segments are applied in order, then data segments, each
 //! one bounds-checked as a whole before any of it is written.
+//!
+//! `instantiate` and `restore` (from a snapshot) read as the same steps
+//! of a `NewInstance`: check the imports, allocate the context, link the
+//! imports, define memories, tables and globals (from the module or from
+//! the snapshot), keep passive element segments, publish in the store;
+//! then a fresh instance applies its segments and runs its start function,
+//! while a restored one only takes the snapshot's dropped segments.
 
 use crate::engine::Engine;
 use crate::error::{Error, Trap};
@@ -15,14 +22,17 @@ use crate::instantiate::func::{Func, FuncKind};
 use crate::instantiate::global::{Global, GlobalData};
 use crate::instantiate::libcalls;
 use crate::instantiate::linker::check_import;
-use crate::instantiate::memory::{foreign, LinearMemory, Memory};
+use crate::instantiate::memory::{LinearMemory, Memory};
+use crate::instantiate::memory_image::MemoryImage;
 use crate::instantiate::snapshot::{GlobalValue, Restore};
 use crate::instantiate::store::{FuncRefOwner, Store, StoreInner};
 use crate::instantiate::table::{Table, TableData};
 use crate::instantiate::values::Extern;
 use crate::module::Module;
-use crate::parse::types::{ConstExpr, ConstOp, DataMode, ElementItems, ElementMode, ExternKind, ImportKind};
-use crate::vm::layout::{module_offsets, GlobalSlot, VMContext, VMFuncRef, VMGlobal, VMMemory, VMTable, ValRaw};
+use crate::parse::types::{
+    ConstExpr, ConstOp, DataMode, ElementItems, ElementMode, ExternKind, ImportKind, MemoryType, TableType,
+};
+use crate::vm::layout::{module_offsets, GlobalSlot, VMContext, VMFuncRef, VMGlobal, VMMemory, VMOffsets, VMTable, ValRaw};
 use crate::vm::trap::TrapKind;
 
 /// A handle to an instance in a [`Store`].
@@ -224,20 +234,72 @@ fn oob(kind: TrapKind) -> Error {
     Error::Trap(Trap::new(kind))
 }
 
-/// Instantiates `module` in `store` with `imports` in the module's import order.
+/// Instantiates `module` in `store` with `imports` in the module's import
+/// order: from its definitions, segments and start function.
 pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
-    instantiate_with(store, module, imports, None)
+    let inner: &mut StoreInner = &mut store.inner;
+    let info = module.info();
+    check_imports(inner, module, imports)?;
+    let mut new = NewInstance::allocate(inner, module)?;
+    new.link_imports(inner, imports)?;
+    // A memory image stands for memory 0's data segments (it exists only if
+    // that memory is defined here) and comes with the memory: no segment
+    // can trap or be observed before instantiation ends, so when it is
+    // applied changes nothing.
+    let memories = info.memories.iter().enumerate().skip(info.num_imported_memories as usize);
+    new.define_memories(inner, memories.map(|(i, ty)| (*ty, if i == 0 { module.memory_image() } else { None })))?;
+    new.define_tables(inner, info.tables.iter().skip(info.num_imported_tables as usize).copied())?;
+    new.define_globals(inner, |_, init, globals, funcs| eval_const(init, globals, funcs))?;
+    new.keep_passive_elements(|_| false)?;
+    let instance = new.publish(inner)?;
+    // From here on the instance exists, whatever happens next.
+    initialise_segments(inner, instance.index)?;
+    run_start(store, instance)?;
+    Ok(instance)
 }
 
-/// Instantiates `module`, from its segments and start function, or with
-/// `restore` from a snapshot's state (see `snapshot`).
-pub(crate) fn instantiate_with(
-    store: &mut Store,
-    module: &Module,
-    imports: &[Extern],
-    restore: Option<&Restore<'_>>,
-) -> Result<Instance, Error> {
+/// Instantiates `module` in the state `r` (captured from an instance of
+/// it, see `snapshot`) describes: memories, tables and globals from the
+/// snapshot, no segment applied, no start function run.
+pub(crate) fn restore(store: &mut Store, module: &Module, imports: &[Extern], r: &Restore<'_>) -> Result<Instance, Error> {
     let inner: &mut StoreInner = &mut store.inner;
+    let info = module.info();
+    let st = r.state;
+    check_imports(inner, module, imports)?;
+    // From here on the snapshot has one entry per definition of the module
+    // (memory, table, global, segment), which the zips below rely on.
+    check_restore(module, r)?;
+    let mut new = NewInstance::allocate(inner, module)?;
+    new.link_imports(inner, imports)?;
+    // Memories get their captured size; memory 0 its captured bytes.
+    let memories = info.memories.iter().enumerate().skip(info.num_imported_memories as usize).zip(&st.memory_pages);
+    let memories = memories.map(|((i, ty), &pages)| (MemoryType { min: pages, ..*ty }, if i == 0 { r.memory0 } else { None }));
+    new.define_memories(inner, memories)?;
+    // Tables get their captured size; `fill_refs` writes their elements.
+    let tables = info.tables.iter().skip(info.num_imported_tables as usize).zip(&st.tables);
+    let too_long = |n: usize| Error::SnapshotMismatch(format!("a table of {n} elements, more than a table can have"));
+    let tables = tables
+        .map(|(ty, entries)| Ok(TableType { min: u32::try_from(entries.len()).map_err(|_| too_long(entries.len()))?, ..*ty }))
+        .collect::<Result<Vec<TableType>, Error>>()?;
+    new.define_tables(inner, tables)?;
+    new.define_globals(inner, |d, _, _, _| match st.globals.get(d) {
+        Some(GlobalValue::Bits(b)) => Ok(ValRaw(*b)),
+        // References are written by `fill_refs`.
+        Some(GlobalValue::Ref(_)) => Ok(ValRaw::reference(0)),
+        None => Err(Error::SnapshotMismatch(format!("no value for defined global {d}"))),
+    })?;
+    new.keep_passive_elements(|e| st.elements_dropped.get(e).copied().unwrap_or(true))?;
+    let instance = new.publish(inner)?;
+    // The snapshot's memory and tables already are what segments and the
+    // start function made of them.
+    let data = inner.instances.get_mut(instance.index as usize).ok_or_else(not_published)?;
+    data.data_dropped.copy_from_slice(&st.data_dropped);
+    Ok(instance)
+}
+
+/// Refuses a module of another engine and imports that do not satisfy the
+/// module's, before anything is allocated (a failure changes nothing).
+fn check_imports(inner: &StoreInner, module: &Module, imports: &[Extern]) -> Result<(), Error> {
     if !Engine::same(module.engine(), &inner.engine) {
         return Err(Error::Instantiation("the module was compiled by a different engine than the store's".into()));
     }
@@ -252,270 +314,327 @@ pub(crate) fn instantiate_with(
     for (imp, ext) in info.imports.iter().zip(imports) {
         check_import(inner, module, imp, ext)?;
     }
-    if let Some(r) = restore {
-        check_restore(module, r)?;
+    Ok(())
+}
+
+/// An instance being built, not yet in its store: its data, the context
+/// layout, and the memories, tables and globals of its index spaces so
+/// far (imported, then defined).
+struct NewInstance<'m> {
+    module: &'m Module,
+    data: Box<InstanceData>,
+    offsets: VMOffsets,
+    vmctx: *mut VMContext,
+    memories: Vec<*mut LinearMemory>,
+    tables: Vec<*mut TableData>,
+    globals: Vec<*mut VMGlobal>,
+}
+
+impl<'m> NewInstance<'m> {
+    /// The instance's context (its module's last one if it kept it, see
+    /// `InstanceSlot`) and funcref array, the defined functions' funcrefs
+    /// complete, the imported ones null until `link_imports`.
+    fn allocate(inner: &mut StoreInner, module: &'m Module) -> Result<NewInstance<'m>, Error> {
+        let info = module.info();
+        let null_ref = VMFuncRef { code: std::ptr::null(), vmctx: std::ptr::null_mut(), type_id: u32::MAX };
+        let offsets = module_offsets(info)
+            .ok_or_else(|| Error::Instantiation("too many memories, tables or globals".into()))?;
+        let cell = std::mem::size_of::<VMGlobal>();
+        let cells = offsets.size().div_ceil(cell);
+        let nimp = info.num_imported_funcs as usize;
+        let num_funcs = nimp + module.defined_funcs().len();
+        let (mut vmctx, funcs) = match module.take_instance_slot() {
+            Some(InstanceSlot { mut vmctx, mut funcs }) if vmctx.len() == cells && funcs.len() == num_funcs => {
+                // A context as fresh as a new one; defined funcrefs already
+                // point to it (same address), imported ones are written by
+                // `link_imports`.
+                vmctx.iter_mut().for_each(|c| *c = VMGlobal::default());
+                funcs[..nimp].iter_mut().for_each(|f| *f = VMFuncRef { ..null_ref });
+                (vmctx, funcs)
+            }
+            _ => {
+                let mut vmctx: Box<[VMGlobal]> = (0..cells).map(|_| VMGlobal::default()).collect();
+                let vmctx_ptr = vmctx.as_mut_ptr() as *mut VMContext;
+                // Imported functions are filled in while linking; defined ones
+                // are complete here (entry and signature id are per module).
+                let funcs: Box<[VMFuncRef]> = (0..nimp)
+                    .map(|_| VMFuncRef { ..null_ref })
+                    .chain(module.defined_funcs().iter().map(|&(code, type_id)| VMFuncRef {
+                        code: code as *const u8,
+                        vmctx: vmctx_ptr,
+                        type_id,
+                    }))
+                    .collect();
+                (vmctx, funcs)
+            }
+        };
+        // The context's address is final: moving the Box below moves no cells.
+        let vmctx_ptr = vmctx.as_mut_ptr() as *mut VMContext;
+        debug_assert!(funcs.get(nimp).is_none_or(|f| f.vmctx == vmctx_ptr), "defined funcrefs point to this context");
+        let mut data = Box::new(InstanceData {
+            vmctx,
+            index: inner.instances.len() as u32,
+            store: inner as *mut StoreInner,
+            module: module.clone(),
+            funcs,
+            memories: Box::new([]),
+            tables: Box::new([]),
+            globals: Box::new([]),
+            memory_objs: Box::new([]),
+            table_objs: Box::new([]),
+            func_imports: Vec::new(),
+            memory_handles: Vec::new(),
+            table_handles: Vec::new(),
+            global_handles: Vec::new(),
+            elements: Vec::new(),
+            data_dropped: vec![false; module.num_data_segments()],
+            caller_memory: None,
+        });
+        debug_assert_eq!(data.vmctx.as_mut_ptr() as *mut VMContext, vmctx_ptr, "the context moved");
+        let header = VMContext {
+            limits: &inner.limits,
+            funcs: data.funcs.as_ptr(),
+            type_ids: module.type_ids().as_ptr(),
+            libcalls: libcalls::libcall_table(),
+            runtime: &mut *data as *mut InstanceData as *mut u8,
+        };
+        // SAFETY: the buffer is at least `offsets.size()` bytes (which starts
+        // with the header) and 16-byte aligned; `funcs` is never resized, so
+        // the pointer to it stays valid.
+        unsafe { vmctx_ptr.write(header) };
+        Ok(NewInstance {
+            module,
+            data,
+            offsets,
+            vmctx: vmctx_ptr,
+            memories: Vec::with_capacity(info.memories.len()),
+            tables: Vec::with_capacity(info.tables.len()),
+            globals: Vec::with_capacity(info.globals.len()),
+        })
     }
 
-    let index = inner.instances.len() as u32;
-    let store_id = inner.id;
-    let null_ref = VMFuncRef { code: std::ptr::null(), vmctx: std::ptr::null_mut(), type_id: u32::MAX };
-    let offsets = module_offsets(info)
-        .ok_or_else(|| Error::Instantiation("too many memories, tables or globals".into()))?;
-    let cell = std::mem::size_of::<VMGlobal>();
-    let cells = offsets.size().div_ceil(cell);
-    let nimp = info.num_imported_funcs as usize;
-    let num_funcs = nimp + module.defined_funcs().len();
-    let (mut vmctx, funcs) = match module.take_instance_slot() {
-        Some(InstanceSlot { mut vmctx, mut funcs }) if vmctx.len() == cells && funcs.len() == num_funcs => {
-            // A context as fresh as a new one; defined funcrefs already
-            // point to it (same address), imported ones are written below.
-            vmctx.iter_mut().for_each(|c| *c = VMGlobal::default());
-            funcs[..nimp].iter_mut().for_each(|f| *f = VMFuncRef { ..null_ref });
-            (vmctx, funcs)
-        }
-        _ => {
-            let mut vmctx: Box<[VMGlobal]> = (0..cells).map(|_| VMGlobal::default()).collect();
-            let vmctx_ptr = vmctx.as_mut_ptr() as *mut VMContext;
-            // Imported functions are filled in while linking; defined ones
-            // are complete here (entry and signature id are per module).
-            let funcs: Box<[VMFuncRef]> = (0..nimp)
-                .map(|_| VMFuncRef { ..null_ref })
-                .chain(module.defined_funcs().iter().map(|&(code, type_id)| VMFuncRef {
-                    code: code as *const u8,
-                    vmctx: vmctx_ptr,
-                    type_id,
-                }))
-                .collect();
-            (vmctx, funcs)
-        }
-    };
-    // The context's address is final: moving the Box below moves no cells.
-    let vmctx_ptr = vmctx.as_mut_ptr() as *mut VMContext;
-    debug_assert!(funcs.get(nimp).is_none_or(|f| f.vmctx == vmctx_ptr), "defined funcrefs point to this context");
-    let mut data = Box::new(InstanceData {
-        vmctx,
-        index,
-        store: inner as *mut StoreInner,
-        module: module.clone(),
-        funcs,
-        memories: Box::new([]),
-        tables: Box::new([]),
-        globals: Box::new([]),
-        memory_objs: Box::new([]),
-        table_objs: Box::new([]),
-        func_imports: Vec::new(),
-        memory_handles: Vec::new(),
-        table_handles: Vec::new(),
-        global_handles: Vec::new(),
-        elements: Vec::new(),
-        data_dropped: vec![false; module.num_data_segments()],
-        caller_memory: None,
-    });
-    debug_assert_eq!(data.vmctx.as_mut_ptr() as *mut VMContext, vmctx_ptr, "the context moved");
-    let header = VMContext {
-        limits: &inner.limits,
-        funcs: data.funcs.as_ptr(),
-        type_ids: module.type_ids().as_ptr(),
-        libcalls: libcalls::libcall_table(),
-        runtime: &mut *data as *mut InstanceData as *mut u8,
-    };
-    // SAFETY: the buffer is at least `offsets.size()` bytes (which starts
-    // with the header) and 16-byte aligned; `funcs` is never resized, so
-    // the pointer to it stays valid.
-    unsafe { vmctx_ptr.write(header) };
-    // Writes `v` at byte `off` of the context.
-    let put = |off: i32, v: usize| {
+    /// Writes `v` at byte `off` of the context.
+    fn put(&self, off: i32, v: usize) {
         // SAFETY: every offset comes from `offsets` for an index the module
         // has, so it lies inside the buffer, pointer-aligned.
-        unsafe { (vmctx_ptr as *mut u8).add(off as usize).cast::<usize>().write(v) }
-    };
+        unsafe { (self.vmctx as *mut u8).add(off as usize).cast::<usize>().write(v) }
+    }
 
-    // Imports.
-    let mut globals: Vec<*mut VMGlobal> = Vec::with_capacity(info.globals.len());
-    let mut memories: Vec<*mut LinearMemory> = Vec::with_capacity(info.memories.len());
-    let mut tables: Vec<*mut TableData> = Vec::with_capacity(info.tables.len());
-    for (imp, ext) in info.imports.iter().zip(imports) {
-        match (&imp.kind, *ext) {
-            (ImportKind::Func(t), Extern::Func(f)) => {
-                let i = data.func_imports.len();
-                let fr = match f.kind {
-                    FuncKind::Wasm { instance, index } => {
-                        let exporter = inner.instances.get(instance as usize).ok_or_else(foreign)?;
-                        let r = exporter.funcs.get(index as usize).ok_or_else(foreign)?;
-                        VMFuncRef { code: r.code, vmctx: r.vmctx, type_id: r.type_id }
+    /// Takes `imports` (already checked by `check_imports`) into the
+    /// instance: funcrefs of imported functions, and the first entries of
+    /// its memory, table and global index spaces.
+    fn link_imports(&mut self, inner: &mut StoreInner, imports: &[Extern]) -> Result<(), Error> {
+        let module = self.module;
+        // `check_imports` found every import in this store.
+        let unchecked = || Error::internal("an import that passed its check is not in the store");
+        for (imp, ext) in module.info().imports.iter().zip(imports) {
+            match (&imp.kind, *ext) {
+                (ImportKind::Func(t), Extern::Func(f)) => {
+                    let i = self.data.func_imports.len();
+                    let fr = match f.kind {
+                        FuncKind::Wasm { instance, index } => {
+                            let exporter = inner.instances.get(instance as usize).ok_or_else(unchecked)?;
+                            let r = exporter.funcs.get(index as usize).ok_or_else(unchecked)?;
+                            VMFuncRef { code: r.code, vmctx: r.vmctx, type_id: r.type_id }
+                        }
+                        FuncKind::Host(h) => {
+                            let host = inner.host_funcs.get(h as usize).ok_or_else(unchecked)?;
+                            let code = module.host_trampoline(*t).ok_or_else(|| {
+                                Error::Instantiation(format!("no host trampoline for type {t}"))
+                            })?;
+                            VMFuncRef { code, vmctx: host.ctx_ptr(), type_id: host.type_id }
+                        }
+                    };
+                    if let Some(slot) = self.data.funcs.get_mut(i) {
+                        *slot = fr;
                     }
-                    FuncKind::Host(h) => {
-                        let host = inner.host_funcs.get(h as usize).ok_or_else(foreign)?;
-                        let code = module.host_trampoline(*t).ok_or_else(|| {
-                            Error::Instantiation(format!("no host trampoline for type {t}"))
-                        })?;
-                        VMFuncRef { code, vmctx: host.ctx_ptr(), type_id: host.type_id }
-                    }
-                };
-                if let Some(slot) = data.funcs.get_mut(i) {
-                    *slot = fr;
+                    self.data.func_imports.push(f);
                 }
-                data.func_imports.push(f);
+                (ImportKind::Memory(_), Extern::Memory(m)) => {
+                    let obj = m.get_mut(inner).ok_or_else(unchecked)?;
+                    self.memories.push(obj);
+                    self.data.memory_handles.push(m);
+                }
+                (ImportKind::Table(_), Extern::Table(t)) => {
+                    let obj = t.get_data_mut(inner).ok_or_else(unchecked)?;
+                    self.tables.push(obj);
+                    self.data.table_handles.push(t);
+                }
+                (ImportKind::Global(_), Extern::Global(g)) => {
+                    let obj = inner.globals.get(g.index as usize).ok_or_else(unchecked)?;
+                    let Some(GlobalSlot::Imported(off)) = self.offsets.global(self.globals.len() as u32) else {
+                        return Err(no_slot("imported global", self.globals.len()));
+                    };
+                    self.put(off, obj.cell() as usize);
+                    self.globals.push(obj.cell());
+                    self.data.global_handles.push(g);
+                }
+                _ => return Err(Error::Link(format!("import {}.{} has the wrong kind", imp.module, imp.name))),
             }
-            (ImportKind::Memory(_), Extern::Memory(m)) => {
-                let obj = m.get_mut(inner).ok_or_else(foreign)?;
-                memories.push(obj);
-                data.memory_handles.push(m);
-            }
-            (ImportKind::Table(_), Extern::Table(t)) => {
-                let obj = t.get_data_mut(inner).ok_or_else(foreign)?;
-                tables.push(obj);
-                data.table_handles.push(t);
-            }
-            (ImportKind::Global(_), Extern::Global(g)) => {
-                let obj = inner.globals.get(g.index as usize).ok_or_else(foreign)?;
-                let Some(GlobalSlot::Imported(off)) = offsets.global(globals.len() as u32) else {
-                    return Err(foreign());
-                };
-                put(off, obj.cell() as usize);
-                globals.push(obj.cell());
-                data.global_handles.push(g);
-            }
-            _ => return Err(Error::Link(format!("import {}.{} has the wrong kind", imp.module, imp.name))),
         }
+        Ok(())
     }
 
+    /// Creates the module's own memories in the store, each of a type and
+    /// with the image (initial contents) given, in order.
+    fn define_memories<'i>(
+        &mut self,
+        inner: &mut StoreInner,
+        memories: impl Iterator<Item = (MemoryType, Option<&'i MemoryImage>)>,
+    ) -> Result<(), Error> {
+        for (ty, image) in memories {
+            crate::instantiate::memory::check_initial(&ty, inner.memory_limit)?;
+            let mut mem = LinearMemory::with_image(&ty, image, Some(inner.engine.memory_reuse()))?;
+            mem.set_cap(inner.memory_limit);
+            let m = inner.push_memory(mem);
+            self.memories.push(m.get_mut(inner).ok_or_else(|| Error::internal("a memory just created is not in the store"))?);
+            self.data.memory_handles.push(m);
+        }
+        Ok(())
+    }
 
-    // Defined memories and tables. A memory image stands for memory 0's
-    // data segments (it exists only if that memory is defined here) and
-    // comes with the memory: no segment can trap or be observed before
-    // instantiation ends, so when it is applied changes nothing.
-    for (i, ty) in info.memories.iter().enumerate().skip(info.num_imported_memories as usize) {
-        let (image, ty) = match restore {
-            None => (if i == 0 { module.memory_image() } else { None }, *ty),
-            Some(r) => {
-                let d = i - info.num_imported_memories as usize;
-                let pages = r.state.memory_pages.get(d).copied().ok_or_else(foreign)?;
-                (if i == 0 { r.memory0 } else { None }, crate::parse::types::MemoryType { min: pages, ..*ty })
-            }
+    /// Creates the module's own tables in the store, of the types given
+    /// (null elements), in order.
+    fn define_tables(&mut self, inner: &mut StoreInner, tables: impl IntoIterator<Item = TableType>) -> Result<(), Error> {
+        for ty in tables {
+            let t = inner.push_table(TableData::new(ty, 0)?);
+            self.tables.push(t.get_data_mut(inner).ok_or_else(|| Error::internal("a table just created is not in the store"))?);
+            self.data.table_handles.push(t);
+        }
+        Ok(())
+    }
+
+    /// Creates the module's own globals in the context, in order, each with
+    /// the value `value(d, init, globals so far, funcrefs)` gives for
+    /// defined global `d` (an initialiser may read earlier globals).
+    fn define_globals(
+        &mut self,
+        inner: &mut StoreInner,
+        mut value: impl FnMut(usize, &ConstExpr, &[*mut VMGlobal], &[VMFuncRef]) -> Result<ValRaw, Error>,
+    ) -> Result<(), Error> {
+        let info = self.module.info();
+        let defined_globals = info.globals.iter().skip(info.num_imported_globals as usize);
+        for (d, (ty, init)) in defined_globals.zip(&info.global_inits).enumerate() {
+            let value = value(d, init, &self.globals, &self.data.funcs)?;
+            let Some(GlobalSlot::Defined(off)) = self.offsets.global(self.globals.len() as u32) else {
+                return Err(no_slot("defined global", self.globals.len()));
+            };
+            // SAFETY: `off` lies inside the context buffer, 16-byte aligned (see
+            // `VMOffsets`); the buffer lives as long as the store.
+            let g = unsafe {
+                let cell = (self.vmctx as *mut u8).add(off as usize).cast::<VMGlobal>();
+                cell.write(VMGlobal { value });
+                self.globals.push(cell);
+                inner.push_global(GlobalData::in_context(*ty, cell))
+            };
+            self.data.global_handles.push(g);
+        }
+        Ok(())
+    }
+
+    /// Evaluates the passive element segments not `dropped(segment)`, and
+    /// keeps them for `table.init`.
+    ///
+    /// Element segments are evaluated once, at instantiation (spec 2.0).
+    /// Only passive ones are kept: active and declared segments are dropped
+    /// once instantiation ends, and active ones are evaluated straight into
+    /// their table by `initialise_segments` (evaluation has no effects, so
+    /// doing it there changes nothing observable).
+    fn keep_passive_elements(&mut self, dropped: impl Fn(usize) -> bool) -> Result<(), Error> {
+        let info = self.module.info();
+        let mut elements = Vec::with_capacity(info.elements.len());
+        for (e, seg) in info.elements.iter().enumerate() {
+            let items = match seg.mode {
+                ElementMode::Passive if !dropped(e) => {
+                    let mut items = vec![0usize; seg.items.len()].into_boxed_slice();
+                    eval_elements(&seg.items, &mut items, &self.globals, &self.data.funcs)?;
+                    Some(items)
+                }
+                ElementMode::Passive | ElementMode::Active { .. } | ElementMode::Declared => None,
+            };
+            elements.push(items);
+        }
+        self.data.elements = elements;
+        Ok(())
+    }
+
+    /// Points the context at every memory and table, and puts the instance
+    /// in the store: from here on it exists, whatever happens next.
+    fn publish(self, inner: &mut StoreInner) -> Result<Instance, Error> {
+        let mut new = self;
+        // Compiled code reads every entry of the context: none may be left
+        // unwritten (a snapshot's counts, say, are checked by `check_restore`).
+        let info = new.module.info();
+        if new.memories.len() != info.memories.len()
+            || new.tables.len() != info.tables.len()
+            || new.globals.len() != info.globals.len()
+        {
+            return Err(Error::internal("an instance is missing memories, tables or globals of its module"));
+        }
+        // SAFETY (for the derefs below): every pointer in `memories`/`tables`
+        // points into a Box owned by the store, alive as long as the store.
+        new.data.memories = new.memories.iter().map(|&m| unsafe { &mut (*m).vm as *mut VMMemory }).collect();
+        new.data.tables = new.tables.iter().map(|&t| unsafe { &mut (*t).vm as *mut VMTable }).collect();
+        for (i, &m) in new.data.memories.iter().enumerate() {
+            let (Some(b), Some(p)) = (new.offsets.memory_base(i as u32), new.offsets.memory_ptr(i as u32)) else {
+                return Err(no_slot("memory", i));
+            };
+            // SAFETY: as above; a memory's base never moves.
+            new.put(b, unsafe { (*m).base } as usize);
+            new.put(p, m as usize);
+        }
+        for (i, &t) in new.data.tables.iter().enumerate() {
+            let off = new.offsets.table_ptr(i as u32).ok_or_else(|| no_slot("table", i))?;
+            new.put(off, t as usize);
+        }
+        let NewInstance { mut data, memories, tables, globals, .. } = new;
+        data.memory_objs = memories.into_boxed_slice();
+        data.table_objs = tables.into_boxed_slice();
+        data.globals = globals.into_boxed_slice();
+
+        let (store_id, index) = (inner.id, data.index);
+        data.caller_memory = match data.export(store_id, index, "memory") {
+            Some(Extern::Memory(m)) => Some(m),
+            _ => data.memory_handles.first().copied(),
         };
-        let ty = &ty;
-        crate::instantiate::memory::check_initial(ty, inner.memory_limit)?;
-        let mut mem = LinearMemory::with_image(ty, image)?;
-        mem.set_cap(inner.memory_limit);
-        let m = inner.push_memory(mem);
-        memories.push(m.get_mut(inner).ok_or_else(foreign)?);
-        data.memory_handles.push(m);
+        let funcs_start = data.funcs.as_ptr() as usize;
+        let funcs_end = funcs_start + data.funcs.len() * std::mem::size_of::<VMFuncRef>();
+        if funcs_end > funcs_start {
+            inner.funcref_owners.insert(funcs_start, (funcs_end, FuncRefOwner::Instance(index)));
+        }
+        inner.instances.push(data);
+        Ok(Instance { store: store_id, index })
     }
-    for (d, ty) in info.tables.iter().skip(info.num_imported_tables as usize).enumerate() {
-        // A restored table gets its captured size; `fill_refs` writes it.
-        let ty = match restore.and_then(|r| r.state.tables.get(d)) {
-            Some(entries) => crate::parse::types::TableType {
-                min: u32::try_from(entries.len()).map_err(|_| foreign())?,
-                ..*ty
-            },
-            None => *ty,
-        };
-        let t = inner.push_table(TableData::new(ty, 0)?);
-        tables.push(t.get_data_mut(inner).ok_or_else(foreign)?);
-        data.table_handles.push(t);
-    }
+}
 
-    // Defined globals, in order (an initialiser may read earlier globals).
-    let defined_globals = info.globals.iter().skip(info.num_imported_globals as usize);
-    for (d, (ty, init)) in defined_globals.zip(&info.global_inits).enumerate() {
-        let value = match restore.map(|r| r.state.globals.get(d)) {
-            None => eval_const(init, &globals, &data.funcs)?,
-            Some(Some(GlobalValue::Bits(b))) => ValRaw(*b),
-            // References are written by `fill_refs`.
-            Some(Some(GlobalValue::Ref(_))) => ValRaw::reference(0),
-            Some(None) => return Err(foreign()),
-        };
-        let Some(GlobalSlot::Defined(off)) = offsets.global(globals.len() as u32) else {
-            return Err(foreign());
-        };
-        // SAFETY: `off` lies inside the context buffer, 16-byte aligned (see
-        // `VMOffsets`); the buffer lives as long as the store.
-        let g = unsafe {
-            let cell = (vmctx_ptr as *mut u8).add(off as usize).cast::<VMGlobal>();
-            cell.write(VMGlobal { value });
-            globals.push(cell);
-            inner.push_global(GlobalData::in_context(*ty, cell))
-        };
-        data.global_handles.push(g);
-    }
+/// Runs the module's start function, if it has one.
+fn run_start(store: &mut Store, instance: Instance) -> Result<(), Error> {
+    let data = store.inner.instances.get(instance.index as usize).ok_or_else(not_published)?;
+    let Some(start) = data.module.info().start else { return Ok(()) };
+    // Validation made the start function one of the module's.
+    let f = data
+        .func_handle(instance.store, instance.index, start)
+        .ok_or_else(|| Error::internal(format!("start function {start} is not in the instance")))?;
+    f.call(store, &[])?;
+    Ok(())
+}
 
-    // SAFETY (for the derefs below): every pointer in `memories`/`tables`
-    // points into a Box owned by the store, alive as long as the store.
-    data.memories = memories.iter().map(|&m| unsafe { &mut (*m).vm as *mut VMMemory }).collect();
-    data.tables = tables.iter().map(|&t| unsafe { &mut (*t).vm as *mut VMTable }).collect();
-    data.memory_objs = memories.into_boxed_slice();
-    data.table_objs = tables.into_boxed_slice();
-    data.globals = globals.into_boxed_slice();
-    for (i, &m) in data.memories.iter().enumerate() {
-        let (Some(b), Some(p)) = (offsets.memory_base(i as u32), offsets.memory_ptr(i as u32)) else {
-            return Err(foreign());
-        };
-        // SAFETY: as above; a memory's base never moves.
-        put(b, unsafe { (*m).base } as usize);
-        put(p, m as usize);
-    }
-    for (i, &t) in data.tables.iter().enumerate() {
-        let off = offsets.table_ptr(i as u32).ok_or_else(foreign)?;
-        put(off, t as usize);
-    }
+/// The instance `publish` put in the store is not there.
+fn not_published() -> Error {
+    Error::internal("an instance just published is not in the store")
+}
 
-    // Element segments are evaluated once, at instantiation (spec 2.0).
-    // Only passive ones are kept: active and declared segments are dropped
-    // once instantiation ends, and active ones are evaluated straight into
-    // their table by `initialise_segments` (evaluation has no effects, so
-    // doing it there changes nothing observable).
-    let mut elements = Vec::with_capacity(info.elements.len());
-    for (e, seg) in info.elements.iter().enumerate() {
-        let dropped = restore.is_some_and(|r| r.state.elements_dropped.get(e).copied().unwrap_or(true));
-        let items = match seg.mode {
-            ElementMode::Passive if !dropped => {
-                let mut items = vec![0usize; seg.items.len()].into_boxed_slice();
-                eval_elements(&seg.items, &mut items, &data.globals, &data.funcs)?;
-                Some(items)
-            }
-            ElementMode::Passive | ElementMode::Active { .. } | ElementMode::Declared => None,
-        };
-        elements.push(items);
-    }
-    data.elements = elements;
-
-    data.caller_memory = match data.export(store_id, index, "memory") {
-        Some(Extern::Memory(m)) => Some(m),
-        _ => data.memory_handles.first().copied(),
-    };
-
-    // From here on the instance exists, whatever happens next.
-    let funcs_start = data.funcs.as_ptr() as usize;
-    let funcs_end = funcs_start + data.funcs.len() * std::mem::size_of::<VMFuncRef>();
-    if funcs_end > funcs_start {
-        inner.funcref_owners.insert(funcs_start, (funcs_end, FuncRefOwner::Instance(index)));
-    }
-    inner.instances.push(data);
-    let instance = Instance { store: store_id, index };
-
-    if let Some(r) = restore {
-        // The snapshot's memory and tables already are what segments and
-        // the start function made of them.
-        let data = inner.instances.get_mut(index as usize).ok_or_else(foreign)?;
-        data.data_dropped.copy_from_slice(&r.state.data_dropped);
-        return Ok(instance);
-    }
-    initialise_segments(inner, index)?;
-
-    if let Some(start) = info.start {
-        let data = inner.instances.get(index as usize).ok_or_else(foreign)?;
-        let f = data.func_handle(store_id, index, start).ok_or_else(foreign)?;
-        f.call(store, &[])?;
-    }
-    Ok(instance)
+/// The context layout (`VMOffsets`, from the module's counts) has no
+/// place for entry `index` of an index space.
+fn no_slot(what: &str, index: usize) -> Error {
+    Error::internal(format!("the context has no slot for {what} {index}"))
 }
 
 /// Refuses a snapshot state that does not fit `module`'s definitions.
 fn check_restore(module: &Module, r: &Restore<'_>) -> Result<(), Error> {
     let info = module.info();
     let st = r.state;
-    let bad = |what: &str| Err(Error::Instantiation(format!("the snapshot does not fit the module: {what}")));
+    let bad = |what: &str| Err(Error::SnapshotMismatch(what.into()));
     let defined_mems = info.memories.len() - info.num_imported_memories as usize;
     let defined_tables = info.tables.len() - info.num_imported_tables as usize;
     let defined_globals = info.globals.len() - info.num_imported_globals as usize;
@@ -583,13 +702,14 @@ fn eval_elements(
 /// declarative segments. Stops at the first segment that does not fit,
 /// leaving earlier segments' writes in place.
 fn initialise_segments(inner: &mut StoreInner, index: u32) -> Result<(), Error> {
-    let data = inner.instances.get_mut(index as usize).ok_or_else(foreign)?;
+    let data = inner.instances.get_mut(index as usize).ok_or_else(not_published)?;
     let module = data.module.clone();
     let info = module.info();
     for seg in &info.elements {
         let ElementMode::Active { table, offset } = &seg.mode else { continue };
         let dst = eval_const(offset, &data.globals, &data.funcs)?.get_u32();
-        let t = *data.table_objs.get(*table as usize).ok_or_else(foreign)?;
+        // Validation made every segment's table and memory one of the module's.
+        let t = *data.table_objs.get(*table as usize).ok_or_else(|| Error::internal(format!("element segment table {table} missing")))?;
         // SAFETY: table objects are boxed in the store and alive; no
         // other reference to this table exists during instantiation.
         let t = unsafe { &mut *t };
@@ -606,7 +726,7 @@ fn initialise_segments(inner: &mut StoreInner, index: u32) -> Result<(), Error> 
     for (i, seg) in info.data.iter().enumerate() {
         let DataMode::Active { memory, offset } = &seg.mode else { continue };
         let dst = eval_const(offset, &data.globals, &data.funcs)?.get_u32();
-        let m = *data.memory_objs.get(*memory as usize).ok_or_else(foreign)?;
+        let m = *data.memory_objs.get(*memory as usize).ok_or_else(|| Error::internal(format!("data segment memory {memory} missing")))?;
         // SAFETY: as for tables above.
         let m = unsafe { &mut *m };
         let end = dst as usize + seg.bytes.len();

@@ -8,15 +8,17 @@
 //! so the base never moves and compiled code may keep it in a register.
 //!
 //! A dropped memory is reset in place and kept for the next instance of the
-//! same module rather than unmapped (see `memory_pool`).
+//! same module rather than unmapped (see `memory_pool`), in its engine's
+//! [`MemoryReuse`].
 
 use crate::error::Error;
 use crate::instantiate::memory_image::{MemoryImage, Pristine};
 use crate::instantiate::hot_pages;
-use crate::instantiate::memory_pool::{self, ImageKey, Warm};
+use crate::instantiate::memory_pool::{ImageKey, MemoryPool, Warm};
 use crate::instantiate::store::{Store, StoreInner};
 use crate::parse::types::MemoryType;
 use crate::vm::layout::{VMMemory, MEMORY_RESERVATION, WASM_PAGE_SIZE};
+use std::sync::Arc;
 
 /// The most pages a 32-bit memory can have (4 GiB).
 pub const MAX_PAGES: u64 = 1 << 16;
@@ -39,6 +41,30 @@ pub struct LinearMemory {
     fresh: Option<Option<ImageKey>>,
     /// The image's bytes, to reset written pages from in place.
     pristine: Option<std::sync::Arc<Pristine>>,
+    /// Where the reservation goes when the memory drops, and what learns
+    /// from it: its engine's (`None`: a memory of no engine, unmapped).
+    reuse: Option<Arc<MemoryReuse>>,
+}
+
+/// What an engine keeps of its linear memories for later ones: warm
+/// reservations and the pages instances of each image write. Shared (an
+/// `Arc`) by the engine and each of its memories, which give their
+/// reservation back when they drop, possibly after the engine.
+pub(crate) struct MemoryReuse {
+    pub pool: MemoryPool,
+    pub hot_pages: hot_pages::HotPages,
+}
+
+impl std::fmt::Debug for MemoryReuse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryReuse").finish_non_exhaustive()
+    }
+}
+
+impl MemoryReuse {
+    pub fn new(config: &crate::engine::PoolConfig) -> MemoryReuse {
+        MemoryReuse { pool: MemoryPool::new(config.max_warm), hot_pages: hot_pages::HotPages::new(config.max_hot_sets) }
+    }
 }
 
 /// Most private pages a memory keeps when it is reset in place: fewer than
@@ -58,15 +84,20 @@ const MAX_IN_PLACE_SCAN: usize = 256 << 20;
 unsafe impl Send for LinearMemory {}
 
 impl LinearMemory {
-    /// Reserves the address space and makes `ty.min` pages accessible.
+    /// Reserves the address space and makes `ty.min` pages accessible (a
+    /// memory of no engine: not pooled, unmapped when dropped).
     pub fn new(ty: &MemoryType) -> Result<LinearMemory, Error> {
-        LinearMemory::with_image(ty, None)
+        LinearMemory::with_image(ty, None, None)
     }
 
     /// A memory of type `ty` holding `image` (mapped copy-on-write), from
-    /// a warm reservation left by an earlier memory like it if there is
-    /// one (see `memory_pool`), else freshly reserved.
-    pub fn with_image(ty: &MemoryType, image: Option<&MemoryImage>) -> Result<LinearMemory, Error> {
+    /// a warm reservation left by an earlier memory like it in `reuse` if
+    /// there is one (see `memory_pool`), else freshly reserved.
+    pub(crate) fn with_image(
+        ty: &MemoryType,
+        image: Option<&MemoryImage>,
+        reuse: Option<&Arc<MemoryReuse>>,
+    ) -> Result<LinearMemory, Error> {
         if ty.min > MAX_PAGES || ty.max.is_some_and(|m| m > MAX_PAGES || m < ty.min) {
             return Err(Error::Resource(format!(
                 "memory type {{min {}, max {:?}}} exceeds the 4 GiB limit of a 32-bit memory",
@@ -74,16 +105,18 @@ impl LinearMemory {
             )));
         }
         let len = ty.min as usize * WASM_PAGE_SIZE;
-        let fresh = match image {
-            None => Some(None),
-            Some(image) => image.pool_key(),
+        // Only a memory of an engine can be reused.
+        let fresh = match (reuse, image) {
+            (None, _) => None,
+            (Some(_), None) => Some(None),
+            (Some(_), Some(image)) => image.pool_key(),
         };
         // Only a reusable memory is ever reset in place.
         let pristine = fresh.and(image).and_then(MemoryImage::pristine);
-        if let Some(key) = fresh {
-            if let Some(warm) = memory_pool::take(len, key) {
+        if let (Some(key), Some(reuse)) = (fresh, reuse) {
+            if let Some(warm) = reuse.pool.take(len, key) {
                 if let (Some(key), false) = (&key, warm.resident) {
-                    hot_pages::populate(key, warm.base, warm.len);
+                    reuse.hot_pages.populate(key, warm.base, warm.len);
                 }
                 return Ok(LinearMemory {
                     vm: VMMemory { base: warm.base, length: warm.len },
@@ -92,6 +125,7 @@ impl LinearMemory {
                     initial_len: len,
                     fresh,
                     pristine,
+                    reuse: Some(Arc::clone(reuse)),
                 });
             }
         }
@@ -99,11 +133,12 @@ impl LinearMemory {
         if let Some(image) = image {
             mem.map_image(image)?;
         }
-        if let Some(Some(key)) = &fresh {
-            hot_pages::populate(key, mem.vm.base, len);
+        if let (Some(Some(key)), Some(reuse)) = (&fresh, reuse) {
+            reuse.hot_pages.populate(key, mem.vm.base, len);
         }
         mem.fresh = fresh;
         mem.pristine = pristine;
+        mem.reuse = reuse.cloned();
         Ok(mem)
     }
 
@@ -135,6 +170,7 @@ impl LinearMemory {
             initial_len: ty.min as usize * WASM_PAGE_SIZE,
             fresh: None,
             pristine: None,
+            reuse: None,
         };
         if ty.min > 0 {
             mem.grow(ty.min).ok_or_else(|| {
@@ -305,21 +341,25 @@ impl Drop for LinearMemory {
         // The reservation to unmap: this one unless it is kept warm, then
         // the one the pool lets go to make room, if any.
         let mut unmap = Some(self.vm.base);
-        if let Some(image) = self.fresh {
+        if let (Some(image), Some(reuse)) = (self.fresh, self.reuse.take()) {
+            // With the pool off, the learning alone may still read pagemap.
+            let pooling = reuse.pool.enabled();
+            let in_place = pooling && self.initial_len <= MAX_IN_PLACE_SCAN;
             // One read of pagemap serves both the learning of the image's
             // write set and the in-place reset.
-            let learning = image.filter(|k| hot_pages::learning(k, self.initial_len));
-            let written = (learning.is_some() || self.initial_len <= MAX_IN_PLACE_SCAN)
+            let learning = image.filter(|k| reuse.hot_pages.learning(k, self.initial_len));
+            let written = (learning.is_some() || in_place)
                 .then(|| hot_pages::written_pages(self.vm.base, self.initial_len))
                 .flatten();
             if let (Some(key), Some(w)) = (learning, &written) {
-                hot_pages::learn(key, self.initial_len, w);
+                reuse.hot_pages.learn(key, self.initial_len, w);
             }
-            let resident = self.initial_len <= MAX_IN_PLACE_SCAN
-                && written.as_ref().is_some_and(|w| self.reset_in_place(w));
-            if resident || self.reset() {
-                let warm = Warm { base: self.vm.base, len: self.initial_len, image, resident };
-                unmap = memory_pool::give(warm).map(|evicted| evicted.base);
+            if pooling {
+                let resident = in_place && written.as_ref().is_some_and(|w| self.reset_in_place(w));
+                if resident || self.reset() {
+                    let warm = Warm { base: self.vm.base, len: self.initial_len, image, resident };
+                    unmap = reuse.pool.give(warm).map(|evicted| evicted.base);
+                }
             }
         }
         if let Some(base) = unmap {
@@ -364,7 +404,7 @@ impl Memory {
     /// A new memory owned by `store`.
     pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory, Error> {
         check_initial(&ty, store.inner.memory_limit)?;
-        let mut mem = LinearMemory::new(&ty)?;
+        let mut mem = LinearMemory::with_image(&ty, None, Some(store.inner.engine.memory_reuse()))?;
         mem.set_cap(store.inner.memory_limit);
         Ok(store.inner.push_memory(mem))
     }
@@ -403,7 +443,7 @@ impl Memory {
 
     /// Grows by `delta_pages`, returning the old size.
     pub fn grow(&self, store: &mut Store, delta_pages: u64) -> Result<u64, Error> {
-        let m = self.get_mut(&mut store.inner).ok_or_else(foreign)?;
+        let m = self.get_mut(&mut store.inner).ok_or(Error::ForeignHandle)?;
         m.grow(delta_pages)
             .ok_or_else(|| Error::Resource(format!("cannot grow memory by {delta_pages} pages")))
     }
@@ -412,10 +452,6 @@ impl Memory {
     pub fn ty(&self, store: &Store) -> MemoryType {
         self.get(&store.inner).map(|m| m.ty()).unwrap_or(MemoryType { min: 0, max: Some(0) })
     }
-}
-
-pub(crate) fn foreign() -> Error {
-    Error::Instantiation("handle belongs to a different store".into())
 }
 
 #[cfg(test)]

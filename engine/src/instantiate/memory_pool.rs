@@ -1,4 +1,5 @@
-//! Linear memory reservations kept warm for the next instance.
+//! Linear memory reservations kept warm for the next instance: an
+//! engine's [`MemoryPool`].
 //!
 //! A fresh memory costs several system calls that touch the process's
 //! memory map: reserve 8 GiB of address space, make the initial pages
@@ -19,14 +20,22 @@
 //! A pooled reservation keeps its image file mapped (so its inode alive),
 //! so an image key — device, inode and offset of the image's bytes — can
 //! never name another file's bytes while the reservation exists. At most
-//! [`MAX_POOLED`] reservations are kept (address space, the image file
-//! they map, and under 1 MiB each of pages kept by an in-place reset); when the pool is
-//! full the oldest is let go, so that reservations of modules no longer
-//! used never crowd out those of the modules that are.
+//! `PoolConfig::max_warm` reservations are kept ([`MAX_POOLED`] unless the
+//! embedder says otherwise: each holds address space, the image file it
+//! maps, and under 1 MiB of pages kept by an in-place reset); when the
+//! pool is full the oldest is let go, so that reservations of modules no
+//! longer used never crowd out those of the modules that are.
+//!
+//! The pool belongs to an `Engine` (not the process): the stores of one
+//! engine share it, two engines never see each other's reservations, and
+//! an embedder can size it or turn it off per engine. Each memory holds the
+//! pool (an `Arc`) so that it can give its reservation back even after
+//! the engine handle is gone; the last one out unmaps what is left.
 
+use crate::vm::layout::MEMORY_RESERVATION;
 use std::sync::Mutex;
 
-/// Reservations kept at most, process-wide.
+/// Reservations kept at most by default (`PoolConfig::default()`).
 pub const MAX_POOLED: usize = 16;
 
 /// What a memory's contents are when fresh, besides zeros: the image
@@ -59,17 +68,54 @@ pub(crate) struct Warm {
 // holds its address), so it can move between threads.
 unsafe impl Send for Warm {}
 
-static POOL: Mutex<Vec<Warm>> = Mutex::new(Vec::new());
-
-/// A warm reservation for a memory of `len` initial bytes with `image`.
-pub(crate) fn take(len: usize, image: Option<ImageKey>) -> Option<Warm> {
-    take_from(&mut POOL.lock().unwrap_or_else(|p| p.into_inner()), len, image)
+/// An engine's warm reservations, oldest first, at most `max` of them.
+pub(crate) struct MemoryPool {
+    warm: Mutex<Vec<Warm>>,
+    max: usize,
 }
 
-/// Keeps `warm` for a later instance. Returns the reservation the pool lets
-/// go to make room, if any, for the caller to unmap.
-pub(crate) fn give(warm: Warm) -> Option<Warm> {
-    give_to(&mut POOL.lock().unwrap_or_else(|p| p.into_inner()), warm, MAX_POOLED)
+impl MemoryPool {
+    /// A pool keeping at most `max` reservations (0: none, every dropped
+    /// memory is unmapped).
+    pub fn new(max: usize) -> MemoryPool {
+        MemoryPool { warm: Mutex::new(Vec::new()), max }
+    }
+
+    /// Whether dropped memories are kept at all (else resetting them for
+    /// reuse would be wasted work).
+    pub fn enabled(&self) -> bool {
+        self.max > 0
+    }
+
+    /// A warm reservation for a memory of `len` initial bytes with `image`.
+    pub fn take(&self, len: usize, image: Option<ImageKey>) -> Option<Warm> {
+        if !self.enabled() {
+            return None;
+        }
+        take_from(&mut self.warm.lock().unwrap_or_else(|p| p.into_inner()), len, image)
+    }
+
+    /// Keeps `warm` for a later instance. Returns the reservation the pool
+    /// lets go to make room, if any, for the caller to unmap.
+    pub fn give(&self, warm: Warm) -> Option<Warm> {
+        give_to(&mut self.warm.lock().unwrap_or_else(|p| p.into_inner()), warm, self.max)
+    }
+
+    /// How many reservations are kept.
+    pub fn len(&self) -> usize {
+        self.warm.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+impl Drop for MemoryPool {
+    fn drop(&mut self) {
+        // The engine and all its memories are gone: nothing will take these.
+        for w in self.warm.get_mut().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            // SAFETY: `w.base` starts a whole reservation that the pool
+            // owned alone (no memory, instance or compiled code uses it).
+            unsafe { libc::munmap(w.base as *mut libc::c_void, MEMORY_RESERVATION) };
+        }
+    }
 }
 
 /// The most recently kept reservation that fits, out of `pool` (oldest
@@ -90,9 +136,10 @@ fn give_to(pool: &mut Vec<Warm>, warm: Warm, max: usize) -> Option<Warm> {
     evicted
 }
 
-/// How many reservations are kept (for tests).
-pub fn pooled() -> usize {
-    POOL.lock().unwrap_or_else(|p| p.into_inner()).len()
+/// How many reservations `engine` keeps (for tests; also
+/// [`Engine::pooled_memories`](crate::Engine::pooled_memories)).
+pub fn pooled(engine: &crate::Engine) -> usize {
+    engine.pooled_memories()
 }
 
 #[cfg(test)]

@@ -169,7 +169,7 @@ fn funcref_position(inner: &StoreInner, ptr: usize) -> Option<(u32, u32)> {
 /// restored `group`: defined tables' elements and reference globals.
 pub fn fill_refs(store: &mut Store, group: &[Instance], states: &[InstanceState]) -> Result<(), Error> {
     if group.len() != states.len() {
-        return Err(Error::Instantiation(format!("{} instances restored for {} captured", group.len(), states.len())));
+        return Err(Error::SnapshotMismatch(format!("{} instances restored for {} captured", group.len(), states.len())));
     }
     let inner = &mut *store.inner;
     // The funcref address of every FuncSlot, checked against the group.
@@ -188,16 +188,20 @@ pub fn fill_refs(store: &mut Store, group: &[Instance], states: &[InstanceState]
             RefSlot::Func(FuncSlot { instance, func }) => {
                 let &(base, n) = funcs
                     .get(instance as usize)
-                    .ok_or_else(|| Error::Instantiation(format!("snapshot refers to instance {instance}, not restored")))?;
+                    .ok_or_else(|| Error::SnapshotMismatch(format!("it refers to instance {instance}, not restored")))?;
                 if func as usize >= n {
-                    return Err(Error::Instantiation(format!("snapshot refers to function {func} of instance {instance}, which has {n}")));
+                    return Err(Error::SnapshotMismatch(format!("it refers to function {func} of instance {instance}, which has {n}")));
                 }
                 Ok(base + func as usize * std::mem::size_of::<VMFuncRef>())
             }
         }
     };
     for (inst, state) in group.iter().zip(states) {
-        let data = inner.instances.get(inst.index as usize).ok_or_else(crate::instantiate::memory::foreign)?;
+        // Every instance of the group was found in the store above.
+        let data = inner
+            .instances
+            .get(inst.index as usize)
+            .ok_or_else(|| Error::internal("a restored instance left the store"))?;
         let info = data.module.info();
         let defined_tables = data.table_objs.iter().skip(info.num_imported_tables as usize);
         for (&t, entries) in defined_tables.zip(&state.tables) {
@@ -205,7 +209,7 @@ pub fn fill_refs(store: &mut Store, group: &[Instance], states: &[InstanceState]
             // nothing else holds a reference to this one while we write.
             let t = unsafe { &mut *t };
             if t.elements.len() != entries.len() {
-                return Err(Error::Instantiation("a restored table has the wrong size".into()));
+                return Err(Error::SnapshotMismatch("a restored table has the wrong size".into()));
             }
             for (e, slot) in t.elements.iter_mut().zip(entries) {
                 *e = resolve(slot)?;
@@ -230,7 +234,7 @@ impl Instance {
     /// comment; call [`fill_refs`] once the whole group is restored).
     /// Imports are given and checked as by [`Instance::new`].
     pub fn restore(store: &mut Store, module: &crate::Module, imports: &[crate::Extern], restore: &Restore<'_>) -> Result<Instance, Error> {
-        crate::instantiate::instance::instantiate_with(store, module, imports, Some(restore))
+        crate::instantiate::instance::restore(store, module, imports, restore)
     }
 
     /// The bytes of defined memory `index` of this instance (0 is the

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::instantiate::func::{Func, FuncKind, HostFuncData};
 use crate::instantiate::global::{Global, GlobalData};
 use crate::instantiate::instance::InstanceData;
-use crate::instantiate::memory::{foreign, LinearMemory, Memory};
+use crate::instantiate::memory::{LinearMemory, Memory};
 use crate::instantiate::table::{Table, TableData};
 use crate::instantiate::values::Val;
 use crate::parse::types::{RefType, ValType};
@@ -155,23 +155,25 @@ impl StoreInner {
     /// wasm-to-host trampoline for its type.
     pub fn funcref_of(&mut self, func: Func) -> Result<*const VMFuncRef, Error> {
         if func.store != self.id {
-            return Err(foreign());
+            return Err(Error::ForeignHandle);
         }
+        // A handle of this store names a function it has: stores only add.
+        let missing = || Error::internal("a function handle of this store names no function of it");
         match func.kind {
             FuncKind::Wasm { instance, index } => {
-                let inst = self.instances.get(instance as usize).ok_or_else(foreign)?;
-                inst.funcs.get(index as usize).map(|f| f as *const VMFuncRef).ok_or_else(foreign)
+                let inst = self.instances.get(instance as usize).ok_or_else(missing)?;
+                inst.funcs.get(index as usize).map(|f| f as *const VMFuncRef).ok_or_else(missing)
             }
             FuncKind::Host(h) => {
                 let engine = self.engine.clone();
-                let data = self.host_funcs.get_mut(h as usize).ok_or_else(foreign)?;
+                let data = self.host_funcs.get_mut(h as usize).ok_or_else(missing)?;
                 if data.funcref.code.is_null() {
                     data.funcref.code = engine.host_trampoline(&data.ty)?;
                     let addr = &data.funcref as *const VMFuncRef as usize;
                     self.funcref_owners
                         .insert(addr, (addr + std::mem::size_of::<VMFuncRef>(), FuncRefOwner::Host(h)));
                 }
-                let data = self.host_funcs.get(h as usize).ok_or_else(foreign)?;
+                let data = self.host_funcs.get(h as usize).ok_or_else(missing)?;
                 Ok(&data.funcref as *const VMFuncRef)
             }
         }

@@ -3,7 +3,6 @@
 //! grow, so compiled code reloads them on each access).
 
 use crate::error::Error;
-use crate::instantiate::memory::foreign;
 use crate::instantiate::store::{Store, StoreInner};
 use crate::instantiate::values::Val;
 use crate::parse::types::{RefType, TableType};
@@ -110,9 +109,9 @@ impl Table {
     }
 
     pub fn set(&self, store: &mut Store, index: u32, value: Val) -> Result<(), Error> {
-        let elem = self.get_data(&store.inner).ok_or_else(foreign)?.ty.elem;
+        let elem = self.get_data(&store.inner).ok_or(Error::ForeignHandle)?.ty.elem;
         let raw = store.inner.ref_to_raw(&value, elem)?;
-        let t = self.get_data_mut(&mut store.inner).ok_or_else(foreign)?;
+        let t = self.get_data_mut(&mut store.inner).ok_or(Error::ForeignHandle)?;
         if t.set(index, raw) {
             Ok(())
         } else {
@@ -126,9 +125,9 @@ impl Table {
     }
 
     pub fn grow(&self, store: &mut Store, delta: u32, init: Val) -> Result<u32, Error> {
-        let elem = self.get_data(&store.inner).ok_or_else(foreign)?.ty.elem;
+        let elem = self.get_data(&store.inner).ok_or(Error::ForeignHandle)?.ty.elem;
         let raw = store.inner.ref_to_raw(&init, elem)?;
-        let t = self.get_data_mut(&mut store.inner).ok_or_else(foreign)?;
+        let t = self.get_data_mut(&mut store.inner).ok_or(Error::ForeignHandle)?;
         t.grow(delta, raw)
             .ok_or_else(|| Error::Resource(format!("cannot grow table by {delta} elements")))
     }
