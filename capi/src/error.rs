@@ -28,6 +28,7 @@ pub unsafe extern "C" fn faasm_error_message(e: *const faasm_error_t, out: *mut 
     guard((), || {
         // SAFETY: NULL or an error of ours; `out` the caller's slot.
         let msg = unsafe { ptr_ref(e) }.map(|e| e.message.as_str()).unwrap_or("");
+        // SAFETY: `out` is NULL or the caller's slot for a vector.
         unsafe { wasm_message_write(out, msg) }
     })
 }

@@ -220,11 +220,14 @@ pub unsafe extern "C" fn wasm_func_call(
         };
         // SAFETY: NULL or the caller's vectors.
         let args: &[wasm_val_t] = match unsafe { args.as_ref() } {
+            // SAFETY: the caller's vector holds `size` values at `data`.
             Some(a) => unsafe { a.as_slice() },
             None => &[],
         };
         // SAFETY: NULL or the caller's result vector.
         let out: &mut [wasm_val_t] = match unsafe { results.as_mut() } {
+            // SAFETY: the caller's vector holds `size` slots at `data`, and
+            // nothing else refers to them during the call.
             Some(r) => unsafe { r.as_mut_slice() },
             None => &mut [],
         };

@@ -25,7 +25,7 @@ pub unsafe fn instance_of<'a>(i: *const wasm_instance_t) -> Option<(&'a Rc<Store
 /// # Safety
 /// `trap` must be NULL or writable.
 unsafe fn fail(trap: *mut *mut wasm_trap_t, t: *mut wasm_trap_t) -> *mut wasm_instance_t {
-// SAFETY: the caller guarantees `trap` is NULL or writable.
+    // SAFETY: the caller guarantees `trap` is NULL or writable.
     if let Some(slot) = unsafe { trap.as_mut() } {
         *slot = t;
     } else {
@@ -33,6 +33,8 @@ unsafe fn fail(trap: *mut *mut wasm_trap_t, t: *mut wasm_trap_t) -> *mut wasm_in
         if let Some(t) = unsafe { crate::trap::trap_obj(t) } {
             crate::error::set_last_error(t.message.clone());
         }
+        // SAFETY: `t` is a trap this library just made and nobody else
+        // holds: freed once, here.
         drop(unsafe { crate::ffi::from_c(t) });
     }
     std::ptr::null_mut()
@@ -50,16 +52,18 @@ pub unsafe extern "C" fn wasm_instance_new(
     trap: *mut *mut wasm_trap_t,
 ) -> *mut wasm_instance_t {
     guard(std::ptr::null_mut(), || {
-// SAFETY: `trap` is NULL or a writable slot (the C API contract); `fail` below relies on the same.
+        // SAFETY: `trap` is NULL or a writable slot (the C API contract); `fail` below relies on the same.
         if let Some(slot) = unsafe { trap.as_mut() } {
             *slot = std::ptr::null_mut();
         }
         // SAFETY: NULL or our objects.
         let (Some(s), Some(m)) = (unsafe { ptr_ref(store) }, unsafe { module_obj(module) }) else {
+            // SAFETY: `trap` is NULL or writable (checked use above).
             return unsafe { fail(trap, new_trap("wasm_instance_new: NULL store or not a module".into(), None)) };
         };
         // SAFETY: NULL or the caller's vector of references of ours.
         let given: &[*mut wasm_ref_t] = match unsafe { imports.as_ref() } {
+            // SAFETY: the caller's vector holds `size` references at `data`.
             Some(v) => unsafe { v.as_slice() },
             None => &[],
         };
@@ -69,12 +73,15 @@ pub unsafe extern "C" fn wasm_instance_new(
             let r = unsafe { as_kind(p, Kind::Extern) };
             match r.and_then(|r| Some((r.store_identity()?.0, to_extern(r)?))) {
                 Some((rs, e)) if Rc::ptr_eq(rs, &s.data) => exts.push(e),
+                // SAFETY: `trap` is NULL or writable (the C API contract).
                 Some(_) => return unsafe { fail(trap, new_trap(format!("wasm_instance_new: import {i} belongs to another store"), None)) },
+                // SAFETY: as above.
                 None => return unsafe { fail(trap, new_trap(format!("wasm_instance_new: import {i} is NULL or not an external"), None)) },
             }
         }
         match s.data.with(|st| Instance::new(st, &m.module, &exts)) {
             Ok(i) => to_c(wasm_ref_t::store_obj(&s.data, Identity::Instance(i))),
+            // SAFETY: `trap` is NULL or writable (the C API contract).
             Err(e) => unsafe { fail(trap, trap_from_error(e)) },
         }
     })

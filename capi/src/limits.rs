@@ -60,8 +60,8 @@ pub unsafe extern "C" fn faasm_store_interrupt_handle(s: *mut wasm_store_t) -> *
 /// Interrupts the handle's store. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn faasm_interrupt_handle_interrupt(h: *const faasm_interrupt_handle_t) {
-    // SAFETY: NULL or our handle, which is Sync.
     guard((), || {
+        // SAFETY: NULL or our handle, which is Sync.
         if let Some(h) = unsafe { ptr_ref(h) } {
             h.handle.interrupt();
         }

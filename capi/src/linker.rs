@@ -51,6 +51,7 @@ pub unsafe extern "C" fn faasm_linker_define(
         let (Some(l), Some(m), Some(n)) = (unsafe { ptr_mut(l) }, unsafe { c_str(module) }, unsafe { c_str(name) }) else {
             return new_error("faasm_linker_define: NULL linker or name".into());
         };
+        // SAFETY: NULL or a reference of ours.
         let Some(r) = (unsafe { as_kind(item, Kind::Extern) }) else {
             return new_error(format!("faasm_linker_define: {m}.{n}: NULL or not an external"));
         };
@@ -125,6 +126,7 @@ pub unsafe extern "C" fn faasm_linker_instantiate(
         if let Some(o) = unsafe { out.as_mut() } {
             *o = std::ptr::null_mut();
         }
+        // SAFETY: as above.
         if let Some(t) = unsafe { trap.as_mut() } {
             *t = std::ptr::null_mut();
         }

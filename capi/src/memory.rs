@@ -69,8 +69,8 @@ pub unsafe extern "C" fn wasm_memory_data_size(m: *const wasm_memory_t) -> usize
 
 #[no_mangle]
 pub unsafe extern "C" fn wasm_memory_size(m: *const wasm_memory_t) -> wasm_memory_pages_t {
-    // SAFETY: NULL or a reference of ours.
     guard(0, || {
+        // SAFETY: NULL or a reference of ours.
         unsafe { memory_of(m) }
             .map(|(s, m)| u32::try_from(s.with(|st| m.size_pages(st))).unwrap_or(u32::MAX))
             .unwrap_or(0)

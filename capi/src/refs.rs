@@ -169,8 +169,8 @@ macro_rules! ref_base_api {
 
         #[no_mangle]
         pub unsafe extern "C" fn $set(r: *mut wasm_ref_t, data: *mut c_void) {
-            // SAFETY: NULL or a reference of ours.
             guard((), || {
+                // SAFETY: NULL or a reference of ours.
                 if let Some(r) = unsafe { as_kind(r, $kind) } {
                     r.set_host_info(HostInfo { data, finalizer: None })
                 }
@@ -183,8 +183,8 @@ macro_rules! ref_base_api {
             data: *mut c_void,
             finalizer: Option<unsafe extern "C" fn(*mut c_void)>,
         ) {
-            // SAFETY: NULL or a reference of ours.
             guard((), || {
+                // SAFETY: NULL or a reference of ours.
                 if let Some(r) = unsafe { as_kind(r, $kind) } {
                     r.set_host_info(HostInfo { data, finalizer })
                 }

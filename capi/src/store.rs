@@ -184,8 +184,8 @@ pub unsafe extern "C" fn wasm_config_delete(c: *mut wasm_config_t) {
 /// Stack that wasm code may use per call from the host, in bytes.
 #[no_mangle]
 pub unsafe extern "C" fn faasm_config_max_wasm_stack(c: *mut wasm_config_t, bytes: usize) {
-    // SAFETY: NULL or a config of ours.
     guard((), || {
+        // SAFETY: NULL or a config of ours.
         if let Some(c) = unsafe { c.as_mut() } {
             c.config.max_wasm_stack = bytes;
         }
@@ -195,8 +195,8 @@ pub unsafe extern "C" fn faasm_config_max_wasm_stack(c: *mut wasm_config_t, byte
 /// Whether a module's functions are compiled on several threads.
 #[no_mangle]
 pub unsafe extern "C" fn faasm_config_parallel_compilation(c: *mut wasm_config_t, on: bool) {
-    // SAFETY: NULL or a config of ours.
     guard((), || {
+        // SAFETY: NULL or a config of ours.
         if let Some(c) = unsafe { c.as_mut() } {
             c.config.parallel_compilation = on;
         }
@@ -207,8 +207,8 @@ pub unsafe extern "C" fn faasm_config_parallel_compilation(c: *mut wasm_config_t
 /// stores (`PoolConfig::max_warm`; 0 turns the pool off).
 #[no_mangle]
 pub unsafe extern "C" fn faasm_config_memory_pool(c: *mut wasm_config_t, max_warm: usize) {
-    // SAFETY: NULL or a config of ours.
     guard((), || {
+        // SAFETY: NULL or a config of ours.
         if let Some(c) = unsafe { c.as_mut() } {
             c.config.memory_pool.max_warm = max_warm;
         }
@@ -219,8 +219,8 @@ pub unsafe extern "C" fn faasm_config_memory_pool(c: *mut wasm_config_t, max_war
 /// (`PoolConfig::max_hot_sets`; 0 turns the learning off).
 #[no_mangle]
 pub unsafe extern "C" fn faasm_config_hot_pages(c: *mut wasm_config_t, max_images: usize) {
-    // SAFETY: NULL or a config of ours.
     guard((), || {
+        // SAFETY: NULL or a config of ours.
         if let Some(c) = unsafe { c.as_mut() } {
             c.config.memory_pool.max_hot_sets = max_images;
         }

@@ -88,6 +88,7 @@ pub unsafe extern "C" fn wasm_trap_message(t: *const wasm_trap_t, out: *mut wasm
     guard((), || {
         // SAFETY: NULL or a trap of ours; `out` is the caller's slot.
         let msg = unsafe { trap_obj(t) }.map(|t| t.message.clone()).unwrap_or_default();
+        // SAFETY: `out` is NULL or the caller's slot for a vector.
         unsafe { wasm_message_write(out, &msg) }
     })
 }

@@ -189,6 +189,7 @@ impl Clone for wasm_byte_vec_t {
 pub unsafe fn name_bytes<'a>(v: *const wasm_byte_vec_t) -> &'a [u8] {
     // SAFETY: by the function's contract.
     match unsafe { v.as_ref() } {
+        // SAFETY: a valid vector holds `size` bytes at `data` (the contract).
         Some(v) => unsafe { v.as_slice() },
         None => &[],
     }
@@ -236,8 +237,8 @@ macro_rules! type_own_copy {
         }
         #[no_mangle]
         pub unsafe extern "C" fn $copy(t: *const wasm_externtype_t) -> *mut wasm_externtype_t {
-            // SAFETY: NULL or a type object of ours.
             guard(std::ptr::null_mut(), || {
+                // SAFETY: NULL or a type object of ours.
                 unsafe { ptr_ref(t) }.map(|t| to_c(t.clone())).unwrap_or(std::ptr::null_mut())
             })
         }
@@ -472,6 +473,7 @@ type_casts!(WASM_EXTERN_MEMORY, wasm_memorytype_as_externtype, wasm_memorytype_a
 unsafe fn take_name(v: *mut wasm_name_t) -> wasm_name_t {
     // SAFETY: by the function's contract.
     match unsafe { ptr_mut(v) } {
+        // SAFETY: made by this library (the contract), so `take` may own its storage.
         Some(v) => wasm_vec::from_vec(unsafe { v.take() }),
         None => wasm_vec::empty(),
     }

@@ -115,11 +115,14 @@ pub unsafe fn ref_to_val(store: &Rc<StoreData>, r: *const wasm_ref_t, want: ValT
 
 /// The engine value of `v`, which must have type `want`.
 pub fn to_engine(store: &Rc<StoreData>, v: &wasm_val_t, want: ValType) -> Result<Val, String> {
-    // SAFETY (all union reads): the member read is the one `kind` names.
     let got = match v.kind {
+        // SAFETY: the union member read is the one `kind` names.
         WASM_I32 => Val::I32(unsafe { v.of.i32 }),
+        // SAFETY: as above.
         WASM_I64 => Val::I64(unsafe { v.of.i64 }),
+        // SAFETY: as above.
         WASM_F32 => Val::F32(unsafe { v.of.f32 }.to_bits()),
+        // SAFETY: as above.
         WASM_F64 => Val::F64(unsafe { v.of.f64 }.to_bits()),
         WASM_EXTERNREF | WASM_FUNCREF => {
             if !matches!(want, ValType::FuncRef | ValType::ExternRef) {
@@ -177,6 +180,8 @@ pub unsafe extern "C" fn wasm_val_copy(out: *mut wasm_val_t, src: *const wasm_va
     guard((), || {
         // SAFETY: `src` NULL or a valid value; `out` NULL or writable.
         if let (Some(src), false) = (unsafe { ptr_ref(src) }, out.is_null()) {
+            // SAFETY: `out` is not NULL, so writable by the contract; `write`
+            // does not drop its uninitialised old contents.
             unsafe { std::ptr::write(out, copy_val(src)) }
         }
     })

@@ -222,6 +222,8 @@ macro_rules! vec_api {
                     // copy, after which the caller no longer uses them.
                     unsafe { std::slice::from_raw_parts(data, size) }
                         .iter()
+                        // SAFETY: each element is read (moved out) exactly
+                        // once; the caller gave up ownership of them above.
                         .map(|e| unsafe { std::ptr::read(e) })
                         .collect()
                 };
@@ -235,6 +237,8 @@ macro_rules! vec_api {
             guard((), || {
                 // SAFETY: `src` is NULL or a vector of the caller's.
                 let v: Vec<$elem> = match unsafe { src.as_ref() } {
+                    // SAFETY: a vector of the caller's holds `size`
+                    // initialised elements at `data` (`as_slice`'s contract).
                     Some(src) => unsafe { src.as_slice() }.iter().map(Element::duplicate).collect(),
                     None => Vec::new(),
                 };
@@ -245,9 +249,11 @@ macro_rules! vec_api {
 
         #[no_mangle]
         pub unsafe extern "C" fn $delete(v: *mut wasm_vec<$elem>) {
-            // SAFETY: `v` is NULL or a vector this library made, now given up.
             guard((), || {
+                // SAFETY: `v` is NULL or a vector this library made, now given up.
                 if let Some(v) = unsafe { v.as_mut() } {
+                    // SAFETY: as above: made by this library, so `release`
+                    // may free its elements and storage.
                     unsafe { v.release() }
                 }
             })

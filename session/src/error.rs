@@ -33,9 +33,10 @@ pub enum SessionError {
     /// A snapshot could not be restored or taken.
     #[error(transparent)]
     Snapshot(#[from] snapshot::SnapshotError),
-    /// The dynamic loader refused.
+    /// The dynamic loader refused (boxed: `DlError` is large and would make
+    /// every `Result` carrying this error as large).
     #[error(transparent)]
-    Loader(#[from] loader::DlError),
+    Loader(Box<loader::DlError>),
     /// The guest has no exported function of that name.
     #[error("{module} exports no function `{name}`")]
     NoExport { module: String, name: String },
@@ -51,4 +52,10 @@ pub enum SessionError {
     /// The thread that runs the guest could not be started or panicked.
     #[error("the guest thread {0}")]
     Thread(String),
+}
+
+impl From<loader::DlError> for SessionError {
+    fn from(e: loader::DlError) -> Self {
+        SessionError::Loader(Box::new(e))
+    }
 }

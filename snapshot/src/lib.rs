@@ -36,8 +36,10 @@ pub enum SnapshotError {
     Engine(#[from] engine::Error),
     #[error(transparent)]
     Wasi(#[from] hostabi::wasi::SnapshotError),
+    /// Boxed: `DlError` is large and would make every `Result` carrying
+    /// this error as large.
     #[error(transparent)]
-    Loader(#[from] loader::DlError),
+    Loader(Box<loader::DlError>),
     #[error("{path}: {reason}")]
     File { path: String, reason: String },
     #[error("initialisation failed: {0}")]
@@ -46,6 +48,12 @@ pub enum SnapshotError {
     WrongModule(String),
     #[error("{0}")]
     Invalid(String),
+}
+
+impl From<loader::DlError> for SnapshotError {
+    fn from(e: loader::DlError) -> Self {
+        SnapshotError::Loader(Box::new(e))
+    }
 }
 
 /// Everything about a snapshot but its memory bytes.

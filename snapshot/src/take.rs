@@ -75,7 +75,7 @@ pub fn capture(
         .ok_or_else(|| SnapshotError::Invalid("the module defines no memory of its own to snapshot".into()))?;
     let (offset, len) = nonzero_pages(memory);
     let image = MemoryImage::from_contents(offset as u64, &memory[offset..offset + len]).map_err(SnapshotError::Invalid)?;
-    let loader_state = loader.map(|l| l.capture(store)).transpose()?;
+    let loader_state = loader.map(|l| l.capture(store).map_err(SnapshotError::from)).transpose()?;
     let meta = Meta {
         module_sha256: source.module_sha256,
         module_path: source.module_path.to_owned(),

@@ -143,6 +143,8 @@ pub struct CodeMemory {
 // SAFETY: the mapping is immutable (read+exec) after construction; the raw
 // pointers inside the memmap2 handles are only used to unmap on drop.
 unsafe impl Send for CodeMemory {}
+// SAFETY: as for `Send`: nothing is written through the mapping after
+// construction, so shared references from several threads only read it.
 unsafe impl Sync for CodeMemory {}
 
 fn page_size() -> usize {

@@ -29,7 +29,8 @@ impl GlobalData {
 
     /// A global whose cell is `cell` (inside an instance's context).
     ///
-    /// SAFETY: `cell` must stay valid and 16-byte aligned for as long as the
+    /// # Safety
+    /// `cell` must stay valid and 16-byte aligned for as long as the
     /// store that will hold this global.
     pub unsafe fn in_context(ty: GlobalType, cell: *mut VMGlobal) -> GlobalData {
         GlobalData { vm: cell, _own: None, ty }

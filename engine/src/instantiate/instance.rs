@@ -571,9 +571,10 @@ impl<'m> NewInstance<'m> {
         {
             return Err(Error::internal("an instance is missing memories, tables or globals of its module"));
         }
-        // SAFETY (for the derefs below): every pointer in `memories`/`tables`
-        // points into a Box owned by the store, alive as long as the store.
+        // SAFETY: every pointer in `memories` points into a Box owned by the
+        // store, alive as long as the store.
         new.data.memories = new.memories.iter().map(|&m| unsafe { &mut (*m).vm as *mut VMMemory }).collect();
+        // SAFETY: likewise for `tables`: Boxes owned by the store.
         new.data.tables = new.tables.iter().map(|&t| unsafe { &mut (*t).vm as *mut VMTable }).collect();
         for (i, &m) in new.data.memories.iter().enumerate() {
             let (Some(b), Some(p)) = (new.offsets.memory_base(i as u32), new.offsets.memory_ptr(i as u32)) else {

@@ -93,10 +93,13 @@ impl Drop for Pristine {
     }
 }
 
+/// Active data segments as (offset in memory 0, bytes), in application order.
+type Placements<'a> = Vec<(usize, &'a [u8])>;
+
 /// The segments' placement in memory 0 if they qualify for an image (see
 /// the module comment): (offset, bytes) in application order, and the
 /// initial size of the memory in bytes.
-fn qualifying_segments(info: &ModuleInfo) -> Option<(Vec<(usize, &[u8])>, usize)> {
+fn qualifying_segments(info: &ModuleInfo) -> Option<(Placements<'_>, usize)> {
     if info.num_imported_memories != 0 {
         return None;
     }

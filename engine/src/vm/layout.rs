@@ -268,6 +268,17 @@ pub enum GlobalSlot {
     Defined(i32),
 }
 
+/// The [`VMOffsets`] of a module.
+pub fn module_offsets(info: &crate::parse::types::ModuleInfo) -> Option<VMOffsets> {
+    let count = |n: usize| u32::try_from(n).ok();
+    VMOffsets::new(
+        count(info.memories.len())?,
+        count(info.tables.len())?,
+        info.num_imported_globals,
+        count(info.globals.len())?,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,15 +302,4 @@ mod tests {
         assert_eq!(o.table_ptr(1), None);
         assert!(VMOffsets::new(0, 0, 3, 2).is_none());
     }
-}
-
-/// The [`VMOffsets`] of a module.
-pub fn module_offsets(info: &crate::parse::types::ModuleInfo) -> Option<VMOffsets> {
-    let count = |n: usize| u32::try_from(n).ok();
-    VMOffsets::new(
-        count(info.memories.len())?,
-        count(info.tables.len())?,
-        info.num_imported_globals,
-        count(info.globals.len())?,
-    )
 }
