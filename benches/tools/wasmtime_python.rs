@@ -236,7 +236,7 @@ fn dlopen(caller: &mut Caller<'_, Host>, guest: &str) -> Result<u32> {
     }
     for (g, name) in own {
         let v = match exports.get(&name) {
-            Some(Extern::Func(f)) => slot_of(caller, f.clone())?,
+            Some(Extern::Func(f)) => slot_of(caller, *f)?,
             Some(Extern::Global(e)) => (e.get(&mut *caller).i32().unwrap_or(0) as u32).wrapping_add(memory_base),
             _ => bail!("{guest}: undefined symbol: {name}"),
         };

@@ -23,7 +23,7 @@ pub use instantiate::instance::Instance;
 pub use instantiate::linker::Linker;
 pub use instantiate::memory::Memory;
 pub use instantiate::store::Store;
-pub use instantiate::snapshot::{FuncSlot, GlobalValue, InstanceState, RefSlot, Restore};
+pub use instantiate::instance_state::{FuncSlot, GlobalValue, InstanceState, RefSlot, Restore};
 pub use instantiate::table::Table;
 pub use instantiate::values::{Extern, Val};
 pub use module::{CachedModule, Module};

@@ -1,10 +1,10 @@
 //! Restoring an instance from a captured state (`Instance::restore`,
-//! `engine::instantiate::snapshot`): the restored instance has the
+//! `engine::instantiate::instance_state`): the restored instance has the
 //! captured globals, memory size and table without running its start
 //! function, and a state that does not fit the module is refused as such
 //! (`Error::SnapshotMismatch`), not as a handle of another store.
 
-use engine::instantiate::snapshot::{capture, fill_refs};
+use engine::instantiate::instance_state::{capture, fill_refs};
 use engine::{Engine, Error, Instance, Linker, Module, Restore, Store, Val};
 
 const WAT: &str = r#"(module

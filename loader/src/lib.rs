@@ -17,7 +17,7 @@
 //!   relocations and run constructors;
 //! * `guest`: the `env.dlopen/dlsym/dlerror/dlclose` imports the guest
 //!   calls;
-//! * [`snapshot`]: capturing the linked libraries and restoring them.
+//! * [`saved_libraries`]: capturing the linked libraries and restoring them.
 //!
 //! Files are opened through an embedder-given function (the CLI passes the
 //! WASI sandbox's: a side module outside the granted directories cannot be
@@ -35,7 +35,7 @@ mod guest;
 mod link;
 pub mod main_module;
 mod slots;
-pub mod snapshot;
+pub mod saved_libraries;
 
 pub use error::DlError;
 

@@ -354,7 +354,7 @@ fn decode_tables(mut bytes: &[u8], info: &mut ModuleInfo, compiled: &mut Compile
         let bad = || Rejection::Metadata("function tables truncated".into());
         let (n, rest) = bytes.split_first_chunk::<4>().ok_or_else(bad)?;
         let n = u32::from_le_bytes(*n) as usize;
-        if n % width != 0 {
+        if !n.is_multiple_of(width) {
             return Err(Rejection::Metadata("odd code range table".into()));
         }
         let len = n.checked_mul(4).filter(|&l| l <= rest.len()).ok_or_else(bad)?;

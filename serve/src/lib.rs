@@ -9,7 +9,7 @@
 //!   blocking thread.
 //! * [`function`]: `function = "f.py"` routes, Faasm Python functions
 //!   restored from a snapshot per request.
-//! * [`module_snapshot`]: the snapshots module routes restore per request.
+//! * [`route_snapshot`]: the snapshots module routes restore per request.
 //!
 //! Every module is compiled once at start (through the host's
 //! compiled-code cache), and snapshots are taken or loaded then; each
@@ -23,7 +23,7 @@
 pub mod cgi;
 pub mod config;
 pub mod function;
-pub mod module_snapshot;
+pub mod route_snapshot;
 pub mod routes;
 pub mod runner;
 
@@ -101,8 +101,10 @@ struct Route {
     slots: Option<Arc<Semaphore>>,
 }
 
+/// What serves a route (as `config::Handler` names it): a module run as CGI,
+/// with the snapshot its requests restore if any; or a Faasm function.
 enum RouteHandler {
-    Cgi(Module, Option<Arc<snapshot::Snapshot>>),
+    Module(Module, Option<Arc<snapshot::Snapshot>>),
     Function(Arc<function::FunctionRoute>),
 }
 
@@ -142,7 +144,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), ServeError> {
         let handler = match &cfg.handler {
             Handler::Module(path) => {
                 let module = load(&cfg, path)?;
-                let snap = module_snapshot::for_route(&opts.host, &module, path, &cfg).map_err(|reason| ServeError::Load {
+                let snap = route_snapshot::for_route(&opts.host, &module, path, &cfg).map_err(|reason| ServeError::Load {
                     route: cfg.route.original().to_owned(),
                     module: path.clone(),
                     reason,
@@ -156,7 +158,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), ServeError> {
                         s.meta.init
                     );
                 }
-                RouteHandler::Cgi(module, snap.map(Arc::new))
+                RouteHandler::Module(module, snap.map(Arc::new))
             }
             Handler::Function(file) => {
                 let fail = |reason: String| ServeError::Function { route: cfg.route.original().to_owned(), file: file.clone(), reason };
@@ -300,7 +302,7 @@ async fn serve_route(state: &Arc<State>, index: usize, req: Request<hyper::body:
         Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, format!("request body over {MAX_BODY} bytes or broken")),
     };
     let (module, snap) = match &route.handler {
-        RouteHandler::Cgi(m, s) => (m.clone(), s.clone()),
+        RouteHandler::Module(m, s) => (m.clone(), s.clone()),
         RouteHandler::Function(f) => {
             // The function keeps its own deadline (the route's timeout,
             // for its chained calls too).

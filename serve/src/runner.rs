@@ -1,7 +1,7 @@
 //! One request, one guest session (the `session` crate): the route's
 //! memory limit and timeout (the engine's deadline), WASI with the request
 //! as argv/environment/stdin and in-memory stdout/stderr, the module
-//! instantiated (or the route's snapshot restored, see `module_snapshot`),
+//! instantiated (or the route's snapshot restored, see `route_snapshot`),
 //! the entrypoint called; the session's typed outcome becomes the
 //! response's. Runs on a blocking-pool thread.
 //!
@@ -113,7 +113,7 @@ pub fn run(
         .stdio(Stdio::Fd(stdin), Stdio::Fd(out_guest), Stdio::Fd(err_guest))
         .memory_limit(cfg.max_memory)
         .timeout(Timeout::after(cfg.timeout))
-        // Module routes link statically (see `module_snapshot`).
+        // Module routes link statically (see `route_snapshot`).
         .dynamic_loading(false);
     for (guest, host_dir) in &cfg.volumes {
         spec = spec.volume(host_dir, guest.clone(), Access::ReadWrite);

@@ -18,7 +18,7 @@ use crate::unknown_imports;
 use engine::{Extern, Func, Instance, InterruptHandle, Linker, Module, Store, Val};
 use hostabi::faasm::FaasmCtx;
 use hostabi::wasi::WasiCtx;
-use loader::snapshot::PreparedLibraries;
+use loader::saved_libraries::PreparedLibraries;
 use snapshot::take::Source;
 use snapshot::Snapshot;
 use std::sync::{Arc, Mutex};

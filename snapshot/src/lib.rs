@@ -5,9 +5,9 @@
 //! The pipeline reads from the files:
 //! * [`take`]: running the initialisation and capturing what it left —
 //!   memory, globals, tables and dropped segments of every instance of the
-//!   program (`engine::instantiate::snapshot`), the WASI descriptors it
+//!   program (`engine::instantiate::instance_state`), the WASI descriptors it
 //!   opened (`hostabi::wasi::WasiState`) and, for a dynamically linked
-//!   program, the side modules it loaded (`loader::snapshot`);
+//!   program, the side modules it loaded (`loader::saved_libraries`);
 //! * [`file`]: the on-disk format, written atomically and checked on load;
 //! * [`restore`]: a new instance in that state, its memory mapped
 //!   copy-on-write (`MAP_PRIVATE`) from the snapshot's pages — never copied
@@ -26,7 +26,7 @@ pub mod take;
 use engine::instantiate::memory_image::MemoryImage;
 use engine::InstanceState;
 use hostabi::wasi::WasiState;
-use loader::snapshot::LoaderState;
+use loader::saved_libraries::LoaderState;
 use serde::{Deserialize, Serialize};
 
 /// Why a snapshot could not be taken, written, read or restored.

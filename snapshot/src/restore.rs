@@ -15,7 +15,7 @@ use hostabi::wasi::WasiCtx;
 /// and those modules, compiled once (`Loader::prepare`).
 pub struct Libraries<'a> {
     pub loader: &'a loader::Loader,
-    pub prepared: &'a loader::snapshot::PreparedLibraries,
+    pub prepared: &'a loader::saved_libraries::PreparedLibraries,
 }
 
 impl Snapshot {
@@ -68,7 +68,7 @@ impl Snapshot {
         if group.len() != states.len() {
             return Err(SnapshotError::Invalid(format!("{} instances restored, the snapshot has {}", group.len(), states.len())));
         }
-        engine::instantiate::snapshot::fill_refs(store, &group, states)?;
+        engine::instantiate::instance_state::fill_refs(store, &group, states)?;
         Ok(main)
     }
 }

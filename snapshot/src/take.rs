@@ -69,7 +69,7 @@ pub fn capture(
         }
         None => vec![main],
     };
-    let instances = engine::instantiate::snapshot::capture(store, &group)?;
+    let instances = engine::instantiate::instance_state::capture(store, &group)?;
     let memory = main
         .defined_memory_data(store, 0)
         .ok_or_else(|| SnapshotError::Invalid("the module defines no memory of its own to snapshot".into()))?;

@@ -1,5 +1,5 @@
 //! `faasm-engine cache stats|clear`: inspect or empty the compiled-code
-//! cache that `run` uses (see `run::load_module`).
+//! cache every command loads modules through (see `session::Host::load`).
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};

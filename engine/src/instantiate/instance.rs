@@ -24,7 +24,7 @@ use crate::instantiate::libcalls;
 use crate::instantiate::linker::check_import;
 use crate::instantiate::memory::{LinearMemory, Memory};
 use crate::instantiate::memory_image::MemoryImage;
-use crate::instantiate::snapshot::{GlobalValue, Restore};
+use crate::instantiate::instance_state::{GlobalValue, Restore};
 use crate::instantiate::store::{FuncRefOwner, Store, StoreInner};
 use crate::instantiate::table::{Table, TableData};
 use crate::instantiate::values::Extern;

@@ -386,8 +386,8 @@ pub(crate) fn check_initial(ty: &MemoryType, limit_bytes: Option<u64>) -> Result
         return Err(Error::Instantiation(format!(
             "linear memory starts at {} pages ({} MiB), over the memory limit of {} MiB",
             ty.min,
-            ty.min * WASM_PAGE_SIZE as u64 >> 20,
-            cap * WASM_PAGE_SIZE as u64 >> 20
+            (ty.min * WASM_PAGE_SIZE as u64) >> 20,
+            (cap * WASM_PAGE_SIZE as u64) >> 20
         )));
     }
     Ok(())

@@ -170,7 +170,7 @@ impl MemoryImage {
     pub fn from_contents(mem_offset: u64, contents: &[u8]) -> Result<MemoryImage, String> {
         let page = WASM_PAGE_SIZE as u64;
         let len = contents.len() as u64;
-        if mem_offset % page != 0 || len % page != 0 {
+        if !mem_offset.is_multiple_of(page) || !len.is_multiple_of(page) {
             return Err(format!("memory image of {len} bytes at {mem_offset} is not whole wasm pages"));
         }
         let layout = ImageLayout { mem_offset, len, segments: 0 };
@@ -189,7 +189,7 @@ impl MemoryImage {
     /// the file holds `layout.len` bytes at `offset`.
     pub fn from_file(file: Arc<File>, offset: u64, layout: ImageLayout, memory: &MemoryType) -> Result<MemoryImage, String> {
         let page = WASM_PAGE_SIZE as u64;
-        if layout.mem_offset % page != 0 || layout.len % page != 0 || offset % page != 0 {
+        if !layout.mem_offset.is_multiple_of(page) || !layout.len.is_multiple_of(page) || !offset.is_multiple_of(page) {
             return Err(format!("memory image {layout:?} at file offset {offset} is not page-aligned"));
         }
         let end = layout.mem_offset.checked_add(layout.len).ok_or("memory image range overflows")?;

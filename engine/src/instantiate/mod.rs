@@ -3,7 +3,7 @@
 //! `store` owns every runtime object; `instance` builds VMContexts and runs
 //! segment initialisation; `linker` resolves imports by name and checks
 //! their types; `memory`, `table` and `global` are the objects themselves;
-//! `snapshot` captures and restores initialised state;
+//! `instance_state` captures and restores the state of initialised instances;
 //! `func` is host functions and calls from the host; `libcalls` are the
 //! runtime functions compiled code calls.
 
@@ -16,7 +16,7 @@ pub mod memory;
 pub(crate) mod hot_pages;
 pub mod memory_image;
 pub mod memory_pool;
-pub mod snapshot;
+pub mod instance_state;
 pub mod store;
 pub mod table;
 pub mod values;

@@ -38,7 +38,7 @@ use std::time::Instant;
 /// A file's initialised interpreter, shared by all its calls.
 struct Prepared {
     snapshot: snapshot::Snapshot,
-    libraries: Option<loader::snapshot::PreparedLibraries>,
+    libraries: Option<loader::saved_libraries::PreparedLibraries>,
 }
 
 /// Where the function's directory appears in the guest.

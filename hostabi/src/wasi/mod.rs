@@ -43,13 +43,13 @@ mod poll;
 mod proc;
 mod random;
 mod sandbox;
-mod snapshot;
+mod open_files;
 mod sock;
 pub mod types;
 
 pub use ctx::{Access, BuildError, Stdio, WasiCtx, WasiCtxBuilder, WasiView};
 pub use host_open::describe as describe_errno;
-pub use snapshot::{OpenFile, SnapshotError, WasiState};
+pub use open_files::{OpenFile, SnapshotError, WasiState};
 pub use types::Errno;
 
 /// The import module name.

@@ -152,7 +152,7 @@ impl Loader {
     /// `main` was restored already: attaches `main`, instantiates each
     /// library as captured (`states[k + 1]` is library `k`'s instance
     /// state) and records them. Returns the whole group; the caller then
-    /// writes its references with `engine::instantiate::snapshot::fill_refs`.
+    /// writes its references with `engine::instantiate::instance_state::fill_refs`.
     pub fn restore(
         &self,
         store: &mut Store,
