@@ -76,7 +76,10 @@ pub(crate) fn memory_type(t: &wp::MemoryType, offset: usize) -> Result<MemoryTyp
 
 pub(crate) fn global_type(t: &wp::GlobalType, offset: usize) -> Result<GlobalType, Error> {
     if t.shared {
-        return Err(unsupported(offset, "shared globals are"));
+        // The flag bit of shared-everything-threads, which the engine does
+        // not implement: without it, a mutability byte other than 0 or 1
+        // is malformed.
+        return Err(Error::Malformed { offset, message: "malformed mutability".into() });
     }
     Ok(GlobalType {
         ty: val_type(t.content_type, offset)?,
