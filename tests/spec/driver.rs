@@ -587,9 +587,11 @@ pub fn skipped_script(name: &str) -> Option<&'static str> {
 }
 
 /// The wasmparser feature set that matches what faasm-engine implements:
-/// WebAssembly 2.0 (which includes fixed-width SIMD).
+/// WebAssembly 2.0 (which includes fixed-width SIMD), extended constant
+/// expressions, typed function references, tail calls and relaxed SIMD.
 pub fn supported_features() -> wasmparser::WasmFeatures {
-    wasmparser::WasmFeatures::WASM2
+    use wasmparser::WasmFeatures as F;
+    F::WASM2 | F::EXTENDED_CONST | F::FUNCTION_REFERENCES | F::TAIL_CALL | F::RELAXED_SIMD
 }
 
 /// If a module the script expects to work needs a proposal faasm-engine

@@ -187,7 +187,16 @@ fn eval_const(expr: &ConstExpr, globals: &[*mut VMGlobal], funcs: &[VMFuncRef]) 
     }
     let mut stack: Vec<ValRaw> = Vec::with_capacity(2);
     for op in &expr.ops {
-        stack.push(eval_op(*op, globals, funcs)?);
+        let v = match *op {
+            // Extended constant expressions (3.0): the validator checked
+            // both operands are there and of the operator's type.
+            ConstOp::Arith(a) => match (stack.pop(), stack.pop()) {
+                (Some(y), Some(x)) => ValRaw::i64(a.apply(x.get_u64(), y.get_u64()) as i64),
+                _ => return Err(Error::Instantiation("bad constant expression: missing operand".into())),
+            },
+            other => eval_op(other, globals, funcs)?,
+        };
+        stack.push(v);
     }
     match stack.as_slice() {
         [v] => Ok(*v),
@@ -209,6 +218,7 @@ fn eval_op(op: ConstOp, globals: &[*mut VMGlobal], funcs: &[VMFuncRef]) -> Resul
                 let f = funcs.get(i as usize).ok_or_else(|| bad("function index out of range"))?;
                 ValRaw::reference(f as *const VMFuncRef as u64)
             }
+            ConstOp::Arith(_) => return Err(bad("arithmetic without operands")),
             ConstOp::GlobalGet(i) => {
                 let g = *globals.get(i as usize).ok_or_else(|| bad("global index out of range"))?;
                 // SAFETY: every entry of `globals` points to a live global of
@@ -411,7 +421,14 @@ pub(crate) fn instantiate_with(
             },
             None => *ty,
         };
-        let t = inner.push_table(TableData::new(ty, 0)?);
+        // A 3.0 table initialiser (it can only read imported globals,
+        // which are all in `globals` by now); a restored table's elements
+        // are written by `fill_refs`.
+        let init = match (restore, info.table_inits.get(d)) {
+            (None, Some(Some(expr))) => eval_const(expr, &globals, &data.funcs)?.get_ref() as usize,
+            _ => 0,
+        };
+        let t = inner.push_table(TableData::new(module.engine_table_type(ty), init)?);
         tables.push(t.get_data_mut(inner).ok_or_else(foreign)?);
         data.table_handles.push(t);
     }
@@ -435,7 +452,10 @@ pub(crate) fn instantiate_with(
             let cell = (vmctx_ptr as *mut u8).add(off as usize).cast::<VMGlobal>();
             cell.write(VMGlobal { value });
             globals.push(cell);
-            inner.push_global(GlobalData::in_context(*ty, cell))
+            inner.push_global(GlobalData::in_context(
+                crate::parse::types::GlobalType { ty: module.engine_type(ty.ty), ..*ty },
+                cell,
+            ))
         };
         data.global_handles.push(g);
     }
