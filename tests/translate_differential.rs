@@ -372,6 +372,9 @@ fn random_modules_behave_like_wasmtime() {
         return;
     }
     let (mut modules, mut calls) = (0usize, 0usize);
+    // Modules that use tail calls and relaxed SIMD (3.0), so that a
+    // generator change that stops producing them is noticed.
+    let (mut with_tail, mut with_relaxed) = (0usize, 0usize);
     let mut failures = Vec::new();
     for k in 0..n {
         let bytes: Vec<u8> = (0..DIFF_BYTES).map(|_| rng.next() as u8).collect();
@@ -387,6 +390,9 @@ fn random_modules_behave_like_wasmtime() {
             Ok(c) => {
                 modules += 1;
                 calls += c;
+                let (tail, relaxed) = uses_3_0(&wasm);
+                with_tail += usize::from(tail);
+                with_relaxed += usize::from(relaxed);
             }
             Err(e) => {
                 let path = std::env::temp_dir().join(format!("diff-{seed}-{k}.wasm"));
@@ -396,10 +402,28 @@ fn random_modules_behave_like_wasmtime() {
         }
     }
     println!(
-        "{modules} modules, {calls} calls agree with wasmtime; {} differ",
+        "{modules} modules ({with_tail} with tail calls, {with_relaxed} with relaxed SIMD), \
+         {calls} calls agree with wasmtime; {} differ",
         failures.len()
     );
+    assert!(with_tail > 0 && with_relaxed > 0, "no module used tail calls or relaxed SIMD");
     assert!(modules > n / 2, "too few modules ran: {modules}");
     assert!(calls > n, "too few calls: {calls}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Whether a module's code uses tail calls, and relaxed SIMD.
+fn uses_3_0(wasm: &[u8]) -> (bool, bool) {
+    let (mut tail, mut relaxed) = (false, false);
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        let Ok(wasmparser::Payload::CodeSectionEntry(body)) = payload else { continue };
+        let Ok(mut ops) = body.get_operators_reader() else { continue };
+        while !ops.eof() {
+            let Ok(op) = ops.read() else { break };
+            use wasmparser::Operator as O;
+            tail |= matches!(op, O::ReturnCall { .. } | O::ReturnCallIndirect { .. } | O::ReturnCallRef { .. });
+            relaxed |= format!("{op:?}").contains("Relaxed");
+        }
+    }
+    (tail, relaxed)
 }

@@ -18,8 +18,8 @@ use wasmparser as wp;
 /// Decodes `wasm` into a [`ModuleInfo`] without validating it.
 ///
 /// Malformed binaries give `Error::Malformed` with the byte offset;
-/// constructs outside WebAssembly 2.0 + SIMD that `ModuleInfo` cannot
-/// represent give `Error::Invalid` with `func: None`.
+/// constructs of proposals the engine does not implement, which
+/// `ModuleInfo` cannot represent, give `Error::Invalid` with `func: None`.
 pub fn parse(wasm: &[u8]) -> Result<ModuleInfo, Error> {
     let mut info = ModuleInfo::default();
     let mut parser = wp::Parser::new(0);
@@ -223,8 +223,9 @@ fn section(
     Ok(())
 }
 
-/// One entry of the type section: 2.0 only has plain function types, so
-/// recursion groups, subtyping and struct/array types are refused.
+/// One entry of the type section: plain function types only (their
+/// parameters may be typed references); GC's recursion groups, subtyping
+/// and struct/array types are refused.
 fn func_type(group: wp::RecGroup, offset: usize) -> Result<FuncType, Error> {
     if group.is_explicit_rec_group() {
         return Err(unsupported(offset, "recursion groups (gc proposal) are"));
