@@ -111,7 +111,7 @@ impl<'a> FuncValidator<'a> {
         self.info
             .elements
             .get(i as usize)
-            .map(crate::validate::module::segment_type)
+            .map(|e| ValType::from(e.ty))
             .ok_or_else(|| self.err(format!("unknown elem segment {i}")))
     }
 }
