@@ -1,8 +1,9 @@
 //! End-to-end tests of the WebAssembly 3.0 features the engine implements
 //! beyond what the spec scripts check: typed references (`call_ref`, null
-//! checks, `br_on_null`, a table with an initialiser) and crossing the host
-//! API, extended constant expressions seen from the host, and validation
-//! errors that name the function and offset. Tail calls: `tail_calls.rs`.
+//! checks, `br_on_null`, a table with an initialiser) crossing the host
+//! API and linked between modules (by signature, not type index), extended
+//! constant expressions seen from the host, and validation errors that name
+//! the function and offset. Tail calls: `tail_calls.rs`.
 
 use engine::{Engine, Error, Func, FuncType, Instance, Linker, Module, Store, TrapKind, TrapReason, Val, ValType};
 
@@ -114,5 +115,39 @@ fn validation_errors_name_function_and_offset() {
             }
             other => panic!("{wat}: expected a validation error naming the function, got {other:?}"),
         }
+    }
+}
+
+#[test]
+fn typed_globals_link_by_signature_not_by_type_index() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine);
+    let mut linker = Linker::new();
+    // The exporter's type 1 is `func (param i32) (result i32)`.
+    let exporter = r#"(module
+      (type (func))
+      (type $t (func (param i32) (result i32)))
+      (func $inc (type $t) (i32.add (local.get 0) (i32.const 1)))
+      (global (export "g") (ref $t) (ref.func $inc)))"#;
+    let a = instantiate(&mut store, &linker, exporter).expect("exporter");
+    linker.instance(&store, "a", a);
+    // The same signature at another index, nullable: a constant global of
+    // type (ref $t) matches (ref null $u).
+    let same = r#"(module
+      (type $u (func (param i32) (result i32)))
+      (import "a" "g" (global $g (ref null $u)))
+      (func (export "call") (param i32) (result i32)
+        (call_ref $u (local.get 0) (global.get $g))))"#;
+    let b = instantiate(&mut store, &linker, same).expect("same signature links");
+    assert_eq!(call(&mut store, b, "call", &[Val::I32(41)]).expect("call"), vec![Val::I32(42)]);
+    // Index 1 again, but of another signature: refused, or `call_ref`
+    // would pass an f64 where the function reads an i32.
+    let other = r#"(module
+      (type (func))
+      (type $v (func (param f64) (result i32)))
+      (import "a" "g" (global (ref null $v))))"#;
+    match instantiate(&mut store, &linker, other) {
+        Err(Error::Link(m)) => assert!(m.contains("incompatible import type"), "{m}"),
+        other => panic!("expected a link error, got {other:?}"),
     }
 }

@@ -144,8 +144,9 @@ impl Linker {
     }
 }
 
-fn fmt_val(t: ValType) -> &'static str {
-    t.name()
+fn fmt_val(t: ValType) -> String {
+    // Display, not `name`: a typed reference shows in full.
+    t.to_string()
 }
 
 pub(crate) fn fmt_func(t: &FuncType) -> String {
