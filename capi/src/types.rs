@@ -53,6 +53,10 @@ pub fn valkind_of(t: ValType) -> u8 {
         ValType::V128 => WASM_V128,
         ValType::ExternRef => WASM_EXTERNREF,
         ValType::FuncRef => WASM_FUNCREF,
+        // The C API has only the two 2.0 reference kinds: a typed
+        // reference (3.0) shows as the kind it is at run time.
+        ValType::Ref(_) if t.erased() == ValType::ExternRef => WASM_EXTERNREF,
+        ValType::Ref(_) => WASM_FUNCREF,
     }
 }
 

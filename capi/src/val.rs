@@ -39,7 +39,7 @@ impl wasm_val_t {
     /// A zero (or null) value of type `ty`: what result slots start as.
     pub fn zero(ty: ValType) -> wasm_val_t {
         match ty {
-            ValType::FuncRef | ValType::ExternRef => wasm_val_t::null_ref(valkind_of(ty)),
+            ValType::FuncRef | ValType::ExternRef | ValType::Ref(_) => wasm_val_t::null_ref(valkind_of(ty)),
             _ => wasm_val_t { kind: valkind_of(ty), of: wasm_val_union { i64: 0 } },
         }
     }
@@ -125,11 +125,12 @@ pub fn to_engine(store: &Rc<StoreData>, v: &wasm_val_t, want: ValType) -> Result
         // SAFETY: as above.
         WASM_F64 => Val::F64(unsafe { v.of.f64 }.to_bits()),
         WASM_EXTERNREF | WASM_FUNCREF => {
-            if !matches!(want, ValType::FuncRef | ValType::ExternRef) {
+            if !want.is_reference() {
                 return Err(format!("expected a value of type {want}, got a reference"));
             }
             // SAFETY: a reference kind holds `ref_`, NULL or one of ours.
-            return unsafe { ref_to_val(store, v.of.ref_, want) };
+            // (A typed reference is checked further by the engine.)
+            return unsafe { ref_to_val(store, v.of.ref_, want.erased()) };
         }
         k => return Err(format!("unknown value kind {k}")),
     };

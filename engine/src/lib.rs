@@ -1,4 +1,7 @@
-//! faasm-engine core: a WebAssembly 2.0 (+ SIMD) runtime built on Cranelift.
+//! faasm-engine core: a WebAssembly runtime built on Cranelift: 2.0 with
+//! SIMD, and of 3.0 extended constant expressions, typed function
+//! references, tail calls and relaxed SIMD (not yet GC, exception handling,
+//! multi-memory or memory64).
 //!
 //! The pipeline reads from the module names:
 //! `parse` -> `validate` -> `translate` -> `compile` -> `instantiate` -> `run`.

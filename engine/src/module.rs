@@ -206,7 +206,7 @@ impl Module {
         addresses: AddressMap,
         memory_image: Option<MemoryImage>,
     ) -> Result<Module, Error> {
-        let type_ids: Vec<u32> = info.types.iter().map(|t| engine.signature_id(t)).collect();
+        let type_ids = signature_ids(engine, &info.types);
         let nimp = info.num_imported_funcs as usize;
         // A loop into a vector of the final size: collecting `Result`s
         // would grow it by doubling (reallocations and page faults for
@@ -309,6 +309,32 @@ impl Module {
         &self.0.type_ids
     }
 
+    /// `t` with every type index of this module replaced by its engine-wide
+    /// signature id (`HeapType::Engine`): the form in which the types of
+    /// tables and globals are kept at run time and compared when linking,
+    /// since type indices mean something only inside their module.
+    pub(crate) fn engine_type(&self, t: crate::parse::types::ValType) -> crate::parse::types::ValType {
+        use crate::parse::types::{HeapType, TypedRef, ValType};
+        match t {
+            ValType::Ref(TypedRef { nullable, heap: HeapType::Concrete(i) }) => match self.type_ids().get(i as usize) {
+                Some(&id) => ValType::reference(nullable, HeapType::Engine(id)),
+                // Validation rules out an unknown index; keep it unmatched.
+                None => t,
+            },
+            other => other,
+        }
+    }
+
+    /// [`Module::engine_type`] of a table type.
+    pub(crate) fn engine_table_type(&self, t: crate::parse::types::TableType) -> crate::parse::types::TableType {
+        use crate::parse::types::{RefType, ValType};
+        let elem = match self.engine_type(t.elem.into()) {
+            ValType::Ref(r) => RefType::Typed(r),
+            _ => t.elem,
+        };
+        crate::parse::types::TableType { elem, ..t }
+    }
+
     /// Entry address and signature id of every defined function, in order.
     /// The slot of an ended instance of this module, if one is kept.
     pub(crate) fn take_instance_slot(&self) -> Option<InstanceSlot> {
@@ -343,4 +369,28 @@ impl Module {
     pub(crate) fn host_trampoline(&self, type_index: u32) -> Option<*const u8> {
         self.0.code.ptr_of(*self.0.meta.compiled.host_trampolines.get(type_index as usize)?)
     }
+}
+
+/// The engine-wide signature id of each of a module's types. A type that
+/// refers to other types (typed function references) is registered with
+/// those replaced by their own engine ids, so equal ids mean equal
+/// signatures whatever module they come from (type indices are
+/// per-module). A valid module refers to earlier types only (see
+/// `validate`); anything else gets a marker that matches no real id.
+fn signature_ids(engine: &Engine, types: &[crate::parse::types::FuncType]) -> Vec<u32> {
+    use crate::parse::types::HeapType;
+    let mut ids: Vec<u32> = Vec::with_capacity(types.len());
+    for (i, t) in types.iter().enumerate() {
+        let id = if t.has_concrete() {
+            let key = t.map_concrete(|j| match ids.get(j as usize) {
+                Some(&id) => HeapType::Engine(id),
+                None => HeapType::Engine(u32::MAX - (j as usize).saturating_sub(i) as u32),
+            });
+            engine.signature_id(&key)
+        } else {
+            engine.signature_id(t)
+        };
+        ids.push(id);
+    }
+    ids
 }

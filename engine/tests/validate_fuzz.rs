@@ -157,6 +157,32 @@ fn wasm_smith_2_0_simd_modules_agree() {
     );
 }
 
+/// The 3.0 proposals the engine implements that wasm-smith generates
+/// without GC (typed function references come only with GC there; the
+/// spec modules cover them, see `validate_spec.rs`).
+#[test]
+fn wasm_smith_3_0_features_agree() {
+    let mut rng = Rng(0x3a11_0003 ^ scale() as u64);
+    let mut t = Tally::default();
+    for i in 0..600 * scale() {
+        let mut c = config_2_0(i % 3 == 2);
+        c.tail_call_enabled = true;
+        c.extended_const_enabled = true;
+        c.relaxed_simd_enabled = true;
+        if i % 4 == 1 {
+            c.max_instructions = 1000;
+            c.min_funcs = 1;
+        }
+        let Some(bytes) = smith(&mut rng, c) else {
+            continue;
+        };
+        t.check(&format!("wasm-smith 3.0 #{i}"), &bytes);
+    }
+    report("wasm-smith tail-call + extended-const + relaxed-simd", &t);
+    assert!(t.valid * 2 > t.total, "too few valid modules for a meaningful test");
+    assert!(t.valid < t.total, "no invalid module at all: the rejection side is untested");
+}
+
 #[test]
 fn wasm_smith_disallowed_features_agree() {
     let mut rng = Rng(0xfea7_0001 ^ scale() as u64);

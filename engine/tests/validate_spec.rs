@@ -1,6 +1,7 @@
 //! Differential test of stage 2 on the spec suite: every module of the
-//! `wasm-v2` tests and of the `simd` proposal goes through our parse +
-//! validate and through wasmparser's validator (WebAssembly 2.0 + SIMD);
+//! `wasm-v2` and `wasm-v3` tests and of the proposals the engine implements
+//! (see `validate_support::spec_modules`) goes through our parse + validate
+//! and through wasmparser's validator (with the engine's feature set);
 //! both must give the same valid/invalid verdict, and that verdict must
 //! be what the directive expects (`module` valid, `assert_invalid` and
 //! binary `assert_malformed` rejected).

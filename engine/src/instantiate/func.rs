@@ -140,7 +140,7 @@ pub(crate) fn invoke_host(
             let params: &[Val] = params;
             f(caller, params, results)?;
             for (i, (r, &t)) in results.iter().zip(ty.results.iter()).enumerate() {
-                if r.ty() != t {
+                if !r.fits(t) {
                     return Err(Trap::host(format!(
                         "host function returned a {:?} for result {i} of type {t:?}",
                         r.ty()
@@ -270,7 +270,7 @@ impl Func {
             )));
         }
         for (i, (p, &t)) in params.iter().zip(ty.params.iter()).enumerate() {
-            if p.ty() != t {
+            if !p.fits(t) {
                 return Err(Error::Instantiation(format!(
                     "argument {i} has type {:?}, the function expects {t:?}",
                     p.ty()

@@ -63,7 +63,7 @@ pub struct Global {
 impl Global {
     /// A new global of type `ty` holding `init` (which must be of `ty.ty`).
     pub fn new(store: &mut Store, ty: GlobalType, init: Val) -> Result<Global, Error> {
-        if init.ty() != ty.ty {
+        if !init.fits(ty.ty) {
             return Err(Error::Instantiation(format!(
                 "global of type {:?} cannot hold a {:?} value",
                 ty.ty,
@@ -95,7 +95,7 @@ impl Global {
         if !ty.mutable {
             return Err(Error::Instantiation("cannot set an immutable global".into()));
         }
-        if value.ty() != ty.ty {
+        if !value.fits(ty.ty) {
             return Err(Error::Instantiation(format!(
                 "global of type {:?} cannot hold a {:?} value",
                 ty.ty,

@@ -197,7 +197,16 @@ fn eval_const(expr: &ConstExpr, globals: &[*mut VMGlobal], funcs: &[VMFuncRef]) 
     }
     let mut stack: Vec<ValRaw> = Vec::with_capacity(2);
     for op in &expr.ops {
-        stack.push(eval_op(*op, globals, funcs)?);
+        let v = match *op {
+            // Extended constant expressions (3.0): the validator checked
+            // both operands are there and of the operator's type.
+            ConstOp::Arith(a) => match (stack.pop(), stack.pop()) {
+                (Some(y), Some(x)) => ValRaw::i64(a.apply(x.get_u64(), y.get_u64()) as i64),
+                _ => return Err(Error::Instantiation("bad constant expression: missing operand".into())),
+            },
+            other => eval_op(other, globals, funcs)?,
+        };
+        stack.push(v);
     }
     match stack.as_slice() {
         [v] => Ok(*v),
@@ -219,6 +228,7 @@ fn eval_op(op: ConstOp, globals: &[*mut VMGlobal], funcs: &[VMFuncRef]) -> Resul
                 let f = funcs.get(i as usize).ok_or_else(|| bad("function index out of range"))?;
                 ValRaw::reference(f as *const VMFuncRef as u64)
             }
+            ConstOp::Arith(_) => return Err(bad("arithmetic without operands")),
             ConstOp::GlobalGet(i) => {
                 let g = *globals.get(i as usize).ok_or_else(|| bad("global index out of range"))?;
                 // SAFETY: every entry of `globals` points to a live global of
@@ -248,7 +258,7 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     // applied changes nothing.
     let memories = info.memories.iter().enumerate().skip(info.num_imported_memories as usize);
     new.define_memories(inner, memories.map(|(i, ty)| (*ty, if i == 0 { module.memory_image() } else { None })))?;
-    new.define_tables(inner, info.tables.iter().skip(info.num_imported_tables as usize).copied())?;
+    new.define_tables(inner, info.tables.iter().skip(info.num_imported_tables as usize).copied(), true)?;
     new.define_globals(inner, |_, init, globals, funcs| eval_const(init, globals, funcs))?;
     new.keep_passive_elements(|_| false)?;
     let instance = new.publish(inner)?;
@@ -281,7 +291,7 @@ pub(crate) fn restore(store: &mut Store, module: &Module, imports: &[Extern], r:
     let tables = tables
         .map(|(ty, entries)| Ok(TableType { min: u32::try_from(entries.len()).map_err(|_| too_long(entries.len()))?, ..*ty }))
         .collect::<Result<Vec<TableType>, Error>>()?;
-    new.define_tables(inner, tables)?;
+    new.define_tables(inner, tables, false)?;
     new.define_globals(inner, |d, _, _, _| match st.globals.get(d) {
         Some(GlobalValue::Bits(b)) => Ok(ValRaw(*b)),
         // References are written by `fill_refs`.
@@ -493,11 +503,25 @@ impl<'m> NewInstance<'m> {
         Ok(())
     }
 
-    /// Creates the module's own tables in the store, of the types given
-    /// (null elements), in order.
-    fn define_tables(&mut self, inner: &mut StoreInner, tables: impl IntoIterator<Item = TableType>) -> Result<(), Error> {
-        for ty in tables {
-            let t = inner.push_table(TableData::new(ty, 0)?);
+    /// Creates the module's own tables in the store, of the types given, in
+    /// order: each element its table's initialiser (a 3.0 table type's init
+    /// expression, which can only read imported globals, all in `globals`
+    /// by now) when `initialise`, else null (a restored table's elements
+    /// are written by `fill_refs`).
+    fn define_tables(
+        &mut self,
+        inner: &mut StoreInner,
+        tables: impl IntoIterator<Item = TableType>,
+        initialise: bool,
+    ) -> Result<(), Error> {
+        let module = self.module;
+        let info = module.info();
+        for (d, ty) in tables.into_iter().enumerate() {
+            let init = match info.table_inits.get(d) {
+                Some(Some(expr)) if initialise => eval_const(expr, &self.globals, &self.data.funcs)?.get_ref() as usize,
+                _ => 0,
+            };
+            let t = inner.push_table(TableData::new(module.engine_table_type(ty), init)?);
             self.tables.push(t.get_data_mut(inner).ok_or_else(|| Error::internal("a table just created is not in the store"))?);
             self.data.table_handles.push(t);
         }
@@ -525,7 +549,10 @@ impl<'m> NewInstance<'m> {
                 let cell = (self.vmctx as *mut u8).add(off as usize).cast::<VMGlobal>();
                 cell.write(VMGlobal { value });
                 self.globals.push(cell);
-                inner.push_global(GlobalData::in_context(*ty, cell))
+                inner.push_global(GlobalData::in_context(
+                    crate::parse::types::GlobalType { ty: self.module.engine_type(ty.ty), ..*ty },
+                    cell,
+                ))
             };
             self.data.global_handles.push(g);
         }

@@ -88,7 +88,7 @@ pub fn capture(store: &Store, group: &[Instance]) -> Result<Vec<InstanceState>, 
         if raw == 0 {
             return Ok(RefSlot::Null);
         }
-        if ty == RefType::ExternRef {
+        if ty.erased() == RefType::ExternRef {
             return Err(Error::Instantiation(format!("{} holds an externref, which a snapshot cannot keep", what())));
         }
         match funcref_position(inner, raw) {
@@ -122,9 +122,9 @@ pub fn capture(store: &Store, group: &[Instance]) -> Result<Vec<InstanceState>, 
             let cell = *data.globals.get(gi).ok_or_else(|| Error::Instantiation("global missing".into()))?;
             // SAFETY: every entry of `globals` points to a live global cell.
             let raw = unsafe { (*cell).value };
-            globals.push(match ty.ty {
-                ValType::FuncRef | ValType::ExternRef => {
-                    let rt = if ty.ty == ValType::FuncRef { RefType::FuncRef } else { RefType::ExternRef };
+            globals.push(match ty.ty.erased() {
+                ValType::FuncRef | ValType::ExternRef | ValType::Ref(_) => {
+                    let rt = if ty.ty.erased() == ValType::ExternRef { RefType::ExternRef } else { RefType::FuncRef };
                     GlobalValue::Ref(to_slot(raw.get_ref() as usize, rt, &|| format!("instance {k} global {gi}"))?)
                 }
                 _ => GlobalValue::Bits(raw.0),

@@ -149,8 +149,9 @@ impl Linker {
     }
 }
 
-fn fmt_val(t: ValType) -> &'static str {
-    t.name()
+fn fmt_val(t: ValType) -> String {
+    // Display, not `name`: a typed reference shows in full.
+    t.to_string()
 }
 
 pub(crate) fn fmt_func(t: &FuncType) -> String {
@@ -232,7 +233,9 @@ pub(crate) fn check_import(inner: &StoreInner, module: &Module, imp: &Import, ex
         }
         (ImportKind::Table(want), Extern::Table(t)) => {
             let have = t.get_data(inner).ok_or_else(foreign)?.ty;
-            let ok = have.elem == want.elem
+            // Both in engine-wide form (type indices are per module; see
+            // `Module::engine_type`); element types must be equal.
+            let ok = have.elem == module.engine_table_type(*want).elem
                 && limits_match(have.min.into(), have.max.map(u64::from), want.min.into(), want.max.map(u64::from));
             if !ok {
                 return Err(mismatch(imp, &expected(), &fmt_table(&have)));
@@ -246,7 +249,12 @@ pub(crate) fn check_import(inner: &StoreInner, module: &Module, imp: &Import, ex
         }
         (ImportKind::Global(want), Extern::Global(g)) => {
             let have = g.data(inner).ok_or_else(foreign)?.ty;
-            if have != *want {
+            // A constant global may be of a subtype (3.0), a mutable one
+            // must have the very type; both in engine-wide form.
+            let want_ty = module.engine_type(want.ty);
+            let ok = have.mutable == want.mutable
+                && if want.mutable { have.ty == want_ty } else { have.ty.matches_across_modules(want_ty) };
+            if !ok {
                 return Err(mismatch(imp, &expected(), &fmt_global(&have)));
             }
         }

@@ -214,28 +214,28 @@ impl StoreInner {
 
     /// A ValRaw of type `ty` as a value.
     pub fn raw_to_val(&self, raw: ValRaw, ty: ValType) -> Val {
-        match ty {
+        match ty.erased() {
             ValType::I32 => Val::I32(raw.get_i32()),
             ValType::I64 => Val::I64(raw.get_i64()),
             ValType::F32 => Val::F32(raw.get_f32_bits()),
             ValType::F64 => Val::F64(raw.get_f64_bits()),
             ValType::V128 => Val::V128(raw.get_v128()),
-            ValType::FuncRef => self.raw_to_ref(raw.get_ref() as usize, RefType::FuncRef),
+            ValType::FuncRef | ValType::Ref(_) => self.raw_to_ref(raw.get_ref() as usize, RefType::FuncRef),
             ValType::ExternRef => self.raw_to_ref(raw.get_ref() as usize, RefType::ExternRef),
         }
     }
 
     /// A table element or reference value as a `Val`.
     pub fn raw_to_ref(&self, raw: usize, ty: RefType) -> Val {
-        match ty {
+        match ty.erased() {
             RefType::ExternRef => Val::ExternRef((raw != 0).then_some(raw as u64)),
-            RefType::FuncRef => Val::FuncRef(if raw == 0 { None } else { self.func_of_funcref(raw) }),
+            RefType::FuncRef | RefType::Typed(_) => Val::FuncRef(if raw == 0 { None } else { self.func_of_funcref(raw) }),
         }
     }
 
     /// A reference value as a table element, checking its type.
     pub fn ref_to_raw(&mut self, v: &Val, ty: RefType) -> Result<usize, Error> {
-        if v.ty() != ValType::from(ty) {
+        if !v.fits(ValType::from(ty)) {
             return Err(Error::Instantiation(format!(
                 "a {:?} value cannot be stored in a {ty:?} table",
                 v.ty()

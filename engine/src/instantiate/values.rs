@@ -32,15 +32,37 @@ impl Val {
         }
     }
 
+    /// Whether the host may pass this value where wasm expects a `t`.
+    /// Typed references (3.0) are checked for what the host API can know:
+    /// the kind, and null for a non-nullable type. A non-null reference
+    /// to a *concrete* function type is refused: `call_ref` trusts the
+    /// static type and does not check the signature, so a host value of
+    /// another type would be called with the wrong arguments.
+    pub fn fits(&self, t: ValType) -> bool {
+        match t.as_reference() {
+            Some((nullable, heap)) => {
+                let null = matches!(self, Val::FuncRef(None) | Val::ExternRef(None));
+                self.ty() == t.erased()
+                    && (nullable || !null)
+                    && (null
+                        || !matches!(
+                            heap,
+                            crate::parse::types::HeapType::Concrete(_) | crate::parse::types::HeapType::Engine(_)
+                        ))
+            }
+            None => self.ty() == t,
+        }
+    }
+
     /// The zero value (or null reference) of `ty`.
     pub fn default_for(ty: ValType) -> Val {
-        match ty {
+        match ty.erased() {
             ValType::I32 => Val::I32(0),
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(0),
-            ValType::FuncRef => Val::FuncRef(None),
+            ValType::FuncRef | ValType::Ref(_) => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
         }
     }

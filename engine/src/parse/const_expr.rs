@@ -1,14 +1,14 @@
 //! Decoding of constant expressions (global initialisers, segment offsets,
 //! element items) into [`ConstExpr`].
 //!
-//! Only the operators 2.0 allows in a constant expression can be
-//! represented; any other operator (including the extended-const
-//! arithmetic) is rejected here with the spec's "constant expression
-//! required". Typing (a single value of the right type, which globals may
-//! be read) is checked by `validate`.
+//! Only the operators 2.0 and extended constant expressions (3.0: `i32`
+//! and `i64` `add`, `sub`, `mul`) allow in a constant expression can be
+//! represented; any other operator is rejected here with the spec's
+//! "constant expression required". Typing (a single value of the right
+//! type, which globals may be read) is checked by `validate`.
 
-use super::types::{ConstExpr, ConstOp, RefType};
-use super::{malformed, unsupported};
+use super::types::{ConstArith, ConstExpr, ConstOp, RefType, ValType};
+use super::malformed;
 use crate::Error;
 use wasmparser as wp;
 
@@ -30,20 +30,12 @@ pub(crate) fn const_expr(expr: &wp::ConstExpr<'_>) -> Result<ConstExpr, Error> {
             wp::Operator::RefNull { hty } => ConstOp::RefNull(heap_type(hty, offset)?),
             wp::Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             wp::Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
-            wp::Operator::I32Add
-            | wp::Operator::I32Sub
-            | wp::Operator::I32Mul
-            | wp::Operator::I64Add
-            | wp::Operator::I64Sub
-            | wp::Operator::I64Mul => {
-                return Err(Error::Invalid {
-                    func: None,
-                    offset,
-                    message: "constant expression required: arithmetic in constant expressions \
-                              (extended-const proposal) is not supported"
-                        .into(),
-                })
-            }
+            wp::Operator::I32Add => ConstOp::Arith(ConstArith::I32Add),
+            wp::Operator::I32Sub => ConstOp::Arith(ConstArith::I32Sub),
+            wp::Operator::I32Mul => ConstOp::Arith(ConstArith::I32Mul),
+            wp::Operator::I64Add => ConstOp::Arith(ConstArith::I64Add),
+            wp::Operator::I64Sub => ConstOp::Arith(ConstArith::I64Sub),
+            wp::Operator::I64Mul => ConstOp::Arith(ConstArith::I64Mul),
             _ => {
                 return Err(Error::Invalid {
                     func: None,
@@ -63,17 +55,13 @@ pub(crate) fn const_expr(expr: &wp::ConstExpr<'_>) -> Result<ConstExpr, Error> {
     Ok(ConstExpr { ops })
 }
 
-/// The heap type of `ref.null`: only the two abstract 2.0 types.
+/// The type of `ref.null hty`: `(ref null hty)`.
 pub(crate) fn heap_type(hty: wp::HeapType, offset: usize) -> Result<RefType, Error> {
-    match hty {
-        wp::HeapType::Abstract {
-            shared: false,
-            ty: wp::AbstractHeapType::Func,
-        } => Ok(RefType::FuncRef),
-        wp::HeapType::Abstract {
-            shared: false,
-            ty: wp::AbstractHeapType::Extern,
-        } => Ok(RefType::ExternRef),
-        other => Err(unsupported(offset, &format!("heap type {other:?} is"))),
+    let heap = super::convert::heap(hty, offset)?;
+    match ValType::reference(true, heap) {
+        ValType::FuncRef => Ok(RefType::FuncRef),
+        ValType::ExternRef => Ok(RefType::ExternRef),
+        ValType::Ref(r) => Ok(RefType::Typed(r)),
+        other => Err(super::unsupported(offset, &format!("heap type {other} is"))),
     }
 }

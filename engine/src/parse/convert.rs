@@ -1,20 +1,32 @@
 //! Conversions from wasmparser's type representations to ours, rejecting
-//! every type that exists only in proposals beyond WebAssembly 2.0 + SIMD
-//! (typed function references, GC heap types, shared, 64-bit indices,
-//! custom page sizes).
+//! every type of a proposal the engine does not implement (GC heap types,
+//! shared, 64-bit indices, custom page sizes). Typed function references
+//! (3.0) are represented.
 
-use super::types::{GlobalType, MemoryType, RefType, TableType, ValType};
+use super::types::{GlobalType, HeapType, MemoryType, RefType, TableType, ValType};
 use super::unsupported;
 use crate::Error;
 use wasmparser as wp;
 
 pub(crate) fn ref_type(t: wp::RefType, offset: usize) -> Result<RefType, Error> {
-    if t == wp::RefType::FUNCREF {
-        Ok(RefType::FuncRef)
-    } else if t == wp::RefType::EXTERNREF {
-        Ok(RefType::ExternRef)
-    } else {
-        Err(unsupported(offset, &format!("reference type {t} is")))
+    let heap = heap(t.heap_type(), offset)?;
+    match ValType::reference(t.is_nullable(), heap) {
+        ValType::FuncRef => Ok(RefType::FuncRef),
+        ValType::ExternRef => Ok(RefType::ExternRef),
+        ValType::Ref(r) => Ok(RefType::Typed(r)),
+        // `reference` only makes reference types.
+        other => Err(unsupported(offset, &format!("value type {other} as a reference type is"))),
+    }
+}
+
+/// The heap types of typed function references: `func`, `extern` and a
+/// type index. Whether the index names a type is the validator's call.
+pub(crate) fn heap(h: wp::HeapType, offset: usize) -> Result<HeapType, Error> {
+    match h {
+        wp::HeapType::Abstract { shared: false, ty: wp::AbstractHeapType::Func } => Ok(HeapType::Func),
+        wp::HeapType::Abstract { shared: false, ty: wp::AbstractHeapType::Extern } => Ok(HeapType::Extern),
+        wp::HeapType::Concrete(wp::UnpackedIndex::Module(i)) => Ok(HeapType::Concrete(i)),
+        other => Err(unsupported(offset, &format!("heap type {other:?} is"))),
     }
 }
 
@@ -76,7 +88,10 @@ pub(crate) fn memory_type(t: &wp::MemoryType, offset: usize) -> Result<MemoryTyp
 
 pub(crate) fn global_type(t: &wp::GlobalType, offset: usize) -> Result<GlobalType, Error> {
     if t.shared {
-        return Err(unsupported(offset, "shared globals are"));
+        // The flag bit of shared-everything-threads, which the engine does
+        // not implement: without it, a mutability byte other than 0 or 1
+        // is malformed.
+        return Err(Error::Malformed { offset, message: "malformed mutability".into() });
     }
     Ok(GlobalType {
         ty: val_type(t.content_type, offset)?,

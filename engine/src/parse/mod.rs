@@ -6,10 +6,10 @@
 //! encodings which later proposals reinterpret (memarg flags, limits
 //! widths, compact imports, ...) are decoded the 2.0 way.
 //!
-//! `parse` rejects what `ModuleInfo` cannot express (GC types, typed
-//! references, shared or 64-bit memories, tags, non-constant operators in
-//! constant expressions, ...) with a clear message; everything it can
-//! express is left for `validate` to judge.
+//! `parse` rejects what `ModuleInfo` cannot express (GC types, shared or
+//! 64-bit memories, tags, non-constant operators in constant expressions,
+//! ...) with a clear message; everything it can express is left for
+//! `validate` to judge.
 
 mod const_expr;
 mod convert;
@@ -23,9 +23,12 @@ pub use module::parse;
 pub use types::*;
 
 /// The feature set the reader decodes with: WebAssembly 2.0, which in
-/// wasmparser's terms already includes fixed-width SIMD.
+/// wasmparser's terms already includes fixed-width SIMD, plus the parts of
+/// 3.0 the engine implements. None of them changes how a 2.0 module
+/// decodes (unlike multi-memory's memarg flags or memory64's limits).
 pub(crate) fn reader_features() -> wasmparser::WasmFeatures {
-    wasmparser::WasmFeatures::WASM2
+    use wasmparser::WasmFeatures as F;
+    F::WASM2 | F::EXTENDED_CONST | F::FUNCTION_REFERENCES | F::TAIL_CALL | F::RELAXED_SIMD
 }
 
 /// A decoding error from wasmparser, as our `Malformed` error.
@@ -36,11 +39,15 @@ pub(crate) fn malformed(e: wasmparser::BinaryReaderError) -> crate::Error {
     }
 }
 
-/// A construct from a proposal beyond 2.0 + SIMD.
+/// What the engine implements, for "not supported" messages.
+pub(crate) const SUPPORTED: &str =
+    "WebAssembly 2.0 + SIMD, and of 3.0 extended-const, typed function references, tail calls and relaxed SIMD";
+
+/// A construct from a proposal the engine does not implement.
 pub(crate) fn unsupported(offset: usize, what: &str) -> crate::Error {
     crate::Error::Invalid {
         func: None,
         offset,
-        message: format!("{what} not supported (only WebAssembly 2.0 + SIMD is)"),
+        message: format!("{what} not supported (the engine supports {SUPPORTED})"),
     }
 }

@@ -18,8 +18,8 @@ use wasmparser as wp;
 /// Decodes `wasm` into a [`ModuleInfo`] without validating it.
 ///
 /// Malformed binaries give `Error::Malformed` with the byte offset;
-/// constructs outside WebAssembly 2.0 + SIMD that `ModuleInfo` cannot
-/// represent give `Error::Invalid` with `func: None`.
+/// constructs of proposals the engine does not implement, which
+/// `ModuleInfo` cannot represent, give `Error::Invalid` with `func: None`.
 pub fn parse(wasm: &[u8]) -> Result<ModuleInfo, Error> {
     let mut info = ModuleInfo::default();
     let mut parser = wp::Parser::new(0);
@@ -112,10 +112,13 @@ fn section(
         TableSection(reader) => {
             for item in reader.into_iter_with_offsets() {
                 let (offset, table) = item.map_err(malformed)?;
-                if let wp::TableInit::Expr(_) = table.init {
-                    return Err(unsupported(offset, "table initialiser expressions are"));
-                }
                 info.tables.push(table_type(&table.ty, offset)?);
+                // 3.0: a table may give the value of its initial elements
+                // (required for a non-nullable element type).
+                info.table_inits.push(match table.init {
+                    wp::TableInit::RefNull => None,
+                    wp::TableInit::Expr(e) => Some(const_expr(&e)?),
+                });
             }
         }
         MemorySection(reader) => {
@@ -220,8 +223,9 @@ fn section(
     Ok(())
 }
 
-/// One entry of the type section: 2.0 only has plain function types, so
-/// recursion groups, subtyping and struct/array types are refused.
+/// One entry of the type section: plain function types only (their
+/// parameters may be typed references); GC's recursion groups, subtyping
+/// and struct/array types are refused.
 fn func_type(group: wp::RecGroup, offset: usize) -> Result<FuncType, Error> {
     if group.is_explicit_rec_group() {
         return Err(unsupported(offset, "recursion groups (gc proposal) are"));
@@ -274,7 +278,11 @@ fn element(elem: wp::Element<'_>, offset: usize) -> Result<ElementSegment, Error
     let (ty, items) = match elem.items {
         wp::ElementItems::Functions(reader) => {
             let funcs = reader.into_iter().collect::<Result<Vec<u32>, _>>().map_err(malformed)?;
-            (RefType::FuncRef, ElementItems::Funcs(funcs))
+            // 3.0: a segment of function indices has type `(ref func)`
+            // (a subtype of 2.0's funcref, so nothing changes for 2.0
+            // modules); the expression form below says its own type.
+            let ty = RefType::Typed(TypedRef { nullable: false, heap: HeapType::Func });
+            (ty, ElementItems::Funcs(funcs))
         }
         wp::ElementItems::Expressions(ty, reader) => {
             let ty = ref_type(ty, offset)?;

@@ -9,7 +9,14 @@
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
-/// A WebAssembly value type (2.0 + SIMD).
+/// A WebAssembly value type: the numeric and vector types, the two
+/// reference types of 2.0, and the typed references of 3.0 (typed function
+/// references: non-nullable or to a concrete function type).
+///
+/// `FuncRef` and `ExternRef` are `(ref null func)` and `(ref null extern)`;
+/// `Ref` holds every other reference type, never those two (build
+/// reference types with [`ValType::reference`] to keep that so), so that
+/// equal types compare equal.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ValType {
     I32,
@@ -19,10 +26,95 @@ pub enum ValType {
     V128,
     FuncRef,
     ExternRef,
+    Ref(TypedRef),
+}
+
+/// A reference type beyond 2.0's: see [`ValType`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TypedRef {
+    pub nullable: bool,
+    pub heap: HeapType,
+}
+
+/// What a reference points to. Only the function-reference heap types:
+/// GC's abstract types are not supported.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HeapType {
+    Func,
+    Extern,
+    /// The function type at this index of the module's type section.
+    Concrete(u32),
+    /// An engine-wide signature id (`Engine::signature_id`): only in the
+    /// engine's signature registry, where types of different modules must
+    /// be compared; never in a module's own types.
+    Engine(u32),
 }
 
 impl ValType {
-    /// The type's name in the text format, as error messages show it.
+    /// The reference type `(ref null? heap)`, in canonical form.
+    pub fn reference(nullable: bool, heap: HeapType) -> ValType {
+        match (nullable, heap) {
+            (true, HeapType::Func) => ValType::FuncRef,
+            (true, HeapType::Extern) => ValType::ExternRef,
+            _ => ValType::Ref(TypedRef { nullable, heap }),
+        }
+    }
+
+    /// `(nullable, heap type)` of a reference type; `None` for the others.
+    pub fn as_reference(self) -> Option<(bool, HeapType)> {
+        match self {
+            ValType::FuncRef => Some((true, HeapType::Func)),
+            ValType::ExternRef => Some((true, HeapType::Extern)),
+            ValType::Ref(r) => Some((r.nullable, r.heap)),
+            _ => None,
+        }
+    }
+
+    /// Subtyping between types in engine-wide form (`HeapType::Engine`,
+    /// see `Module::engine_type`), as linking needs it: equal, or
+    /// references with compatible nullability whose heap types match
+    /// (`Engine(id) <: func`, equal ids). Type indices of a module
+    /// (`Concrete`) match nothing but themselves here.
+    pub fn matches_across_modules(self, b: ValType) -> bool {
+        if self == b {
+            return true;
+        }
+        let (Some((a_null, a_heap)), Some((b_null, b_heap))) = (self.as_reference(), b.as_reference()) else {
+            return false;
+        };
+        (!a_null || b_null)
+            && match (a_heap, b_heap) {
+                (HeapType::Func, HeapType::Func) | (HeapType::Extern, HeapType::Extern) => true,
+                (HeapType::Engine(_), HeapType::Func) => true,
+                (HeapType::Engine(x), HeapType::Engine(y)) => x == y,
+                _ => false,
+            }
+    }
+
+    pub fn is_reference(self) -> bool {
+        self.as_reference().is_some()
+    }
+
+    /// Whether a local of this type can start without a value (all but
+    /// the non-nullable references).
+    pub fn is_defaultable(self) -> bool {
+        !matches!(self, ValType::Ref(TypedRef { nullable: false, .. }))
+    }
+
+    /// The 2.0 type with the same run-time representation: function
+    /// references of any kind are `funcref` pointers, extern references
+    /// `externref` handles. What the translator, the runtime and the host
+    /// API see.
+    pub fn erased(self) -> ValType {
+        match self {
+            ValType::Ref(TypedRef { heap: HeapType::Extern, .. }) => ValType::ExternRef,
+            ValType::Ref(_) => ValType::FuncRef,
+            other => other,
+        }
+    }
+
+    /// The type's name in the text format, as error messages show it
+    /// (typed references: see the `Display` impl).
     pub fn name(self) -> &'static str {
         match self {
             ValType::I32 => "i32",
@@ -32,21 +124,48 @@ impl ValType {
             ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::Ref(_) => "ref",
         }
     }
 }
 
 impl std::fmt::Display for ValType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+        match self {
+            ValType::Ref(r) => {
+                f.write_str(if r.nullable { "(ref null " } else { "(ref " })?;
+                match r.heap {
+                    HeapType::Func => f.write_str("func")?,
+                    HeapType::Extern => f.write_str("extern")?,
+                    HeapType::Concrete(i) => write!(f, "{i}")?,
+                    HeapType::Engine(i) => write!(f, "<signature {i}>")?,
+                }
+                f.write_str(")")
+            }
+            other => f.write_str(other.name()),
+        }
     }
 }
 
-/// The element type of a table or segment: the two reference types of 2.0.
+/// The element type of a table or segment: the two reference types of
+/// 2.0, or a typed reference (see [`ValType`]; never `(ref null func)` or
+/// `(ref null extern)`, which are `FuncRef` and `ExternRef`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RefType {
     FuncRef,
     ExternRef,
+    Typed(TypedRef),
+}
+
+impl RefType {
+    /// The 2.0 reference type with the same run-time representation.
+    pub fn erased(self) -> RefType {
+        match self {
+            RefType::Typed(TypedRef { heap: HeapType::Extern, .. }) => RefType::ExternRef,
+            RefType::Typed(_) => RefType::FuncRef,
+            other => other,
+        }
+    }
 }
 
 impl From<RefType> for ValType {
@@ -54,6 +173,22 @@ impl From<RefType> for ValType {
         match r {
             RefType::FuncRef => ValType::FuncRef,
             RefType::ExternRef => ValType::ExternRef,
+            RefType::Typed(t) => ValType::Ref(t),
+        }
+    }
+}
+
+impl TryFrom<ValType> for RefType {
+    type Error = ValType;
+
+    /// The element type for a reference value type; the type itself back
+    /// if it is not a reference.
+    fn try_from(t: ValType) -> Result<RefType, ValType> {
+        match t {
+            ValType::FuncRef => Ok(RefType::FuncRef),
+            ValType::ExternRef => Ok(RefType::ExternRef),
+            ValType::Ref(r) => Ok(RefType::Typed(r)),
+            other => Err(other),
         }
     }
 }
@@ -65,6 +200,28 @@ pub struct FuncType {
     pub results: Vec<ValType>,
 }
 
+impl FuncType {
+    /// The same type with every concrete heap type `(ref null? i)`
+    /// replaced by `(ref null? f(i))`: for comparing types across type
+    /// index spaces (the validator's type equivalence, the engine's
+    /// signature registry).
+    pub fn map_concrete(&self, f: impl Fn(u32) -> HeapType) -> FuncType {
+        let map = |t: &ValType| match *t {
+            ValType::Ref(TypedRef { nullable, heap: HeapType::Concrete(i) }) => ValType::reference(nullable, f(i)),
+            other => other,
+        };
+        FuncType { params: self.params.iter().map(map).collect(), results: self.results.iter().map(map).collect() }
+    }
+
+    /// Whether a type refers to other types (typed function references).
+    pub fn has_concrete(&self) -> bool {
+        self.params
+            .iter()
+            .chain(&self.results)
+            .any(|t| matches!(t, ValType::Ref(TypedRef { heap: HeapType::Concrete(_), .. })))
+    }
+}
+
 /// `func [i32 i64] -> [f32]`, the form error messages use.
 impl std::fmt::Display for FuncType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -74,7 +231,7 @@ impl std::fmt::Display for FuncType {
                 if i > 0 {
                     f.write_str(" ")?;
                 }
-                f.write_str(t.name())?;
+                write!(f, "{t}")?;
             }
             f.write_str("]")
         }
@@ -117,10 +274,51 @@ pub enum ConstOp {
     RefNull(RefType),
     RefFunc(u32),
     GlobalGet(u32),
+    /// Integer arithmetic of extended constant expressions (WebAssembly
+    /// 3.0): pops two operands, pushes the result. Last, so that the
+    /// serialised form of the other ops is unchanged.
+    Arith(ConstArith),
+}
+
+/// The operators extended constant expressions add (all wrapping).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConstArith {
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
+}
+
+impl ConstArith {
+    /// The type of both operands and of the result.
+    pub fn ty(self) -> ValType {
+        match self {
+            ConstArith::I32Add | ConstArith::I32Sub | ConstArith::I32Mul => ValType::I32,
+            ConstArith::I64Add | ConstArith::I64Sub | ConstArith::I64Mul => ValType::I64,
+        }
+    }
+
+    /// Applies the operator to operands given as their low 64 bits (an
+    /// `i32` in the low half). An `i32` result comes back zero-extended,
+    /// the form `ValRaw::i32` stores.
+    pub fn apply(self, x: u64, y: u64) -> u64 {
+        let (a, b) = (x as u32, y as u32);
+        match self {
+            ConstArith::I32Add => u64::from(a.wrapping_add(b)),
+            ConstArith::I32Sub => u64::from(a.wrapping_sub(b)),
+            ConstArith::I32Mul => u64::from(a.wrapping_mul(b)),
+            ConstArith::I64Add => x.wrapping_add(y),
+            ConstArith::I64Sub => x.wrapping_sub(y),
+            ConstArith::I64Mul => x.wrapping_mul(y),
+        }
+    }
 }
 
 /// A constant expression: a short sequence of [`ConstOp`]s leaving one value.
-/// Almost always one op (wasm 2.0 allows nothing else), held inline: a
+/// Almost always one op (wasm 2.0 allows nothing else; extended constant
+/// expressions are rare), held inline: a
 /// module can have tens of thousands (CPython's function table has 5,902
 /// `ref.func` items), and a heap allocation each made loading them from
 /// the cache slow.
@@ -245,6 +443,10 @@ pub struct ModuleInfo {
     /// Type index of every function, imported ones first.
     pub functions: Vec<u32>,
     pub tables: Vec<TableType>,
+    /// Initial element of each defined (non-imported) table, in order:
+    /// `None` for null (the only choice in 2.0), else the constant
+    /// expression of a 3.0 table definition.
+    pub table_inits: Vec<Option<ConstExpr>>,
     pub memories: Vec<MemoryType>,
     pub globals: Vec<GlobalType>,
     /// Initialisers of the defined (non-imported) globals, in order.

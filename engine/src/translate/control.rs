@@ -1,5 +1,6 @@
-//! Structured control flow: `block`, `loop`, `if`/`else`, `end`, branches,
-//! `return`, `unreachable`, plus the parametric `drop` and `select`.
+//! Structured control flow: `block`, `loop`, `if`/`else`, `end`, branches
+//! (with 3.0's `br_on_null` and `br_on_non_null`), `return`,
+//! `unreachable`, plus the parametric `drop` and `select`.
 //!
 //! Each construct gets a continuation block whose Cranelift parameters are
 //! the construct's results (multi-value); a loop also gets a header block
@@ -134,6 +135,28 @@ impl FuncTranslator<'_, '_> {
             Operator::Return => {
                 self.emit_return()?;
                 self.reachable = false;
+            }
+            // 3.0: branch if the reference is null (dropping it), else go
+            // on with it.
+            Operator::BrOnNull { relative_depth } => {
+                let r = self.pop()?;
+                let (target, args) = self.branch_target(*relative_depth)?;
+                let cont = self.b.create_block();
+                self.b.ins().brif(r, cont, &[], target, &Self::args(&args));
+                self.b.seal_block(cont);
+                self.b.switch_to_block(cont);
+                self.push(r);
+            }
+            // 3.0: branch with the reference if it is not null, else drop
+            // it and go on.
+            Operator::BrOnNonNull { relative_depth } => {
+                let r = self.peek()?;
+                let (target, args) = self.branch_target(*relative_depth)?;
+                self.pop()?;
+                let cont = self.b.create_block();
+                self.b.ins().brif(r, target, &Self::args(&args), cont, &[]);
+                self.b.seal_block(cont);
+                self.b.switch_to_block(cont);
             }
             Operator::Drop => {
                 self.pop()?;

@@ -245,6 +245,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             || self.translate_table(&op)?
             || self.translate_bulk(&op)?
             || self.translate_simd(&op)?
+            || self.translate_relaxed_simd(&op)?
         {
             Ok(())
         } else {
@@ -413,8 +414,14 @@ pub(crate) fn valtype(t: wasmparser::ValType) -> Option<ValType> {
         wasmparser::ValType::F32 => ValType::F32,
         wasmparser::ValType::F64 => ValType::F64,
         wasmparser::ValType::V128 => ValType::V128,
-        wasmparser::ValType::Ref(r) if r == wasmparser::RefType::FUNCREF => ValType::FuncRef,
-        wasmparser::ValType::Ref(r) if r == wasmparser::RefType::EXTERNREF => ValType::ExternRef,
-        wasmparser::ValType::Ref(_) => return None,
+        // Every function reference, typed or not, is a `VMFuncRef` pointer
+        // at run time; extern references are host handles (see
+        // `ValType::erased`). The validator refused other heap types.
+        wasmparser::ValType::Ref(r) => match r.heap_type() {
+            wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. } => ValType::ExternRef,
+            wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Func, .. }
+            | wasmparser::HeapType::Concrete(_) => ValType::FuncRef,
+            _ => return None,
+        },
     })
 }

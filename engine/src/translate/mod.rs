@@ -8,7 +8,8 @@
 //! Files by concern: `func` drives the translation (locals, operand and
 //! control stacks, reachability); `environ` maps wasm state onto the
 //! `VMContext` (see `vm::layout`); the instruction families live in
-//! `numeric`, `memory`, `control`, `calls`, `table`, `bulk` and `simd`.
+//! `numeric`, `memory`, `control`, `calls`, `table`, `bulk`, `simd` and
+//! `relaxed_simd`.
 
 mod bulk;
 mod calls;
@@ -17,6 +18,7 @@ mod environ;
 mod func;
 mod memory;
 mod numeric;
+mod relaxed_simd;
 mod simd;
 mod table;
 
@@ -71,14 +73,20 @@ pub fn ir_type(ty: ValType) -> ir::Type {
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::V128 => types::I8X16,
-        ValType::FuncRef | ValType::ExternRef => types::I64,
+        ValType::FuncRef | ValType::ExternRef | ValType::Ref(_) => types::I64,
     }
 }
 
 /// The signature every wasm function has (see `vm::layout`):
-/// `(callee_vmctx, caller_vmctx, params...) -> results`.
+/// `(callee_vmctx, caller_vmctx, params...) -> results`, in Cranelift's
+/// `tail` calling convention: only between functions of that convention
+/// can Cranelift emit the tail calls of `return_call*` (see `calls`). On
+/// x86-64 it saves the same registers as System V around a call, but the
+/// callee pops its stack arguments and more results go in registers. The
+/// host never calls it directly: the trampolines (`compile::trampolines`)
+/// adapt between it and the host's convention.
 pub fn wasm_signature(isa: &dyn TargetIsa, ty: &FuncType) -> Signature {
-    let call_conv = CallConv::triple_default(isa.triple());
+    let call_conv = CallConv::Tail;
     let ptr = isa.pointer_type();
     let mut sig = Signature::new(call_conv);
     sig.params

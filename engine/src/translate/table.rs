@@ -67,6 +67,10 @@ impl FuncTranslator<'_, '_> {
                 let v = self.env.funcref_ptr(&mut self.b, function_index)?;
                 self.push(v);
             }
+            Operator::RefAsNonNull => {
+                let r = self.peek()?;
+                self.b.ins().trapz(r, TrapKind::NullReference.to_trap_code());
+            }
             _ => return Ok(false),
         }
         Ok(true)

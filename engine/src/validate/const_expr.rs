@@ -2,11 +2,15 @@
 //! element items).
 //!
 //! `parse` already refused every non-constant operator. What is left to
-//! check: the operators leave exactly one value of the expected type,
+//! check: the operators leave exactly one value of the expected type (the
+//! extended-const arithmetic consuming two of its own type),
 //! `global.get` names an *imported immutable* global (2.0 lets constant
-//! expressions read nothing else), and `ref.func` names a function.
+//! expressions read nothing else; 3.0 widens that only with GC), and
+//! `ref.func` names a function. The value's type must match the expected
+//! one by subtyping (`ref.func` is a typed reference).
 
-use crate::parse::{ConstExpr, ConstOp, ModuleInfo, ValType};
+use super::subtype::{check_indices, Subtyping};
+use crate::parse::{ConstExpr, ConstOp, HeapType, ModuleInfo, ValType};
 
 /// Why a constant expression is invalid (the caller adds the offset).
 pub type ConstError = String;
@@ -24,6 +28,7 @@ pub enum Site {
 /// Checks that `expr` is a constant expression of type `expected`.
 pub fn check(
     info: &ModuleInfo,
+    sub: &Subtyping,
     expr: &ConstExpr,
     expected: ValType,
     site: Site,
@@ -36,13 +41,15 @@ pub fn check(
             ConstOp::F32Const(_) => ValType::F32,
             ConstOp::F64Const(_) => ValType::F64,
             ConstOp::V128Const(_) => ValType::V128,
-            ConstOp::RefNull(r) => r.into(),
-            ConstOp::RefFunc(f) => {
-                if f as usize >= info.functions.len() {
-                    return Err(format!("unknown function {f}"));
-                }
-                ValType::FuncRef
+            ConstOp::RefNull(r) => {
+                check_indices(r.into(), info.types.len())?;
+                r.into()
             }
+            // 3.0: `ref.func f` has type `(ref $t)`, `$t` the type of `f`.
+            ConstOp::RefFunc(f) => match info.functions.get(f as usize) {
+                Some(&t) => ValType::reference(false, HeapType::Concrete(t)),
+                None => return Err(format!("unknown function {f}")),
+            },
             ConstOp::GlobalGet(g) => {
                 let Some(global) = info.globals.get(g as usize) else {
                     return Err(format!("unknown global {g}"));
@@ -65,11 +72,22 @@ pub fn check(
                 }
                 global.ty
             }
+            ConstOp::Arith(a) => {
+                let want = a.ty();
+                for _ in 0..2 {
+                    match stack.pop() {
+                        Some(t) if t == want => {}
+                        Some(t) => return Err(format!("type mismatch: expected {want}, found {t}")),
+                        None => return Err(format!("type mismatch: expected {want} but nothing on stack")),
+                    }
+                }
+                want
+            }
         };
         stack.push(ty);
     }
     match stack.as_slice() {
-        [t] if *t == expected => Ok(()),
+        [t] if sub.matches(*t, expected) => Ok(()),
         [t] => Err(format!(
             "type mismatch: expected {}, found {}",
             expected,

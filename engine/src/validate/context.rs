@@ -1,6 +1,7 @@
 //! Module-level facts every function body is checked against, computed
 //! once before the bodies are validated in parallel.
 
+use super::subtype::Subtyping;
 use crate::parse::{ConstOp, ElementItems, ExternKind, ModuleInfo};
 
 /// What function bodies need to know about their module.
@@ -10,6 +11,8 @@ pub struct Context<'a> {
     /// because it occurs in an element segment, an export or a global
     /// initialiser (the spec's C.refs).
     declared: Vec<bool>,
+    /// Type equivalence and subtyping of the module's types.
+    pub sub: Subtyping,
 }
 
 impl<'a> Context<'a> {
@@ -25,10 +28,14 @@ impl<'a> Context<'a> {
                 funcs.iter().for_each(|&f| mark(f));
             }
         }
-        let exprs = info.global_inits.iter().chain(info.elements.iter().flat_map(|e| match &e.items {
-            ElementItems::Exprs(exprs) => exprs.as_slice(),
-            ElementItems::Funcs(_) => &[],
-        }));
+        let exprs = info
+            .global_inits
+            .iter()
+            .chain(info.table_inits.iter().flatten())
+            .chain(info.elements.iter().flat_map(|e| match &e.items {
+                ElementItems::Exprs(exprs) => exprs.as_slice(),
+                ElementItems::Funcs(_) => &[],
+            }));
         for expr in exprs {
             for op in &expr.ops {
                 if let ConstOp::RefFunc(f) = op {
@@ -41,7 +48,7 @@ impl<'a> Context<'a> {
                 mark(e.index);
             }
         }
-        Context { info, declared }
+        Context { info, declared, sub: Subtyping::new(&info.types) }
     }
 
     /// Whether `ref.func f` is allowed in a function body.

@@ -23,7 +23,7 @@ pub enum Types<'a> {
     One(ValType),
 }
 
-impl Types<'_> {
+impl<'a> Types<'a> {
     pub const EMPTY: Types<'static> = Types::Slice(&[]);
 
     pub fn len(&self) -> usize {
@@ -37,6 +37,14 @@ impl Types<'_> {
         match self {
             Types::Slice(s) => s.get(i).copied(),
             Types::One(t) => (i == 0).then_some(*t),
+        }
+    }
+
+    /// All but the last type.
+    pub fn without_last(&self) -> Types<'a> {
+        match *self {
+            Types::Slice(s) => Types::Slice(s.split_last().map_or(&[][..], |(_, rest)| rest)),
+            Types::One(_) => Types::Slice(&[]),
         }
     }
 
@@ -71,6 +79,9 @@ pub struct Frame<'a> {
     /// Set after an unconditional branch: the rest of the frame is
     /// stack-polymorphic.
     pub unreachable: bool,
+    /// Height of `FuncValidator::inits_set` when the frame was entered:
+    /// locals first set inside the frame are unset again when it ends.
+    pub init_height: usize,
 }
 
 impl<'a> Frame<'a> {
@@ -94,6 +105,13 @@ pub struct FuncValidator<'a> {
     pub offset: usize,
     /// Parameters then declared locals, one entry per local.
     pub locals: Vec<ValType>,
+    /// `inits[i]`: local `i` holds a value here. Only non-defaultable
+    /// locals (non-nullable references, 3.0) start without one; a
+    /// `local.set` or `local.tee` gives them one until the end of the
+    /// innermost enclosing block.
+    pub inits: Vec<bool>,
+    /// Locals given a value inside the open blocks, innermost last.
+    pub inits_set: Vec<u32>,
     pub vals: Vec<Option<ValType>>,
     pub ctrls: Vec<Frame<'a>>,
 }
@@ -133,6 +151,8 @@ pub fn validate_body(ctx: &Context<'_>, def: u32, wasm: &[u8]) -> Result<(), Err
         func,
         offset: range.start,
         locals: Vec::new(),
+        inits: Vec::new(),
+        inits_set: Vec::new(),
         vals: Vec::new(),
         ctrls: Vec::new(),
     };
@@ -176,10 +196,13 @@ impl<'a> FuncValidator<'a> {
                 Some(n) if n <= MAX_LOCALS => n,
                 _ => return Err(self.malformed_here(format!("too many locals (at most {MAX_LOCALS})"))),
             };
-            let t = crate::parse::convert_val_type(t, self.offset)?;
+            let t = self.val_type(t)?;
             // Bounded by MAX_LOCALS, checked just above.
             self.locals.extend(std::iter::repeat_n(t, count as usize));
         }
+        self.inits = self.locals.iter().map(|t| t.is_defaultable()).collect();
+        // Parameters hold their arguments.
+        self.inits.iter_mut().take(ty.params.len()).for_each(|i| *i = true);
         Ok(())
     }
 
@@ -193,6 +216,7 @@ impl<'a> FuncValidator<'a> {
             sig,
             height: 0,
             unreachable: false,
+            init_height: 0,
         });
         while !ops.eof() {
             self.offset = ops.original_position();
@@ -227,9 +251,10 @@ impl<'a> FuncValidator<'a> {
         }
         let tag = super::proposal::proposal_of(&op);
         Err(self.err(format!(
-            "unsupported instruction {}: the {} proposal is not supported (only WebAssembly 2.0 + SIMD is)",
+            "unsupported instruction {}: the {} proposal is not supported (the engine supports {})",
             op_name(&op),
-            super::proposal::describe(tag)
+            super::proposal::describe(tag),
+            crate::parse::SUPPORTED
         )))
     }
 
@@ -272,7 +297,7 @@ impl<'a> FuncValidator<'a> {
             )));
         }
         match self.vals.pop().flatten() {
-            Some(actual) if actual != expected => Err(self.err(format!(
+            Some(actual) if !self.ctx.sub.matches(actual, expected) => Err(self.err(format!(
                 "type mismatch: expected {}, found {}",
                 expected,
                 actual
@@ -308,6 +333,7 @@ impl<'a> FuncValidator<'a> {
             sig,
             height,
             unreachable: false,
+            init_height: self.inits_set.len(),
         });
         self.push_types(sig.params);
     }
@@ -324,6 +350,11 @@ impl<'a> FuncValidator<'a> {
             return Err(self.err("type mismatch: values remaining on stack at end of block"));
         }
         let frame = self.ctrls.pop().ok_or_else(|| self.err("unexpected end"))?;
+        for l in self.inits_set.drain(frame.init_height.min(self.inits_set.len())..) {
+            if let Some(i) = self.inits.get_mut(l as usize) {
+                *i = false;
+            }
+        }
         Ok(frame)
     }
 
@@ -355,7 +386,7 @@ impl<'a> FuncValidator<'a> {
             },
             wp::BlockType::Type(t) => BlockSig {
                 params: Types::EMPTY,
-                results: Types::One(crate::parse::convert_val_type(t, self.offset)?),
+                results: Types::One(self.val_type(t)?),
             },
             wp::BlockType::FuncType(idx) => {
                 let Some(ft) = info.types.get(idx as usize) else {
@@ -376,6 +407,29 @@ impl<'a> FuncValidator<'a> {
     }
 
     // ---- module lookups shared by several families ----------------------
+
+    /// A value type written in the body, whose type indices must exist.
+    pub fn val_type(&self, t: wp::ValType) -> Result<ValType, Error> {
+        let t = crate::parse::convert_val_type(t, self.offset)?;
+        super::subtype::check_indices(t, self.info.types.len()).map_err(|m| self.err(m))?;
+        Ok(t)
+    }
+
+    /// Records that local `i` holds a value from here to the end of the
+    /// innermost block.
+    pub fn set_local_init(&mut self, i: u32) {
+        if let Some(init) = self.inits.get_mut(i as usize) {
+            if !*init {
+                *init = true;
+                self.inits_set.push(i);
+            }
+        }
+    }
+
+    /// Whether local `i` may be read here.
+    pub fn local_is_init(&self, i: u32) -> bool {
+        self.inits.get(i as usize).copied().unwrap_or(true)
+    }
 
     pub fn func_type(&self, f: u32) -> Result<&'a FuncType, Error> {
         let info = self.info;

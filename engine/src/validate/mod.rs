@@ -1,4 +1,7 @@
-//! Stage 2: our own validator, WebAssembly 2.0 + fixed-width SIMD.
+//! Stage 2: our own validator: WebAssembly 2.0 + fixed-width SIMD, and
+//! the parts of 3.0 the engine implements (extended constant expressions,
+//! typed function references, tail calls, relaxed SIMD; `subtype` has the
+//! type matching).
 //!
 //! `module` checks the module-level rules (index spaces, limits, constant
 //! expressions, segments, exports, start); `func` checks one function body
@@ -20,6 +23,7 @@ mod locate;
 mod module;
 mod ops;
 mod proposal;
+mod subtype;
 
 pub use context::Context;
 

@@ -1,8 +1,10 @@
-//! Module-level rules of WebAssembly 2.0: index spaces, limits, constant
-//! expressions, exports, the start function and segments. Function
-//! bodies are `func`'s job.
+//! Module-level rules of WebAssembly 2.0 and of the parts of 3.0 the
+//! engine implements (typed references in types, table initialisers):
+//! index spaces, limits, constant expressions, exports, the start function
+//! and segments. Function bodies are `func`'s job.
 
 use super::const_expr::{self, Site};
+use super::subtype::{check_indices, Subtyping};
 use super::limits::*;
 use super::locate::{locate, Item};
 use crate::parse::*;
@@ -32,15 +34,17 @@ pub fn validate_module(info: &ModuleInfo, wasm: &[u8]) -> Result<(), Error> {
 
 fn check(info: &ModuleInfo, wasm: &[u8]) -> Result<(), Fail> {
     counts(info)?;
+    types(info)?;
+    let sub = Subtyping::new(&info.types);
     imports(info)?;
     functions(info)?;
-    tables(info)?;
+    tables(info, &sub)?;
     memories(info)?;
-    globals(info)?;
+    globals(info, &sub)?;
     exports(info)?;
     start(info)?;
-    elements(info)?;
-    data(info)?;
+    elements(info, &sub)?;
+    data(info, &sub)?;
     bodies(info, wasm)
 }
 
@@ -90,12 +94,24 @@ fn counts(info: &ModuleInfo) -> Result<(), Fail> {
         && info.functions.len() >= info.num_imported_funcs as usize
         && info.tables.len() >= info.num_imported_tables as usize
         && info.memories.len() >= info.num_imported_memories as usize
-        && info.globals.len() == info.num_imported_globals as usize + info.global_inits.len();
+        && info.globals.len() == info.num_imported_globals as usize + info.global_inits.len()
+        && info.tables.len() == info.num_imported_tables as usize + info.table_inits.len();
     if !consistent {
         return Err(fail(
             Item::Import(0),
             "inconsistent module description (import counts)",
         ));
+    }
+    Ok(())
+}
+
+/// A type may refer to earlier types only: a reference to itself or to a
+/// later type needs GC's recursion groups (wasmparser's rule without GC).
+fn types(info: &ModuleInfo) -> Result<(), Fail> {
+    for (i, ty) in info.types.iter().enumerate() {
+        for t in ty.params.iter().chain(&ty.results) {
+            check_indices(*t, i).map_err(|m| fail(Item::Type(i as u32), m))?;
+        }
     }
     Ok(())
 }
@@ -108,7 +124,8 @@ fn type_exists(info: &ModuleInfo, t: u32, item: Item) -> Result<(), Fail> {
     }
 }
 
-fn table_type(t: &TableType, item: Item) -> Result<(), Fail> {
+fn table_type(info: &ModuleInfo, t: &TableType, item: Item) -> Result<(), Fail> {
+    check_indices(t.elem.into(), info.types.len()).map_err(|m| fail(item, m))?;
     match t.max {
         Some(max) if t.min > max => {
             Err(fail(item, "size minimum must not be greater than maximum"))
@@ -134,9 +151,9 @@ fn imports(info: &ModuleInfo) -> Result<(), Fail> {
         let item = Item::Import(i as u32);
         match &import.kind {
             ImportKind::Func(t) => type_exists(info, *t, item)?,
-            ImportKind::Table(t) => table_type(t, item)?,
+            ImportKind::Table(t) => table_type(info, t, item)?,
             ImportKind::Memory(m) => memory_type(m, item)?,
-            ImportKind::Global(_) => {}
+            ImportKind::Global(g) => check_indices(g.ty, info.types.len()).map_err(|m| fail(item, m))?,
         }
     }
     Ok(())
@@ -153,13 +170,23 @@ fn functions(info: &ModuleInfo) -> Result<(), Fail> {
     Ok(())
 }
 
-fn tables(info: &ModuleInfo) -> Result<(), Fail> {
+fn tables(info: &ModuleInfo, sub: &Subtyping) -> Result<(), Fail> {
     let defined = info
         .tables
         .get(info.num_imported_tables as usize..)
         .unwrap_or(&[]);
-    for (j, t) in defined.iter().enumerate() {
-        table_type(t, Item::Table(j as u32))?;
+    for (j, (t, init)) in defined.iter().zip(&info.table_inits).enumerate() {
+        let item = Item::Table(j as u32);
+        table_type(info, t, item)?;
+        let elem = ValType::from(t.elem);
+        match init {
+            // Table initialisers read globals as global initialisers do.
+            Some(e) => const_expr::check(info, sub, e, elem, Site::GlobalInit).map_err(|m| fail(item, m))?,
+            None if !elem.is_defaultable() => {
+                return Err(fail(item, format!("type mismatch: a table of {elem} needs an initialiser")))
+            }
+            None => {}
+        }
     }
     Ok(())
 }
@@ -191,13 +218,14 @@ fn memories(info: &ModuleInfo) -> Result<(), Fail> {
     Ok(())
 }
 
-fn globals(info: &ModuleInfo) -> Result<(), Fail> {
+fn globals(info: &ModuleInfo, sub: &Subtyping) -> Result<(), Fail> {
     let defined = info
         .globals
         .get(info.num_imported_globals as usize..)
         .unwrap_or(&[]);
     for (j, (g, init)) in defined.iter().zip(&info.global_inits).enumerate() {
-        const_expr::check(info, init, g.ty, Site::GlobalInit)
+        check_indices(g.ty, info.types.len()).map_err(|m| fail(Item::Global(j as u32), m))?;
+        const_expr::check(info, sub, init, g.ty, Site::GlobalInit)
             .map_err(|m| fail(Item::Global(j as u32), m))?;
     }
     Ok(())
@@ -238,34 +266,37 @@ fn start(info: &ModuleInfo) -> Result<(), Fail> {
     }
 }
 
-fn elements(info: &ModuleInfo) -> Result<(), Fail> {
+fn elements(info: &ModuleInfo, sub: &Subtyping) -> Result<(), Fail> {
     for (i, seg) in info.elements.iter().enumerate() {
         let item = Item::Element(i as u32);
         if seg.items.len() > MAX_SEGMENT_ELEMENTS {
             return Err(fail(item, "number of elements is out of bounds"));
         }
+        check_indices(seg.ty.into(), info.types.len()).map_err(|m| fail(item, m))?;
         if let ElementMode::Active { table, offset } = &seg.mode {
             let Some(t) = info.tables.get(*table as usize) else {
                 return Err(fail(item, format!("unknown table {table}")));
             };
-            if t.elem != seg.ty {
+            // (A list of function indices has type `(ref func)`, see
+            // `parse`: it cannot fill a table of a concrete type.)
+            if !sub.matches(seg.ty.into(), t.elem.into()) {
                 return Err(fail(
                     item,
                     "type mismatch: element segment does not match the table's element type",
                 ));
             }
-            const_expr::check(info, offset, ValType::I32, Site::Segment)
+            const_expr::check(info, sub, offset, ValType::I32, Site::Segment)
                 .map_err(|m| fail(item, m))?;
         }
         for expr in seg.items.exprs() {
-            const_expr::check(info, &expr, seg.ty.into(), Site::Segment)
+            const_expr::check(info, sub, &expr, seg.ty.into(), Site::Segment)
                 .map_err(|m| fail(item, m))?;
         }
     }
     Ok(())
 }
 
-fn data(info: &ModuleInfo) -> Result<(), Fail> {
+fn data(info: &ModuleInfo, sub: &Subtyping) -> Result<(), Fail> {
     if let Some(n) = info.data_count {
         if n as usize != info.data.len() {
             return Err(fail(
@@ -280,7 +311,7 @@ fn data(info: &ModuleInfo) -> Result<(), Fail> {
             if *memory as usize >= info.memories.len() {
                 return Err(fail(item, format!("unknown memory {memory}")));
             }
-            const_expr::check(info, offset, ValType::I32, Site::Segment)
+            const_expr::check(info, sub, offset, ValType::I32, Site::Segment)
                 .map_err(|m| fail(item, m))?;
         }
     }

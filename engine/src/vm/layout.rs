@@ -4,9 +4,10 @@
 //! translator uses, derived with `offset_of!` so they cannot drift.
 //!
 //! ## Calling convention of compiled wasm functions
-//! Every wasm function (defined or imported) is called with the platform's
-//! default convention (`CallConv::triple_default`, System V on x86-64) and the
-//! signature `(callee_vmctx: i64, caller_vmctx: i64, wasm params...) -> wasm results`,
+//! Every wasm function (defined or imported) is called with Cranelift's
+//! `tail` convention (so that wasm tail calls can be real tail calls; the
+//! host reaches wasm only through the trampolines, which use the host's
+//! convention on their host side) and the signature `(callee_vmctx: i64, caller_vmctx: i64, wasm params...) -> wasm results`,
 //! with Cranelift's `enable_multi_ret_implicit_sret` for results that do not
 //! fit in registers. `callee_vmctx` is the `VMContext` of the instance that
 //! owns the callee (for a host function: its `VMFuncRef::vmctx`, a host

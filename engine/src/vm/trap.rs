@@ -46,10 +46,13 @@ pub enum TrapKind {
     /// `run::interrupt`.
     #[error("interrupted (execution deadline reached)")]
     Interrupt,
+    /// `call_ref` or `return_call_ref` of a null reference (3.0).
+    #[error("null function reference")]
+    NullFunctionReference,
 }
 
 impl TrapKind {
-    pub const ALL: [TrapKind; 13] = [
+    pub const ALL: [TrapKind; 14] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -63,6 +66,7 @@ impl TrapKind {
         TrapKind::NullReference,
         TrapKind::Deferred,
         TrapKind::Interrupt,
+        TrapKind::NullFunctionReference,
     ];
 
     /// The Cranelift trap code the translator attaches for this kind.
@@ -81,6 +85,7 @@ impl TrapKind {
             TrapKind::Deferred => TrapCode::unwrap_user(6),
             TrapKind::IndirectCallOutOfBounds => TrapCode::unwrap_user(7),
             TrapKind::Interrupt => TrapCode::unwrap_user(8),
+            TrapKind::NullFunctionReference => TrapCode::unwrap_user(9),
         }
     }
 

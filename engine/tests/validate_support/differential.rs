@@ -50,9 +50,12 @@ pub fn enable_one_beyond_2_0(c: &mut wasm_smith::Config, which: usize) {
 }
 
 /// The feature set both validators implement: WebAssembly 2.0, which in
-/// wasmparser includes fixed-width SIMD (and nothing newer).
+/// wasmparser includes fixed-width SIMD, plus the parts of 3.0 the engine
+/// implements (extended constant expressions, typed function references,
+/// tail calls, relaxed SIMD).
 pub fn oracle_features() -> wasmparser::WasmFeatures {
-    wasmparser::WasmFeatures::WASM2
+    use wasmparser::WasmFeatures as F;
+    F::WASM2 | F::EXTENDED_CONST | F::FUNCTION_REFERENCES | F::TAIL_CALL | F::RELAXED_SIMD
 }
 
 /// wasmparser's verdict, corrected for its known gaps with respect to

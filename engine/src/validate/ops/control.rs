@@ -1,6 +1,8 @@
-//! Control instructions: blocks, branches, calls, `drop` and `select`.
+//! Control instructions: blocks, branches (with 3.0's `br_on_null` and
+//! `br_on_non_null`), calls (with 3.0's `call_ref` and tail calls), `drop`
+//! and `select`.
 
-use crate::parse::{RefType, ValType};
+use crate::parse::{HeapType, ValType};
 use crate::validate::func::{FrameKind, FuncValidator, Types};
 use crate::Error;
 use wasmparser::Operator as O;
@@ -91,13 +93,70 @@ impl<'a> FuncValidator<'a> {
                 let Some(table) = self.info.tables.get(*table_index as usize) else {
                     return Err(self.err(format!("unknown table {table_index}")));
                 };
-                if table.elem != RefType::FuncRef {
+                if !self.ctx.sub.matches(table.elem.into(), ValType::FuncRef) {
                     return Err(self.err("type mismatch: call_indirect needs a funcref table"));
                 }
                 let ft = self.type_at(*type_index)?;
                 self.pop_expect(ValType::I32)?;
                 self.pop_types(Types::Slice(&ft.params))?;
                 self.push_types(Types::Slice(&ft.results));
+            }
+            O::ReturnCall { function_index } => {
+                let ft = self.func_type(*function_index)?;
+                self.pop_types(Types::Slice(&ft.params))?;
+                self.tail_call_results(&ft.results)?;
+            }
+            O::ReturnCallIndirect { type_index, table_index } => {
+                let Some(table) = self.info.tables.get(*table_index as usize) else {
+                    return Err(self.err(format!("unknown table {table_index}")));
+                };
+                if !self.ctx.sub.matches(table.elem.into(), ValType::FuncRef) {
+                    return Err(self.err("type mismatch: return_call_indirect needs a funcref table"));
+                }
+                let ft = self.type_at(*type_index)?;
+                self.pop_expect(ValType::I32)?;
+                self.pop_types(Types::Slice(&ft.params))?;
+                self.tail_call_results(&ft.results)?;
+            }
+            O::ReturnCallRef { type_index } => {
+                let ft = self.type_at(*type_index)?;
+                self.pop_expect(ValType::reference(true, HeapType::Concrete(*type_index)))?;
+                self.pop_types(Types::Slice(&ft.params))?;
+                self.tail_call_results(&ft.results)?;
+            }
+            O::CallRef { type_index } => {
+                let ft = self.type_at(*type_index)?;
+                self.pop_expect(ValType::reference(true, HeapType::Concrete(*type_index)))?;
+                self.pop_types(Types::Slice(&ft.params))?;
+                self.push_types(Types::Slice(&ft.results));
+            }
+            O::BrOnNull { relative_depth } => {
+                let operand = self.pop_ref()?;
+                let tys = self.frame_at(*relative_depth)?.label_types();
+                self.pop_types(tys)?;
+                self.push_types(tys);
+                self.push_opt(operand.map(|heap| ValType::reference(false, heap)));
+            }
+            O::BrOnNonNull { relative_depth } => {
+                let operand = self.pop_ref()?;
+                let tys = self.frame_at(*relative_depth)?.label_types();
+                let Some(last) = tys.len().checked_sub(1).and_then(|i| tys.get(i)) else {
+                    return Err(self.err("type mismatch: br_on_non_null target has no value for the reference"));
+                };
+                if !last.is_reference() {
+                    return Err(self.err(format!(
+                        "type mismatch: br_on_non_null target's last value is {last}, not a reference"
+                    )));
+                }
+                if let Some(heap) = operand {
+                    let non_null = ValType::reference(false, heap);
+                    if !self.ctx.sub.matches(non_null, last) {
+                        return Err(self.err(format!("type mismatch: expected {last}, found {non_null}")));
+                    }
+                }
+                let rest = tys.without_last();
+                self.pop_types(rest)?;
+                self.push_types(rest);
             }
             O::Drop => {
                 self.pop()?;
@@ -106,8 +165,7 @@ impl<'a> FuncValidator<'a> {
                 self.pop_expect(ValType::I32)?;
                 let t1 = self.pop()?;
                 let t2 = self.pop()?;
-                let is_ref =
-                    |t: Option<ValType>| matches!(t, Some(ValType::FuncRef | ValType::ExternRef));
+                let is_ref = |t: Option<ValType>| t.is_some_and(|t| t.is_reference());
                 if is_ref(t1) || is_ref(t2) {
                     return Err(self.err(
                         "type mismatch: select without a type annotation needs numeric or vector operands",
@@ -121,14 +179,14 @@ impl<'a> FuncValidator<'a> {
                 self.push_opt(t1.or(t2));
             }
             O::TypedSelect { ty } => {
-                let t = crate::parse::convert_val_type(*ty, self.offset)?;
+                let t = self.val_type(*ty)?;
                 self.typed_select(t)?;
             }
             O::TypedSelectMulti { tys } => {
                 // The reader only produces this for a count other than 1.
                 return match tys.as_slice() {
                     [ty] => {
-                        let t = crate::parse::convert_val_type(*ty, self.offset)?;
+                        let t = self.val_type(*ty)?;
                         self.typed_select(t).map(|_| true)
                     }
                     _ => Err(self.err("invalid result arity")),
@@ -137,6 +195,34 @@ impl<'a> FuncValidator<'a> {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// The end of a tail call: the callee's results become the caller's,
+    /// so they must match them; the rest of the block is unreachable.
+    fn tail_call_results(&mut self, results: &[ValType]) -> Result<(), Error> {
+        let caller = match self.ctrls.first() {
+            Some(f) => f.sig.results,
+            None => return Err(self.err("return_call outside of a function")),
+        };
+        let ok = results.len() == caller.len()
+            && results.iter().enumerate().all(|(i, r)| caller.get(i).is_some_and(|c| self.ctx.sub.matches(*r, c)));
+        if !ok {
+            return Err(self.err("type mismatch: the tail call's results differ from the function's"));
+        }
+        self.set_unreachable();
+        Ok(())
+    }
+
+    /// Pops a reference operand: its heap type, `None` when unknown
+    /// (unreachable code).
+    pub(in crate::validate) fn pop_ref(&mut self) -> Result<Option<HeapType>, Error> {
+        match self.pop()? {
+            None => Ok(None),
+            Some(t) => match t.as_reference() {
+                Some((_, heap)) => Ok(Some(heap)),
+                None => Err(self.err(format!("type mismatch: expected a reference, found {t}"))),
+            },
+        }
     }
 
     fn typed_select(&mut self, t: ValType) -> Result<(), Error> {
@@ -171,7 +257,7 @@ impl<'a> FuncValidator<'a> {
                 }
             };
             if let (Some(a), Some(e)) = (actual, expected) {
-                if a != e {
+                if !self.ctx.sub.matches(a, e) {
                     return Err(
                         self.err("type mismatch: br_table target types differ from the operands")
                     );

@@ -1,8 +1,9 @@
 //! Reference and table instructions: `ref.null`, `ref.is_null`,
-//! `ref.func`, `table.get/set/size/grow/fill/copy/init`, `elem.drop`.
+//! `ref.func`, 3.0's `ref.as_non_null`,
+//! `table.get/set/size/grow/fill/copy/init`, `elem.drop`.
 
 use crate::parse::ValType::{self, I32};
-use crate::parse::{RefType, TableType};
+use crate::parse::{HeapType, TableType};
 use crate::validate::func::FuncValidator;
 use crate::Error;
 use wasmparser::Operator as O;
@@ -12,24 +13,27 @@ impl<'a> FuncValidator<'a> {
         match *op {
             O::RefNull { hty } => {
                 let r = crate::parse::convert_heap_type(hty, self.offset)?;
+                crate::validate::subtype::check_indices(r.into(), self.info.types.len())
+                    .map_err(|m| self.err(m))?;
                 self.push(r.into());
             }
             O::RefIsNull => {
-                if let Some(t) = self.pop()? {
-                    if !matches!(t, ValType::FuncRef | ValType::ExternRef) {
-                        return Err(
-                            self.err("type mismatch: ref.is_null needs a reference operand")
-                        );
-                    }
-                }
+                self.pop_ref()?;
                 self.push(I32);
+            }
+            O::RefAsNonNull => {
+                let heap = self.pop_ref()?;
+                self.push_opt(heap.map(|h| ValType::reference(false, h)));
             }
             O::RefFunc { function_index } => {
                 self.func_type(function_index)?;
                 if !self.ctx.is_declared(function_index) {
                     return Err(self.err(format!("undeclared function reference {function_index}")));
                 }
-                self.push(ValType::FuncRef);
+                // 3.0: the reference is typed, `(ref $t)` for `$t` the
+                // function's type (a subtype of funcref).
+                let ty = self.info.functions.get(function_index as usize).copied().unwrap_or(0);
+                self.push(ValType::reference(false, HeapType::Concrete(ty)));
             }
             O::TableGet { table } => {
                 let t = self.table(table)?;
@@ -63,7 +67,7 @@ impl<'a> FuncValidator<'a> {
             } => {
                 let dst = self.table(dst_table)?;
                 let src = self.table(src_table)?;
-                if src.elem != dst.elem {
+                if !self.ctx.sub.matches(src.elem.into(), dst.elem.into()) {
                     return Err(
                         self.err("type mismatch: table.copy between tables of different types")
                     );
@@ -73,7 +77,7 @@ impl<'a> FuncValidator<'a> {
             O::TableInit { elem_index, table } => {
                 let t = self.table(table)?;
                 let seg = self.elem_type(elem_index)?;
-                if seg != t.elem {
+                if !self.ctx.sub.matches(seg, t.elem.into()) {
                     return Err(
                         self.err("type mismatch: table.init segment and table types differ")
                     );
@@ -103,11 +107,11 @@ impl<'a> FuncValidator<'a> {
             .ok_or_else(|| self.err(format!("unknown table {i}")))
     }
 
-    fn elem_type(&self, i: u32) -> Result<RefType, Error> {
+    fn elem_type(&self, i: u32) -> Result<ValType, Error> {
         self.info
             .elements
             .get(i as usize)
-            .map(|e| e.ty)
+            .map(|e| ValType::from(e.ty))
             .ok_or_else(|| self.err(format!("unknown elem segment {i}")))
     }
 }

@@ -1,5 +1,5 @@
 //! Fixed-width SIMD (the `simd` proposal, the vector instructions of
-//! WebAssembly 2.0; relaxed SIMD is not supported): v128 loads and stores, lane
+//! WebAssembly 2.0) and 3.0's relaxed SIMD: v128 loads and stores, lane
 //! accesses with their lane-index bounds, shuffles, splats, and the
 //! unary/binary/shift/test operators.
 
@@ -40,6 +40,7 @@ fn classify(op: &O<'_>) -> Option<(Shape, &'static [ValType], Option<ValType>)> 
     const STORE: &[ValType] = &[I32, V128];
     const UNARY: &[ValType] = &[V128];
     const BINARY: &[ValType] = &[V128, V128];
+    const TERNARY: &[ValType] = &[V128, V128, V128];
     Some(match *op {
         O::V128Load { memarg } => (mem(memarg, 4), LOAD, Some(V128)),
         O::V128Load8x8S { memarg }
@@ -287,6 +288,27 @@ fn classify(op: &O<'_>) -> Option<(Shape, &'static [ValType], Option<ValType>)> 
         | O::F64x2Max
         | O::F64x2PMin
         | O::F64x2PMax => (Shape::Plain, BINARY, Some(V128)),
+        // Relaxed SIMD (3.0).
+        O::I32x4RelaxedTruncF32x4S
+        | O::I32x4RelaxedTruncF32x4U
+        | O::I32x4RelaxedTruncF64x2SZero
+        | O::I32x4RelaxedTruncF64x2UZero => (Shape::Plain, UNARY, Some(V128)),
+        O::I8x16RelaxedSwizzle
+        | O::F32x4RelaxedMin
+        | O::F32x4RelaxedMax
+        | O::F64x2RelaxedMin
+        | O::F64x2RelaxedMax
+        | O::I16x8RelaxedQ15mulrS
+        | O::I16x8RelaxedDotI8x16I7x16S => (Shape::Plain, BINARY, Some(V128)),
+        O::F32x4RelaxedMadd
+        | O::F32x4RelaxedNmadd
+        | O::F64x2RelaxedMadd
+        | O::F64x2RelaxedNmadd
+        | O::I8x16RelaxedLaneselect
+        | O::I16x8RelaxedLaneselect
+        | O::I32x4RelaxedLaneselect
+        | O::I64x2RelaxedLaneselect
+        | O::I32x4RelaxedDotI8x16I7x16AddS => (Shape::Plain, TERNARY, Some(V128)),
         _ => return None,
     })
 }

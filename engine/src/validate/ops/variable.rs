@@ -9,15 +9,20 @@ impl<'a> FuncValidator<'a> {
         match op {
             O::LocalGet { local_index } => {
                 let t = self.local(*local_index)?;
+                if !self.local_is_init(*local_index) {
+                    return Err(self.err(format!("uninitialized local {local_index} of type {t}")));
+                }
                 self.push(t);
             }
             O::LocalSet { local_index } => {
                 let t = self.local(*local_index)?;
                 self.pop_expect(t)?;
+                self.set_local_init(*local_index);
             }
             O::LocalTee { local_index } => {
                 let t = self.local(*local_index)?;
                 self.pop_expect(t)?;
+                self.set_local_init(*local_index);
                 self.push(t);
             }
             O::GlobalGet { global_index } => {
