@@ -109,10 +109,7 @@ fn compile_and_cache(paths: &Paths, c_filter: &Filter) -> Pythons {
         }
         if timed {
             let _ = std::fs::create_dir_all(&paths.out);
-            let text: String = rows
-                .iter()
-                .map(|(rt, d)| format!("compile\t{rt}\t{:.9}\t{}\n", d.as_secs_f64(), runs))
-                .collect();
+            let text: String = rows.iter().map(|(rt, d)| format!("compile\t{rt}\t{:.9}\t{}\n", d.as_secs_f64(), runs)).collect();
             if let Err(e) = std::fs::write(paths.out.join("compile.tsv"), text) {
                 fatal(format_args!("{}: {e}", paths.out.join("compile.tsv").display()));
             }
@@ -137,10 +134,24 @@ impl Filter {
     fn from_args() -> Filter {
         // criterion's options that take a value (the value is not the filter).
         const WITH_VALUE: &[&str] = &[
-            "--profile-time", "--save-baseline", "-s", "--baseline", "-b", "--load-baseline",
-            "--sample-size", "--warm-up-time", "--measurement-time", "--nresamples",
-            "--noise-threshold", "--confidence-level", "--significance-level", "--plotting-backend",
-            "--output-format", "--color", "-c", "--format",
+            "--profile-time",
+            "--save-baseline",
+            "-s",
+            "--baseline",
+            "-b",
+            "--load-baseline",
+            "--sample-size",
+            "--warm-up-time",
+            "--measurement-time",
+            "--nresamples",
+            "--noise-threshold",
+            "--confidence-level",
+            "--significance-level",
+            "--plotting-backend",
+            "--output-format",
+            "--color",
+            "-c",
+            "--format",
         ];
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
@@ -163,7 +174,11 @@ impl Filter {
 
 /// wasmtime's load: `deserialize_file` and the pre-resolved imports (it
 /// verifies no checksum, so `load`, `load-first` and `load-verify` are alike).
-fn bench_wasmtime_load(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, we: &wasmtime::Engine, paths: &Paths) {
+fn bench_wasmtime_load(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    we: &wasmtime::Engine,
+    paths: &Paths,
+) {
     let linker = wasmtime_rt::linker(we);
     g.bench_function(WASMTIME, |b| {
         b.iter(|| {
@@ -182,11 +197,7 @@ fn bench_load(c: &mut Criterion, group: &str, py: &Pythons, paths: &Paths, befor
     configure(&mut g, false);
     let artifact = paths.faasm_artifact();
     g.bench_function(FAASM, |b| {
-        b.iter_batched(
-            || before(&artifact),
-            |()| faasm::load(&py.faasm_engine, &artifact),
-            criterion::BatchSize::PerIteration,
-        )
+        b.iter_batched(|| before(&artifact), |()| faasm::load(&py.faasm_engine, &artifact), criterion::BatchSize::PerIteration)
     });
     bench_wasmtime_load(&mut g, &py.wasmtime_engine, paths);
     g.finish();
@@ -317,25 +328,22 @@ fn bench_kernels(c: &mut Criterion, paths: &Paths, filter: &Filter) {
 fn main() {
     // Criterion runs on a thread with the CLI's guest stack, so deep Python
     // recursion meets the wasm stack limit, not the thread's guard page.
-    let worker = std::thread::Builder::new()
-        .name("bench".into())
-        .stack_size(support::THREAD_STACK)
-        .spawn(|| {
-            let paths = Paths::new();
-            let filter = Filter::from_args();
-            let mut c = Criterion::default().configure_from_args();
-            let mut python_groups: Vec<String> = ["compile", "load", "instantiate", "hello"].map(String::from).to_vec();
-            if paths.pyperformance.is_dir() {
-                python_groups.extend(support::py_workloads(&paths).iter().map(|w| format!("py-{}", w.name)));
-            }
-            if python_groups.iter().any(|g| filter.matches(g)) {
-                bench_python(&mut c, &paths, &filter);
-            }
-            if support::KERNELS.iter().any(|k| filter.matches(&format!("kernel-{}", k.name))) {
-                bench_kernels(&mut c, &paths, &filter);
-            }
-            c.final_summary();
-        });
+    let worker = std::thread::Builder::new().name("bench".into()).stack_size(support::THREAD_STACK).spawn(|| {
+        let paths = Paths::new();
+        let filter = Filter::from_args();
+        let mut c = Criterion::default().configure_from_args();
+        let mut python_groups: Vec<String> = ["compile", "load", "instantiate", "hello"].map(String::from).to_vec();
+        if paths.pyperformance.is_dir() {
+            python_groups.extend(support::py_workloads(&paths).iter().map(|w| format!("py-{}", w.name)));
+        }
+        if python_groups.iter().any(|g| filter.matches(g)) {
+            bench_python(&mut c, &paths, &filter);
+        }
+        if support::KERNELS.iter().any(|k| filter.matches(&format!("kernel-{}", k.name))) {
+            bench_kernels(&mut c, &paths, &filter);
+        }
+        c.final_summary();
+    });
     match worker.map(|h| h.join()) {
         Ok(Ok(())) => {}
         Ok(Err(_)) => fatal("the benchmark thread panicked"),

@@ -49,12 +49,7 @@ fn main() {
     let id = if inputs == 0 {
         String::from("release")
     } else {
-        hasher
-            .finalize()
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
     };
     println!("cargo:rustc-env=OBJCACHE_ENGINE_BUILD_ID={id}");
 }

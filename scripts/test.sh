@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up everything the tests need on a fresh Debian machine, then runs all
-# tests of the workspace: `cargo test --workspace` (unit and integration
+# Sets up everything the tests need on a fresh Debian machine, checks
+# formatting (cargo fmt) and lints (cargo clippy, warnings denied), then
+# runs all tests of the workspace: `cargo test --workspace` (unit and integration
 # tests of every crate, including the WebAssembly spec suite driver,
 # tests/spec.rs). Prints the spec suite's closing line
 # (`N passed, N failed, N skipped`) last and exits non-zero if anything
@@ -72,6 +73,20 @@ for s in setup-clang.sh setup-redis.sh fetch-python.sh build-python.sh; do
         bash "scripts/$s"
     fi
 done
+
+# --- fast checks first: formatting and lints ----------------------------------
+# rustfmt.toml holds the house style; clippy denies every warning and any
+# `unsafe` block without a `// SAFETY:` comment.
+for component in rustfmt clippy; do
+    if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+        say "installing the $component component"
+        rustup component add "$component"
+    fi
+done
+say "cargo fmt --all --check"
+cargo fmt --all --check
+say "cargo clippy --workspace --all-targets -- -D warnings -D clippy::undocumented_unsafe_blocks"
+cargo clippy --workspace --all-targets --quiet -- -D warnings -D clippy::undocumented_unsafe_blocks
 
 # --- tests ------------------------------------------------------------------
 log=$(mktemp)

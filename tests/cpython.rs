@@ -68,12 +68,7 @@ fn warm_cache() {
 
 fn stdout_of(o: &Output) -> String {
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout:\n{out}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "exit {:?}\nstdout:\n{out}\nstderr:\n{}", o.status, String::from_utf8_lossy(&o.stderr));
     out
 }
 
@@ -96,20 +91,35 @@ fn json_comes_from_lib_dynload() {
 /// The side modules scripts/python-modules.txt lists.
 fn side_modules() -> Vec<String> {
     let list = std::fs::read_to_string(root().join("scripts/python-modules.txt")).unwrap();
-    list.lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim())
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect()
+    list.lines().map(|l| l.split('#').next().unwrap_or("").trim()).filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
 #[test]
 fn every_side_module_imports_from_lib_dynload() {
     let mods = side_modules();
     assert!(mods.len() >= 20, "{mods:?}");
-    for required in ["_json", "_struct", "array", "math", "cmath", "_bisect", "_heapq", "_random", "_pickle", "_datetime",
-        "_csv", "unicodedata", "binascii", "select", "_statistics", "_contextvars", "_opcode", "_queue", "_zoneinfo", "zlib"]
-    {
+    for required in [
+        "_json",
+        "_struct",
+        "array",
+        "math",
+        "cmath",
+        "_bisect",
+        "_heapq",
+        "_random",
+        "_pickle",
+        "_datetime",
+        "_csv",
+        "unicodedata",
+        "binascii",
+        "select",
+        "_statistics",
+        "_contextvars",
+        "_opcode",
+        "_queue",
+        "_zoneinfo",
+        "zlib",
+    ] {
         assert!(mods.iter().any(|m| m == required), "{required} is not a side module of the build");
     }
     let script = format!(
@@ -263,14 +273,8 @@ print("still running:", extdemo.apply("add", 2, 2))
     );
     assert_eq!(lines[2], format!("notwasm: {}: not a WebAssembly file", p("notwasm")));
     assert!(lines[3].starts_with(&format!("truncated: {}: cannot compile: ", p("truncated"))), "{}", lines[3]);
-    assert_eq!(
-        lines[4],
-        format!("plain: {}: not a WebAssembly side module (it has no dylink.0 section first)", p("plain"))
-    );
-    assert_eq!(
-        lines[5],
-        format!("missing: {}: cannot open shared object file: No such file or directory", p("missing"))
-    );
+    assert_eq!(lines[4], format!("plain: {}: not a WebAssembly side module (it has no dylink.0 section first)", p("plain")));
+    assert_eq!(lines[5], format!("missing: {}: cannot open shared object file: No such file or directory", p("missing")));
     assert_eq!(
         lines[6],
         "outside: /etc/outside.cpython-311-wasm32-wasi.so: cannot open shared object file: \

@@ -77,10 +77,7 @@ fn faasm_doc_example_two_chained_calls() {
 #[test]
 fn children_return_outputs_and_a_raising_child_is_non_zero() {
     let out = ok(&["--input", "main-in"], "outputs.py");
-    assert_eq!(
-        out,
-        "ABC|text:xyz|set:in|nested(DEEP)|ok=0|bad=1|again=ABC|idx=0|in=main-in",
-    );
+    assert_eq!(out, "ABC|text:xyz|set:in|nested(DEEP)|ok=0|bad=1|again=ABC|idx=0|in=main-in",);
 }
 
 #[test]

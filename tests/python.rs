@@ -92,7 +92,8 @@ fn dash_c_and_argv() {
 #[test]
 fn stdin_is_read_to_the_end() {
     let t = TempDir::new("stdin");
-    let out = ok(run(&t.0, &[], &["-c", "import sys; d = sys.stdin.read(); print(len(d), d.upper().split())"], "one two\nthree\n"));
+    let out =
+        ok(run(&t.0, &[], &["-c", "import sys; d = sys.stdin.read(); print(len(d), d.upper().split())"], "one two\nthree\n"));
     assert_eq!(out, "14 ['ONE', 'TWO', 'THREE']\n");
     // A program read from stdin.
     let out = ok(run(&t.0, &[], &["-"], "x = 20\nprint(x + 1)\n"));

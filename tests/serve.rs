@@ -29,12 +29,8 @@ fn clang() -> PathBuf {
 fn compile(dir: &Path, name: &str) -> PathBuf {
     let out = dir.join(format!("{name}.wasm"));
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/serve/{name}.c"));
-    let status = Command::new(clang())
-        .args(["--target=wasm32-wasi", "-O2", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .expect("running clang-19");
+    let status =
+        Command::new(clang()).args(["--target=wasm32-wasi", "-O2", "-o"]).arg(&out).arg(&src).status().expect("running clang-19");
     assert!(status.success(), "clang-19 failed on {name}.c (run scripts/setup-clang.sh)");
     out
 }
@@ -132,7 +128,8 @@ fn parse_reply(raw: &[u8]) -> Reply {
 
 fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Reply {
     let mut s = TcpStream::connect(addr).unwrap();
-    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req =
+        format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -227,7 +224,11 @@ allowed_hosts = ["https://example.com"]
 
     let r = get(addr, "/args?p=q&r=s");
     assert_eq!(r.status, 200);
-    assert!(r.body.starts_with("argv[0]=echo.wasm\nargv[1]=--script\nargv[2]=/args\nargv[3]=p=q\nargv[4]=r=s\nREQUEST"), "{}", r.body);
+    assert!(
+        r.body.starts_with("argv[0]=echo.wasm\nargv[1]=--script\nargv[2]=/args\nargv[3]=p=q\nargv[4]=r=s\nREQUEST"),
+        "{}",
+        r.body
+    );
 
     let r = get(addr, "/echo/x?redirect");
     assert_eq!((r.status, r.header("location")), (302, Some("/elsewhere")));
@@ -256,8 +257,10 @@ allowed_hosts = ["https://example.com"]
 
     // Hold /one busy: headers sent, body unfinished.
     let mut busy = TcpStream::connect(addr).unwrap();
-    busy.write_all(format!("POST /one HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 10\r\n\r\n12345").as_bytes())
-        .unwrap();
+    busy.write_all(
+        format!("POST /one HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 10\r\n\r\n12345").as_bytes(),
+    )
+    .unwrap();
     let start = Instant::now();
     let limited = loop {
         let r = get(addr, "/one");
@@ -454,12 +457,29 @@ fn module_routes_restore_a_snapshot_per_request() {
 
     // snapshot = true without the export, and a snapshot of another module, are refused.
     let other = compile(&d.0, "cgi_echo");
-    std::fs::write(&config, format!("[[module]]\nroute = \"/a\"\nmodule = {:?}\nsnapshot = true\n", other.display().to_string())).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_faasm-engine")).args(["serve", "--listen", "127.0.0.1:0", "-c"]).arg(&config).output().unwrap();
+    std::fs::write(&config, format!("[[module]]\nroute = \"/a\"\nmodule = {:?}\nsnapshot = true\n", other.display().to_string()))
+        .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
+        .args(["serve", "--listen", "127.0.0.1:0", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("exports no `wizer.initialize`"), "{}", String::from_utf8_lossy(&o.stderr));
-    std::fs::write(&config, format!("[[module]]\nroute = \"/a\"\nmodule = {:?}\nsnapshot = \"init.snap\"\n", other.display().to_string())).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_faasm-engine")).args(["serve", "--listen", "127.0.0.1:0", "-c"]).arg(&config).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("exports no `wizer.initialize`"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::write(
+        &config,
+        format!("[[module]]\nroute = \"/a\"\nmodule = {:?}\nsnapshot = \"init.snap\"\n", other.display().to_string()),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
+        .args(["serve", "--listen", "127.0.0.1:0", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("route /a: cannot load"), "{}", String::from_utf8_lossy(&o.stderr));
 }

@@ -128,7 +128,8 @@ fn python_restored_with_its_imports() {
     // A script in a directory granted only at restore, its exit status,
     // and a module loaded after the restore (dlopen into restored state).
     std::fs::create_dir(d.join("w")).unwrap();
-    std::fs::write(d.join("w/s.py"), "import sys, binascii\nprint('script', sys.argv, binascii.hexlify(b'hi'))\nsys.exit(3)\n").unwrap();
+    std::fs::write(d.join("w/s.py"), "import sys, binascii\nprint('script', sys.argv, binascii.hexlify(b'hi'))\nsys.exit(3)\n")
+        .unwrap();
     let o = engine(&["run", "--dir-ro", &grant, "--dir-ro", "w::/w", "--from-snapshot", "py.snap", "/w/s.py", "1"], d);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert_eq!(String::from_utf8_lossy(&o.stdout), "script ['/w/s.py', '1'] b'6869'\n");

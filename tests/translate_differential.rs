@@ -234,16 +234,9 @@ fn wasmtime_engine() -> wasmtime::Engine {
 
 /// Runs one module on both engines; returns a description of the first
 /// difference, if any.
-fn compare(
-    wasm: &[u8],
-    rng: &mut Rng,
-    ours_engine: &engine::Engine,
-    theirs_engine: &wasmtime::Engine,
-) -> Result<usize, String> {
-    let module =
-        engine::Module::new(ours_engine, wasm).map_err(|e| format!("we reject it: {e}"))?;
-    let wmodule = wasmtime::Module::new(theirs_engine, wasm)
-        .map_err(|e| format!("wasmtime rejects it: {e}"))?;
+fn compare(wasm: &[u8], rng: &mut Rng, ours_engine: &engine::Engine, theirs_engine: &wasmtime::Engine) -> Result<usize, String> {
+    let module = engine::Module::new(ours_engine, wasm).map_err(|e| format!("we reject it: {e}"))?;
+    let wmodule = wasmtime::Module::new(theirs_engine, wasm).map_err(|e| format!("wasmtime rejects it: {e}"))?;
     let mut store = engine::Store::new(ours_engine);
     let mut wstore = wasmtime::Store::new(theirs_engine, ());
     let ours = engine::Linker::new().instantiate(&mut store, &module);
@@ -261,33 +254,18 @@ fn compare(
                 Err(format!("instantiation: ours trapped {t}, wasmtime: {e:?}"))
             };
         }
-        (a, b) => {
-            return Err(format!(
-                "instantiation differs: ours {:?}, wasmtime {:?}",
-                a.err(),
-                b.err()
-            ))
-        }
+        (a, b) => return Err(format!("instantiation differs: ours {:?}, wasmtime {:?}", a.err(), b.err())),
     };
     let mut calls = 0;
     for (name, ext) in inst.exports(&store) {
         let EExtern::Func(f) = ext else { continue };
-        let wf = winst
-            .get_func(&mut wstore, &name)
-            .ok_or("export missing in wasmtime")?;
+        let wf = winst.get_func(&mut wstore, &name).ok_or("export missing in wasmtime")?;
         let ty = f.ty(&store);
         let wty = wf.ty(&wstore);
         let wparams: Vec<WValType> = wty.params().collect();
         for zero in [true, false] {
             let args = args_for(&ty.params, rng, zero);
-            let ours = match f.call(
-                &mut store,
-                &args
-                    .iter()
-                    .zip(&ty.params)
-                    .map(|(v, t)| to_ours(v, *t))
-                    .collect::<Vec<_>>(),
-            ) {
+            let ours = match f.call(&mut store, &args.iter().zip(&ty.params).map(|(v, t)| to_ours(v, *t)).collect::<Vec<_>>()) {
                 Ok(r) => Outcome::Values(r.iter().map(from_ours).collect()),
                 Err(engine::Error::Trap(t)) => match t.reason {
                     TrapReason::Wasm(k) => Outcome::Trap(our_trap(k)),
@@ -295,11 +273,7 @@ fn compare(
                 },
                 Err(e) => Outcome::Error(e.to_string()),
             };
-            let wargs: Vec<WVal> = args
-                .iter()
-                .zip(&wparams)
-                .map(|(v, t)| to_theirs(v, t))
-                .collect();
+            let wargs: Vec<WVal> = args.iter().zip(&wparams).map(|(v, t)| to_theirs(v, t)).collect();
             let mut wres = vec![WVal::I32(0); wty.results().len()];
             let theirs = match wf.call(&mut wstore, &wargs, &mut wres) {
                 Ok(()) => Outcome::Values(wres.iter().map(from_theirs).collect()),
@@ -309,28 +283,20 @@ fn compare(
                 },
             };
             calls += 1;
-            if ours == Outcome::Trap("stack overflow") || theirs == Outcome::Trap("stack overflow")
-            {
+            if ours == Outcome::Trap("stack overflow") || theirs == Outcome::Trap("stack overflow") {
                 return Ok(calls);
             }
             if std::env::var_os("DIFF_VERBOSE").is_some() {
                 eprintln!("{name}({args:?}): {ours:?}");
                 for (gname, ext) in inst.exports(&store) {
                     if let EExtern::Global(g) = ext {
-                        let theirs = winst
-                            .get_global(&mut wstore, &gname)
-                            .map(|wg| from_theirs(&wg.get(&mut wstore)));
-                        eprintln!(
-                            "  global {gname}: ours {:?}, wasmtime {theirs:?}",
-                            from_ours(&g.get(&store))
-                        );
+                        let theirs = winst.get_global(&mut wstore, &gname).map(|wg| from_theirs(&wg.get(&mut wstore)));
+                        eprintln!("  global {gname}: ours {:?}, wasmtime {theirs:?}", from_ours(&g.get(&store)));
                     }
                 }
             }
             if ours != theirs {
-                return Err(format!(
-                    "{name}({args:?}): ours {ours:?}, wasmtime {theirs:?}"
-                ));
+                return Err(format!("{name}({args:?}): ours {ours:?}, wasmtime {theirs:?}"));
             }
         }
     }
@@ -354,14 +320,8 @@ fn compare(
 
 #[test]
 fn random_modules_behave_like_wasmtime() {
-    let n: usize = std::env::var("DIFF_MODULES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(300);
-    let seed: u64 = std::env::var("DIFF_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed);
+    let n: usize = std::env::var("DIFF_MODULES").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let seed: u64 = std::env::var("DIFF_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed);
     let ours_engine = engine::Engine::default();
     let theirs_engine = wasmtime_engine();
     let mut rng = Rng(seed | 1);

@@ -138,7 +138,11 @@ fn snapshot(dir: &Path) -> BTreeMap<String, String> {
                 walk(base, &p, out);
             } else {
                 let data = std::fs::read(&p).unwrap();
-                let shown = if data.len() > 200 { format!("{} bytes, fnv {:x}", data.len(), fnv(&data, 0)) } else { String::from_utf8_lossy(&data).into_owned() };
+                let shown = if data.len() > 200 {
+                    format!("{} bytes, fnv {:x}", data.len(), fnv(&data, 0))
+                } else {
+                    String::from_utf8_lossy(&data).into_owned()
+                };
                 out.insert(rel, shown);
             }
         }
@@ -184,7 +188,9 @@ fn run_ours(name: &str, wasm: &Path, args: &[String]) -> Outcome {
             .args(args),
         STDIN,
     );
-    let code = out.status.code().unwrap_or_else(|| panic!("faasm-engine killed by a signal: {:?}\nstderr: {}", out.status, String::from_utf8_lossy(&out.stderr)));
+    let code = out.status.code().unwrap_or_else(|| {
+        panic!("faasm-engine killed by a signal: {:?}\nstderr: {}", out.status, String::from_utf8_lossy(&out.stderr))
+    });
     finish(&t, out.stdout, out.stderr, code)
 }
 
@@ -272,14 +278,25 @@ fn differential(name: &str, deviations: &[Deviation], runs_differ: &[RunDeviatio
             let tag = format!("{name}{}", args.iter().map(|a| format!("_{}", a.replace(' ', "-"))).collect::<String>());
             let dir = Path::new(&dir);
             let _ = std::fs::create_dir_all(dir);
-            let _ = std::fs::write(dir.join(format!("{tag}.wasmtime")), format!("{}\nexit {}\n{}", theirs.stdout, theirs.code, theirs.stderr));
+            let _ = std::fs::write(
+                dir.join(format!("{tag}.wasmtime")),
+                format!("{}\nexit {}\n{}", theirs.stdout, theirs.code, theirs.stderr),
+            );
             let _ = std::fs::write(dir.join(format!("{tag}.ours")), format!("{}\nexit {}\n", ours.stdout, ours.code));
             continue;
         }
         // Nothing outside the grants changes, whatever the engine.
         let pristine = fixture(&format!("{name}-pristine"));
-        assert_eq!(ours.outside, snapshot(&pristine.0.join("outside")), "faasm-engine changed something outside the sandbox\n{ctx}");
-        assert_eq!(theirs.outside, snapshot(&pristine.0.join("outside")), "wasmtime changed something outside the sandbox\n{ctx}");
+        assert_eq!(
+            ours.outside,
+            snapshot(&pristine.0.join("outside")),
+            "faasm-engine changed something outside the sandbox\n{ctx}"
+        );
+        assert_eq!(
+            theirs.outside,
+            snapshot(&pristine.0.join("outside")),
+            "wasmtime changed something outside the sandbox\n{ctx}"
+        );
         assert_eq!(ours.ro, snapshot(&pristine.0.join("ro")), "faasm-engine changed the read-only grant\n{ctx}");
 
         let run = args.join(" ");
@@ -298,9 +315,9 @@ fn differential(name: &str, deviations: &[Deviation], runs_differ: &[RunDeviatio
             if x == y {
                 continue;
             }
-            let ok = deviations.iter().position(|d| {
-                d.labels.contains(&label(x)) && label(x) == label(y) && x.replace(d.wasmtime, d.ours) == *y
-            });
+            let ok = deviations
+                .iter()
+                .position(|d| d.labels.contains(&label(x)) && label(x) == label(y) && x.replace(d.wasmtime, d.ours) == *y);
             match ok {
                 Some(i) => seen[i] = true,
                 None => panic!("output differs:\n  wasmtime: {x}\n  ours:     {y}\n{ctx}"),
@@ -358,7 +375,12 @@ fn clocks() {
     differential(
         "clocks",
         &[
-            Deviation { labels: &["process", "thread"], wasmtime: "gettime EBADF getres EBADF", ours: "gettime ok getres ok", why },
+            Deviation {
+                labels: &["process", "thread"],
+                wasmtime: "gettime EBADF getres EBADF",
+                ours: "gettime ok getres ok",
+                why,
+            },
             Deviation { labels: &["cpu time advances"], wasmtime: "0", ours: "1", why },
         ],
         &[],
@@ -401,12 +423,30 @@ fn sandbox() {
         "sandbox",
         &[Deviation {
             labels: &[
-                "dotdot", "dotdot via sub", "raw dotdot", "raw dotdot alone", "raw sub dotdot dotdot",
-                "openat sub ../hello.txt", "raw absolute", "raw absolute root", "host symlink",
-                "raw host symlink followed", "stat through host symlink", "opendir host symlink",
-                "guest symlink", "guest deep symlink", "guest symlink via sub", "guest symlink chain",
-                "mkdir outside", "mkdir via symlink", "create via symlink", "unlink via symlink",
-                "rename out", "rename in", "link in", "utimensat via symlink",
+                "dotdot",
+                "dotdot via sub",
+                "raw dotdot",
+                "raw dotdot alone",
+                "raw sub dotdot dotdot",
+                "openat sub ../hello.txt",
+                "raw absolute",
+                "raw absolute root",
+                "host symlink",
+                "raw host symlink followed",
+                "stat through host symlink",
+                "opendir host symlink",
+                "guest symlink",
+                "guest deep symlink",
+                "guest symlink via sub",
+                "guest symlink chain",
+                "mkdir outside",
+                "mkdir via symlink",
+                "create via symlink",
+                "unlink via symlink",
+                "rename out",
+                "rename in",
+                "link in",
+                "utimensat via symlink",
             ],
             wasmtime: "EPERM",
             ours: "ENOTCAPABLE",
@@ -563,7 +603,11 @@ fn cli_link_errors_name_the_import_and_both_types() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("wasi_snapshot_preview1.fd_write"), "{err}");
     assert!(err.contains("[i32 i32 i32 i32] -> [i32]") && err.contains("[i32] -> [i64]"), "expected and found types: {err}");
-    let wasm = compile_with("cli_bad_import_missing", "cli_bad_import", &["-DMISSING", "-nostdlib", "-Wl,--no-entry", "-Wl,--allow-undefined"]);
+    let wasm = compile_with(
+        "cli_bad_import_missing",
+        "cli_bad_import",
+        &["-DMISSING", "-nostdlib", "-Wl,--no-entry", "-Wl,--allow-undefined"],
+    );
     let o = cli(&t.0, &[os("--invoke"), os("go"), wasm.as_os_str()]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
@@ -612,18 +656,15 @@ fn cli_compile_writes_an_artifact_that_run_maps() {
     let wasm = compile("args_env");
     let t = TempDir::new("cli-compile");
     let art = t.0.join("prog.fobj");
-    let o = Command::new(env!("CARGO_BIN_EXE_faasm-engine"))
-        .arg("compile")
-        .arg(&wasm)
-        .arg("-o")
-        .arg(&art)
-        .output()
-        .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_faasm-engine")).arg("compile").arg(&wasm).arg("-o").arg(&art).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let o = cli(&t.0, &[art.as_os_str(), os("x"), os("--env"), os("FOO=1")]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let out = text(&o.stdout);
-    assert!(out.contains("argv[1]: [x]") && out.contains("argv[2]: [--env]"), "arguments after MODULE belong to the guest: {out}");
+    assert!(
+        out.contains("argv[1]: [x]") && out.contains("argv[2]: [--env]"),
+        "arguments after MODULE belong to the guest: {out}"
+    );
     // A damaged artifact is refused with a clear error, not run.
     let mut bytes = std::fs::read(&art).unwrap();
     let n = bytes.len();

@@ -329,11 +329,7 @@ pub mod wasmtime_rt {
         let mut pool = PoolingAllocationConfig::new();
         // A handful of slots is all one benchmark process uses; the default
         // 1000 would reserve terabytes of address space for nothing.
-        pool.total_core_instances(16)
-            .total_memories(16)
-            .total_tables(16)
-            .table_elements(1 << 16)
-            .max_core_instance_size(8 << 20);
+        pool.total_core_instances(16).total_memories(16).total_tables(16).table_elements(1 << 16).max_core_instance_size(8 << 20);
         let mut c = Config::new();
         // BENCH_WASMTIME_POOLING=0: on-demand allocation, for valgrind, which
         // cannot reserve the pool's address space.
@@ -363,7 +359,9 @@ pub mod wasmtime_rt {
         }
         let bytes = module.serialize().unwrap_or_else(|e| fatal(format_args!("wasmtime serialize: {e:#}")));
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path)).unwrap_or_else(|e| fatal(format_args!("{}: {e}", path.display())));
+        std::fs::write(&tmp, bytes)
+            .and_then(|_| std::fs::rename(&tmp, path))
+            .unwrap_or_else(|e| fatal(format_args!("{}: {e}", path.display())));
     }
 
     /// The module mapped from its serialized file.
@@ -376,7 +374,8 @@ pub mod wasmtime_rt {
 
     pub fn linker(engine: &Engine) -> Linker<WasiP1Ctx> {
         let mut linker = Linker::new(engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |cx| cx).unwrap_or_else(|e| fatal(format_args!("wasmtime WASI: {e:#}")));
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |cx| cx)
+            .unwrap_or_else(|e| fatal(format_args!("wasmtime WASI: {e:#}")));
         linker
     }
 
@@ -425,9 +424,11 @@ pub mod wasmtime_rt {
             let exit_code = {
                 let ctx = wasi(args, preopens, Some(out.take_writer()), Some(err.take_writer()));
                 let mut store = Store::new(&self.engine, ctx);
-                let instance = self.pre.instantiate(&mut store).unwrap_or_else(|e| fatal(format_args!("wasmtime instantiate: {e:#}")));
-                let start: TypedFunc<(), ()> =
-                    instance.get_typed_func(&mut store, "_start").unwrap_or_else(|e| fatal(format_args!("wasmtime _start: {e:#}")));
+                let instance =
+                    self.pre.instantiate(&mut store).unwrap_or_else(|e| fatal(format_args!("wasmtime instantiate: {e:#}")));
+                let start: TypedFunc<(), ()> = instance
+                    .get_typed_func(&mut store, "_start")
+                    .unwrap_or_else(|e| fatal(format_args!("wasmtime _start: {e:#}")));
                 match start.call(&mut store, ()) {
                     Ok(()) => 0,
                     Err(e) => match e.downcast_ref::<I32Exit>() {
@@ -449,8 +450,10 @@ pub mod wasmtime_rt {
         pub fn new(engine: &Engine, wasm: &[u8]) -> Kernel {
             let module = compile(engine, wasm);
             let mut store = Store::new(engine, ());
-            let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap_or_else(|e| fatal(format_args!("wasmtime kernel: {e:#}")));
-            let func = instance.get_typed_func(&mut store, "bench").unwrap_or_else(|e| fatal(format_args!("wasmtime kernel: {e:#}")));
+            let instance = wasmtime::Instance::new(&mut store, &module, &[])
+                .unwrap_or_else(|e| fatal(format_args!("wasmtime kernel: {e:#}")));
+            let func =
+                instance.get_typed_func(&mut store, "bench").unwrap_or_else(|e| fatal(format_args!("wasmtime kernel: {e:#}")));
             Kernel { store, func }
         }
 

@@ -26,7 +26,8 @@ fn main() {
     let file = PathBuf::from(file);
     let cache = rest.first().map(PathBuf::from);
     let worker = std::thread::Builder::new().stack_size(faasm::pool::GUEST_STACK).spawn(move || {
-        let host = session::Host::new(session::HostOptions { cache_dir: cache, ..session::HostOptions::from_env() }).expect("engine");
+        let host =
+            session::Host::new(session::HostOptions { cache_dir: cache, ..session::HostOptions::from_env() }).expect("engine");
         let module = host.load(&dir.join("python.wasm")).expect("compiling python.wasm");
         let guest = PythonGuest::new(host, module, dir, &file).expect("guest");
         guest.warm_up().expect("taking the snapshot");
@@ -44,7 +45,10 @@ fn main() {
         v[((v.len() as f64 * p) as usize).min(v.len() - 1)]
     };
     let names = ["setup", "restore", "total", "drop"];
-    let fields: Vec<String> =
-        names.iter().enumerate().map(|(k, name)| format!("\"{name}_p50_us\": {:.1}, \"{name}_p99_us\": {:.1}", pct(k, 0.5), pct(k, 0.99))).collect();
+    let fields: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(k, name)| format!("\"{name}_p50_us\": {:.1}, \"{name}_p99_us\": {:.1}", pct(k, 0.5), pct(k, 0.99)))
+        .collect();
     println!("{{\"restores\": {n}, {}}}", fields.join(", "));
 }

@@ -22,7 +22,8 @@ mod support;
 
 use support::{faasm, fatal, wasmtime_rt, Paths};
 
-const USAGE: &str = "usage: bench-runner faasm-engine|wasmtime run [GUEST_ARGS...] | load N | instantiate N | kernel NAME N | prepare";
+const USAGE: &str =
+    "usage: bench-runner faasm-engine|wasmtime run [GUEST_ARGS...] | load N | instantiate N | kernel NAME N | prepare";
 
 fn count(s: Option<&String>) -> u64 {
     s.and_then(|s| s.parse().ok()).unwrap_or_else(|| fatal(USAGE))
@@ -47,7 +48,8 @@ fn run(args: &[String]) -> i32 {
     let paths = Paths::new();
     match op.as_str() {
         "run" => {
-            let guest: Vec<&str> = if args.len() > 2 { args[2..].iter().map(String::as_str).collect() } else { vec!["/bench/hello.py"] };
+            let guest: Vec<&str> =
+                if args.len() > 2 { args[2..].iter().map(String::as_str).collect() } else { vec!["/bench/hello.py"] };
             let argv: Vec<&str> = std::iter::once("python3.wasm").chain(guest).collect();
             let preopens = paths.preopens();
             let out = if faasm {
@@ -112,7 +114,8 @@ fn run(args: &[String]) -> i32 {
         "kernel" => {
             let name = args.get(2).unwrap_or_else(|| fatal(USAGE));
             let n = count(args.get(3));
-            let spec = support::KERNELS.iter().find(|k| k.name == name).unwrap_or_else(|| fatal(format_args!("no kernel {name}")));
+            let spec =
+                support::KERNELS.iter().find(|k| k.name == name).unwrap_or_else(|| fatal(format_args!("no kernel {name}")));
             let wasm = support::kernel_wasm(&paths, name).unwrap_or_else(|| fatal("clang-19 is not installed"));
             let mut sum = 0u32;
             if faasm {

@@ -15,13 +15,13 @@
 //! module in `$WASMTIME_PYTHON_CACHE` (default target/wasmtime-python-cache),
 //! as a wasmtime user would cache them.
 
-use wasmtime::error::Context;
-use wasmtime::{bail, format_err as anyhow, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use wasmtime::error::Context;
+use wasmtime::{bail, format_err as anyhow, Result};
 use wasmtime::{
-    Caller, Config, Engine, Extern, Func, FuncType, Global, GlobalType, Instance, Linker, Module, Mutability, Ref,
-    Store, Val, ValType,
+    Caller, Config, Engine, Extern, Func, FuncType, Global, GlobalType, Instance, Linker, Module, Mutability, Ref, Store, Val,
+    ValType,
 };
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
@@ -338,7 +338,8 @@ fn run() -> Result<i32> {
         mounts.push((guest.trim_end_matches('/').to_owned(), PathBuf::from(host)));
     }
     mounts.sort_by_key(|(g, _)| std::cmp::Reverse(g.len()));
-    let module_path = args.next().ok_or_else(|| anyhow!("usage: wasmtime-python [--dir[-ro] H::G]... [--env K=V]... MODULE [ARGS...]"))?;
+    let module_path =
+        args.next().ok_or_else(|| anyhow!("usage: wasmtime-python [--dir[-ro] H::G]... [--env K=V]... MODULE [ARGS...]"))?;
     let guest_args: Vec<String> = std::iter::once(module_path.clone()).chain(args).collect();
     wasi.args(&guest_args);
 

@@ -33,25 +33,30 @@ pub unsafe extern "C" fn faasm_module_from_file(
     cache_dir: *const std::os::raw::c_char,
     out: *mut *mut wasm_module_t,
 ) -> *mut faasm_error_t {
-    guard_or(|| new_error("internal error in faasm_module_from_file".into()), || {
-        // SAFETY: NULL or our store; NULL or a C string; NULL or a slot.
-        let (Some(engine), Some(p), Some(out)) = (unsafe { store_engine(store) }, unsafe { c_str(path) }, unsafe { ptr_mut(out) }) else {
-            return new_error("faasm_module_from_file: NULL store, path or output".into());
-        };
-        *out = std::ptr::null_mut();
-        // SAFETY: `cache_dir` is NULL or a C string, as the header requires.
-        let cache = match unsafe { open_cache(cache_dir) } {
-            Ok(c) => c,
-            Err(e) => return new_error(e),
-        };
-        match cache.load_or_compile_file(engine, std::path::Path::new(p), None) {
-            Ok((m, _)) => {
-                *out = new_module(m, None);
-                std::ptr::null_mut()
+    guard_or(
+        || new_error("internal error in faasm_module_from_file".into()),
+        || {
+            // SAFETY: NULL or our store; NULL or a C string; NULL or a slot.
+            let (Some(engine), Some(p), Some(out)) =
+                (unsafe { store_engine(store) }, unsafe { c_str(path) }, unsafe { ptr_mut(out) })
+            else {
+                return new_error("faasm_module_from_file: NULL store, path or output".into());
+            };
+            *out = std::ptr::null_mut();
+            // SAFETY: `cache_dir` is NULL or a C string, as the header requires.
+            let cache = match unsafe { open_cache(cache_dir) } {
+                Ok(c) => c,
+                Err(e) => return new_error(e),
+            };
+            match cache.load_or_compile_file(engine, std::path::Path::new(p), None) {
+                Ok((m, _)) => {
+                    *out = new_module(m, None);
+                    std::ptr::null_mut()
+                }
+                Err(e) => new_error(format!("{p}: {e}")),
             }
-            Err(e) => new_error(format!("{p}: {e}")),
-        }
-    })
+        },
+    )
 }
 
 /// `wasm_module_new` through the cache in `cache_dir` (NULL: the default).
@@ -62,25 +67,30 @@ pub unsafe extern "C" fn faasm_module_new_cached(
     cache_dir: *const std::os::raw::c_char,
     out: *mut *mut wasm_module_t,
 ) -> *mut faasm_error_t {
-    guard_or(|| new_error("internal error in faasm_module_new_cached".into()), || {
-        // SAFETY: NULL or our objects.
-        let (Some(engine), Some(b), Some(out)) = (unsafe { store_engine(store) }, unsafe { ptr_ref(binary) }, unsafe { ptr_mut(out) }) else {
-            return new_error("faasm_module_new_cached: NULL store, binary or output".into());
-        };
-        *out = std::ptr::null_mut();
-        // SAFETY: a vector of the caller's.
-        let bytes = unsafe { b.as_slice() };
-        // SAFETY: `cache_dir` is NULL or a C string, as the header requires.
-        let cache = match unsafe { open_cache(cache_dir) } {
-            Ok(c) => c,
-            Err(e) => return new_error(e),
-        };
-        match cache.load_or_compile(engine, bytes) {
-            Ok((m, _)) => {
-                *out = new_module(m, Some(objcache::wasm_sha256(bytes)));
-                std::ptr::null_mut()
+    guard_or(
+        || new_error("internal error in faasm_module_new_cached".into()),
+        || {
+            // SAFETY: NULL or our objects.
+            let (Some(engine), Some(b), Some(out)) =
+                (unsafe { store_engine(store) }, unsafe { ptr_ref(binary) }, unsafe { ptr_mut(out) })
+            else {
+                return new_error("faasm_module_new_cached: NULL store, binary or output".into());
+            };
+            *out = std::ptr::null_mut();
+            // SAFETY: a vector of the caller's.
+            let bytes = unsafe { b.as_slice() };
+            // SAFETY: `cache_dir` is NULL or a C string, as the header requires.
+            let cache = match unsafe { open_cache(cache_dir) } {
+                Ok(c) => c,
+                Err(e) => return new_error(e),
+            };
+            match cache.load_or_compile(engine, bytes) {
+                Ok((m, _)) => {
+                    *out = new_module(m, Some(objcache::wasm_sha256(bytes)));
+                    std::ptr::null_mut()
+                }
+                Err(e) => new_error(e.to_string()),
             }
-            Err(e) => new_error(e.to_string()),
-        }
-    })
+        },
+    )
 }

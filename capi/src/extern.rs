@@ -5,7 +5,9 @@
 use crate::ffi::{guard, to_c};
 use crate::refs::{as_kind, wasm_extern_t, wasm_ref_t, Kind};
 use crate::store::Identity;
-use crate::types::{wasm_externkind_t, wasm_externtype_t, EngineType, WASM_EXTERN_FUNC, WASM_EXTERN_GLOBAL, WASM_EXTERN_MEMORY, WASM_EXTERN_TABLE};
+use crate::types::{
+    wasm_externkind_t, wasm_externtype_t, EngineType, WASM_EXTERN_FUNC, WASM_EXTERN_GLOBAL, WASM_EXTERN_MEMORY, WASM_EXTERN_TABLE,
+};
 use engine::Extern;
 
 /// The engine's view of an external.
@@ -81,9 +83,21 @@ macro_rules! extern_casts {
 }
 
 extern_casts!(Kind::Func, wasm_func_as_extern, wasm_func_as_extern_const, wasm_extern_as_func, wasm_extern_as_func_const);
-extern_casts!(Kind::Global, wasm_global_as_extern, wasm_global_as_extern_const, wasm_extern_as_global, wasm_extern_as_global_const);
+extern_casts!(
+    Kind::Global,
+    wasm_global_as_extern,
+    wasm_global_as_extern_const,
+    wasm_extern_as_global,
+    wasm_extern_as_global_const
+);
 extern_casts!(Kind::Table, wasm_table_as_extern, wasm_table_as_extern_const, wasm_extern_as_table, wasm_extern_as_table_const);
-extern_casts!(Kind::Memory, wasm_memory_as_extern, wasm_memory_as_extern_const, wasm_extern_as_memory, wasm_extern_as_memory_const);
+extern_casts!(
+    Kind::Memory,
+    wasm_memory_as_extern,
+    wasm_memory_as_extern_const,
+    wasm_extern_as_memory,
+    wasm_extern_as_memory_const
+);
 
 /// Makes a new external reference for an engine external.
 pub fn new_extern(s: &std::rc::Rc<crate::store::StoreData>, e: Extern) -> *mut wasm_extern_t {

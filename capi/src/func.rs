@@ -10,20 +10,21 @@
 //! whatever happens to the `wasm_func_t` it was made as.
 
 use crate::ffi::{from_c, guard, guard_or, ptr_ref, to_c};
+use crate::refs::wasm_trap_t;
 use crate::refs::{as_kind, wasm_func_t, wasm_ref_t, Kind};
 use crate::store::{wasm_store_t, HostInfo, Identity, StoreData};
 use crate::trap::{new_trap, to_engine_trap, trap_from_error, trap_obj};
-use crate::types::{wasm_functype_t, wasm_externtype_t, EngineType};
+use crate::types::{wasm_externtype_t, wasm_functype_t, EngineType};
 use crate::val::{from_engine, to_engine, wasm_val_t};
 use crate::vec::{wasm_val_vec_t, Element};
-use crate::refs::wasm_trap_t;
 use engine::instantiate::func::INLINE_VALUES;
 use engine::{Func, FuncType, Trap, Val, ValType};
 use std::ffi::c_void;
 use std::mem::ManuallyDrop;
 use std::rc::{Rc, Weak};
 
-pub type wasm_func_callback_t = unsafe extern "C" fn(args: *const wasm_val_vec_t, results: *mut wasm_val_vec_t) -> *mut wasm_trap_t;
+pub type wasm_func_callback_t =
+    unsafe extern "C" fn(args: *const wasm_val_vec_t, results: *mut wasm_val_vec_t) -> *mut wasm_trap_t;
 pub type wasm_func_callback_with_env_t =
     unsafe extern "C" fn(env: *mut c_void, args: *const wasm_val_vec_t, results: *mut wasm_val_vec_t) -> *mut wasm_trap_t;
 
@@ -213,73 +214,79 @@ pub unsafe extern "C" fn wasm_func_call(
     args: *const wasm_val_vec_t,
     results: *mut wasm_val_vec_t,
 ) -> *mut wasm_trap_t {
-    guard_or(|| new_trap("internal error in wasm_func_call".into(), None), || {
-        // SAFETY: NULL or a reference of ours.
-        let Some((s, f)) = (unsafe { func_of(f) }) else {
-            return new_trap("wasm_func_call: NULL or not a function".into(), None);
-        };
-        // SAFETY: NULL or the caller's vectors.
-        let args: &[wasm_val_t] = match unsafe { args.as_ref() } {
-            // SAFETY: the caller's vector holds `size` values at `data`.
-            Some(a) => unsafe { a.as_slice() },
-            None => &[],
-        };
-        // SAFETY: NULL or the caller's result vector.
-        let out: &mut [wasm_val_t] = match unsafe { results.as_mut() } {
-            // SAFETY: the caller's vector holds `size` slots at `data`, and
-            // nothing else refers to them during the call.
-            Some(r) => unsafe { r.as_mut_slice() },
-            None => &mut [],
-        };
-        // Engine values on the stack (no allocation per call for the usual
-        // small signatures); the type is borrowed from the store, not copied.
-        let mut inline = [Val::I32(0); 2 * INLINE_VALUES];
-        let mut heap = Vec::new();
-        let outcome = s.with(|st| {
-            let Some(ty) = f.ty_ref(st) else {
-                return Err(new_trap("wasm_func_call: the function belongs to no live store".into(), None));
+    guard_or(
+        || new_trap("internal error in wasm_func_call".into(), None),
+        || {
+            // SAFETY: NULL or a reference of ours.
+            let Some((s, f)) = (unsafe { func_of(f) }) else {
+                return new_trap("wasm_func_call: NULL or not a function".into(), None);
             };
-            let (np, nr) = (ty.params.len(), ty.results.len());
-            if args.len() != np {
-                return Err(new_trap(format!("wasm_func_call: {} arguments given, the function takes {np}", args.len()), None));
+            // SAFETY: NULL or the caller's vectors.
+            let args: &[wasm_val_t] = match unsafe { args.as_ref() } {
+                // SAFETY: the caller's vector holds `size` values at `data`.
+                Some(a) => unsafe { a.as_slice() },
+                None => &[],
+            };
+            // SAFETY: NULL or the caller's result vector.
+            let out: &mut [wasm_val_t] = match unsafe { results.as_mut() } {
+                // SAFETY: the caller's vector holds `size` slots at `data`, and
+                // nothing else refers to them during the call.
+                Some(r) => unsafe { r.as_mut_slice() },
+                None => &mut [],
+            };
+            // Engine values on the stack (no allocation per call for the usual
+            // small signatures); the type is borrowed from the store, not copied.
+            let mut inline = [Val::I32(0); 2 * INLINE_VALUES];
+            let mut heap = Vec::new();
+            let outcome = s.with(|st| {
+                let Some(ty) = f.ty_ref(st) else {
+                    return Err(new_trap("wasm_func_call: the function belongs to no live store".into(), None));
+                };
+                let (np, nr) = (ty.params.len(), ty.results.len());
+                if args.len() != np {
+                    return Err(new_trap(
+                        format!("wasm_func_call: {} arguments given, the function takes {np}", args.len()),
+                        None,
+                    ));
+                }
+                let buf: &mut [Val] = if np <= INLINE_VALUES && nr <= INLINE_VALUES {
+                    &mut inline
+                } else {
+                    heap.resize(np + nr, Val::I32(0));
+                    &mut heap
+                };
+                let (params, rest) = buf.split_at_mut(np);
+                for (i, ((slot, a), &t)) in params.iter_mut().zip(args).zip(&ty.params).enumerate() {
+                    match to_engine(s, a, t) {
+                        Ok(v) => *slot = v,
+                        Err(e) => return Err(new_trap(format!("wasm_func_call: argument {i}: {e}"), None)),
+                    }
+                }
+                let vals = &mut rest[..nr];
+                match f.call_into(st, params, vals) {
+                    Ok(()) => Ok(&*vals),
+                    Err(e) => Err(trap_from_error(e)),
+                }
+            });
+            let vals = match outcome {
+                Ok(v) => v,
+                Err(trap) => return trap,
+            };
+            // Checked after the call: a call that traps reports its trap even
+            // when the caller gave no room for results (upstream's trap example).
+            if out.len() < vals.len() {
+                return new_trap(
+                    format!("wasm_func_call: room for {} results given, the function returns {}", out.len(), vals.len()),
+                    None,
+                );
             }
-            let buf: &mut [Val] = if np <= INLINE_VALUES && nr <= INLINE_VALUES {
-                &mut inline
-            } else {
-                heap.resize(np + nr, Val::I32(0));
-                &mut heap
-            };
-            let (params, rest) = buf.split_at_mut(np);
-            for (i, ((slot, a), &t)) in params.iter_mut().zip(args).zip(&ty.params).enumerate() {
-                match to_engine(s, a, t) {
-                    Ok(v) => *slot = v,
-                    Err(e) => return Err(new_trap(format!("wasm_func_call: argument {i}: {e}"), None)),
+            for (slot, v) in out.iter_mut().zip(vals) {
+                match from_engine(s, *v) {
+                    Ok(c) => *slot = c,
+                    Err(e) => return new_trap(format!("wasm_func_call: {e}"), None),
                 }
             }
-            let vals = &mut rest[..nr];
-            match f.call_into(st, params, vals) {
-                Ok(()) => Ok(&*vals),
-                Err(e) => Err(trap_from_error(e)),
-            }
-        });
-        let vals = match outcome {
-            Ok(v) => v,
-            Err(trap) => return trap,
-        };
-        // Checked after the call: a call that traps reports its trap even
-        // when the caller gave no room for results (upstream's trap example).
-        if out.len() < vals.len() {
-            return new_trap(
-                format!("wasm_func_call: room for {} results given, the function returns {}", out.len(), vals.len()),
-                None,
-            );
-        }
-        for (slot, v) in out.iter_mut().zip(vals) {
-            match from_engine(s, *v) {
-                Ok(c) => *slot = c,
-                Err(e) => return new_trap(format!("wasm_func_call: {e}"), None),
-            }
-        }
-        std::ptr::null_mut()
-    })
+            std::ptr::null_mut()
+        },
+    )
 }

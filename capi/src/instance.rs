@@ -1,7 +1,7 @@
 //! Instances: instantiation with a positional import list, and exports.
 
-use crate::ffi::{guard, ptr_ref, to_c};
 use crate::externs::{new_extern, to_extern};
+use crate::ffi::{guard, ptr_ref, to_c};
 use crate::module::module_obj;
 use crate::refs::{as_kind, wasm_instance_t, wasm_module_t, wasm_ref_t, wasm_trap_t, Kind};
 use crate::store::{wasm_store_t, Identity, StoreData};
@@ -74,9 +74,17 @@ pub unsafe extern "C" fn wasm_instance_new(
             match r.and_then(|r| Some((r.store_identity()?.0, to_extern(r)?))) {
                 Some((rs, e)) if Rc::ptr_eq(rs, &s.data) => exts.push(e),
                 // SAFETY: `trap` is NULL or writable (the C API contract).
-                Some(_) => return unsafe { fail(trap, new_trap(format!("wasm_instance_new: import {i} belongs to another store"), None)) },
+                Some(_) => {
+                    return unsafe {
+                        fail(trap, new_trap(format!("wasm_instance_new: import {i} belongs to another store"), None))
+                    }
+                }
                 // SAFETY: as above.
-                None => return unsafe { fail(trap, new_trap(format!("wasm_instance_new: import {i} is NULL or not an external"), None)) },
+                None => {
+                    return unsafe {
+                        fail(trap, new_trap(format!("wasm_instance_new: import {i} is NULL or not an external"), None))
+                    }
+                }
             }
         }
         match s.data.with(|st| Instance::new(st, &m.module, &exts)) {
@@ -114,7 +122,7 @@ pub unsafe extern "C" fn faasm_instance_export(
         if name.is_null() {
             return std::ptr::null_mut();
         }
-// SAFETY: `name` is not NULL and points to `len` bytes (the C API contract).
+        // SAFETY: `name` is not NULL and points to `len` bytes (the C API contract).
         let bytes = unsafe { std::slice::from_raw_parts(name, len) };
         let Ok(name) = std::str::from_utf8(bytes) else { return std::ptr::null_mut() };
         match s.with(|st| i.get_export(st, name)) {

@@ -30,24 +30,24 @@
 
 #![allow(non_camel_case_types, clippy::missing_safety_doc)]
 
-pub mod ffi;
-pub mod vec;
-pub mod types;
-pub mod store;
-pub mod refs;
-pub mod val;
-pub mod trap;
-pub mod module;
-pub mod func;
-pub mod global;
-pub mod table;
-pub mod memory;
+pub mod cache;
+pub mod error;
 #[path = "extern.rs"]
 pub mod externs;
+pub mod ffi;
+pub mod func;
+pub mod global;
 pub mod instance;
-pub mod error;
-pub mod wat;
-pub mod wasi;
-pub mod linker;
-pub mod cache;
 pub mod limits;
+pub mod linker;
+pub mod memory;
+pub mod module;
+pub mod refs;
+pub mod store;
+pub mod table;
+pub mod trap;
+pub mod types;
+pub mod val;
+pub mod vec;
+pub mod wasi;
+pub mod wat;

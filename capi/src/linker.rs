@@ -46,23 +46,26 @@ pub unsafe extern "C" fn faasm_linker_define(
     name: *const std::os::raw::c_char,
     item: *const wasm_extern_t,
 ) -> *mut faasm_error_t {
-    guard_or(|| new_error("internal error in faasm_linker_define".into()), || {
-        // SAFETY: NULL or our objects; NULL or C strings.
-        let (Some(l), Some(m), Some(n)) = (unsafe { ptr_mut(l) }, unsafe { c_str(module) }, unsafe { c_str(name) }) else {
-            return new_error("faasm_linker_define: NULL linker or name".into());
-        };
-        // SAFETY: NULL or a reference of ours.
-        let Some(r) = (unsafe { as_kind(item, Kind::Extern) }) else {
-            return new_error(format!("faasm_linker_define: {m}.{n}: NULL or not an external"));
-        };
-        match (r.store_identity(), to_extern(r)) {
-            (Some((s, _)), Some(e)) if Rc::ptr_eq(s, &l.store) => {
-                l.linker.define(m, n, e);
-                std::ptr::null_mut()
+    guard_or(
+        || new_error("internal error in faasm_linker_define".into()),
+        || {
+            // SAFETY: NULL or our objects; NULL or C strings.
+            let (Some(l), Some(m), Some(n)) = (unsafe { ptr_mut(l) }, unsafe { c_str(module) }, unsafe { c_str(name) }) else {
+                return new_error("faasm_linker_define: NULL linker or name".into());
+            };
+            // SAFETY: NULL or a reference of ours.
+            let Some(r) = (unsafe { as_kind(item, Kind::Extern) }) else {
+                return new_error(format!("faasm_linker_define: {m}.{n}: NULL or not an external"));
+            };
+            match (r.store_identity(), to_extern(r)) {
+                (Some((s, _)), Some(e)) if Rc::ptr_eq(s, &l.store) => {
+                    l.linker.define(m, n, e);
+                    std::ptr::null_mut()
+                }
+                _ => new_error(format!("faasm_linker_define: {m}.{n} belongs to another store")),
             }
-            _ => new_error(format!("faasm_linker_define: {m}.{n} belongs to another store")),
-        }
-    })
+        },
+    )
 }
 
 /// Defines every export of `instance` under the module name `module`.
@@ -72,41 +75,52 @@ pub unsafe extern "C" fn faasm_linker_define_instance(
     module: *const std::os::raw::c_char,
     instance: *const wasm_instance_t,
 ) -> *mut faasm_error_t {
-    guard_or(|| new_error("internal error in faasm_linker_define_instance".into()), || {
-        // SAFETY: NULL or our objects; NULL or a C string.
-        let (Some(l), Some(m), Some((s, i))) = (unsafe { ptr_mut(l) }, unsafe { c_str(module) }, unsafe { instance_of(instance) }) else {
-            return new_error("faasm_linker_define_instance: NULL linker, name or instance".into());
-        };
-        if !Rc::ptr_eq(s, &l.store) {
-            return new_error("faasm_linker_define_instance: the instance belongs to another store".into());
-        }
-        let linker = &mut l.linker;
-        s.with(|st| {
-            linker.instance(st, m, i);
-        });
-        std::ptr::null_mut()
-    })
+    guard_or(
+        || new_error("internal error in faasm_linker_define_instance".into()),
+        || {
+            // SAFETY: NULL or our objects; NULL or a C string.
+            let (Some(l), Some(m), Some((s, i))) =
+                (unsafe { ptr_mut(l) }, unsafe { c_str(module) }, unsafe { instance_of(instance) })
+            else {
+                return new_error("faasm_linker_define_instance: NULL linker, name or instance".into());
+            };
+            if !Rc::ptr_eq(s, &l.store) {
+                return new_error("faasm_linker_define_instance: the instance belongs to another store".into());
+            }
+            let linker = &mut l.linker;
+            s.with(|st| {
+                linker.instance(st, m, i);
+            });
+            std::ptr::null_mut()
+        },
+    )
 }
 
 /// Defines all of `wasi_snapshot_preview1` with the state `config`
 /// describes. Takes the configuration (also on failure).
 #[no_mangle]
-pub unsafe extern "C" fn faasm_linker_define_wasi(l: *mut faasm_linker_t, config: *mut faasm_wasi_config_t) -> *mut faasm_error_t {
-    guard_or(|| new_error("internal error in faasm_linker_define_wasi".into()), || {
-        // SAFETY: NULL or our linker; NULL or our config, passed to us.
-        let (l, c) = (unsafe { ptr_mut(l) }, unsafe { from_c(config) });
-        let (Some(l), Some(c)) = (l, c) else {
-            return new_error("faasm_linker_define_wasi: NULL linker or config".into());
-        };
-        match c.build() {
-            Ok(ctx) => {
-                let state = Arc::new(Mutex::new(ctx));
-                hostabi::link(&mut l.linker, &hostabi::wasi::functions::<hostabi::wasi::WasiCtx>(), &state);
-                std::ptr::null_mut()
+pub unsafe extern "C" fn faasm_linker_define_wasi(
+    l: *mut faasm_linker_t,
+    config: *mut faasm_wasi_config_t,
+) -> *mut faasm_error_t {
+    guard_or(
+        || new_error("internal error in faasm_linker_define_wasi".into()),
+        || {
+            // SAFETY: NULL or our linker; NULL or our config, passed to us.
+            let (l, c) = (unsafe { ptr_mut(l) }, unsafe { from_c(config) });
+            let (Some(l), Some(c)) = (l, c) else {
+                return new_error("faasm_linker_define_wasi: NULL linker or config".into());
+            };
+            match c.build() {
+                Ok(ctx) => {
+                    let state = Arc::new(Mutex::new(ctx));
+                    hostabi::link(&mut l.linker, &hostabi::wasi::functions::<hostabi::wasi::WasiCtx>(), &state);
+                    std::ptr::null_mut()
+                }
+                Err(e) => new_error(format!("WASI configuration: {e}")),
             }
-            Err(e) => new_error(format!("WASI configuration: {e}")),
-        }
-    })
+        },
+    )
 }
 
 /// Instantiates `module`, resolving its imports by name. On success
@@ -121,36 +135,39 @@ pub unsafe extern "C" fn faasm_linker_instantiate(
     out: *mut *mut wasm_instance_t,
     trap: *mut *mut wasm_trap_t,
 ) -> *mut faasm_error_t {
-    guard_or(|| new_error("internal error in faasm_linker_instantiate".into()), || {
-        // SAFETY: NULL or writable slots.
-        if let Some(o) = unsafe { out.as_mut() } {
-            *o = std::ptr::null_mut();
-        }
-        // SAFETY: as above.
-        if let Some(t) = unsafe { trap.as_mut() } {
-            *t = std::ptr::null_mut();
-        }
-        // SAFETY: NULL or our objects.
-        let (Some(l), Some(m)) = (unsafe { ptr_ref(l) }, unsafe { module_obj(module) }) else {
-            return new_error("faasm_linker_instantiate: NULL linker or not a module".into());
-        };
-        match l.store.with(|st| l.linker.instantiate(st, &m.module)) {
-            Ok(i) => {
-                let r = to_c(wasm_ref_t::store_obj(&l.store, Identity::Instance(i)));
-// SAFETY: `out` is NULL or a writable slot (the header says so).
-                match unsafe { out.as_mut() } {
-                    Some(o) => *o = r,
-                    // SAFETY: ours, nobody to give it to.
-                    None => drop(unsafe { from_c(r) }),
+    guard_or(
+        || new_error("internal error in faasm_linker_instantiate".into()),
+        || {
+            // SAFETY: NULL or writable slots.
+            if let Some(o) = unsafe { out.as_mut() } {
+                *o = std::ptr::null_mut();
+            }
+            // SAFETY: as above.
+            if let Some(t) = unsafe { trap.as_mut() } {
+                *t = std::ptr::null_mut();
+            }
+            // SAFETY: NULL or our objects.
+            let (Some(l), Some(m)) = (unsafe { ptr_ref(l) }, unsafe { module_obj(module) }) else {
+                return new_error("faasm_linker_instantiate: NULL linker or not a module".into());
+            };
+            match l.store.with(|st| l.linker.instantiate(st, &m.module)) {
+                Ok(i) => {
+                    let r = to_c(wasm_ref_t::store_obj(&l.store, Identity::Instance(i)));
+                    // SAFETY: `out` is NULL or a writable slot (the header says so).
+                    match unsafe { out.as_mut() } {
+                        Some(o) => *o = r,
+                        // SAFETY: ours, nobody to give it to.
+                        None => drop(unsafe { from_c(r) }),
+                    }
+                    std::ptr::null_mut()
                 }
-                std::ptr::null_mut()
+                Err(engine::Error::Trap(t)) if !trap.is_null() => {
+                    // SAFETY: checked non-NULL; the caller's slot.
+                    unsafe { *trap = trap_from_error(engine::Error::Trap(t)) };
+                    std::ptr::null_mut()
+                }
+                Err(e) => new_error(e.to_string()),
             }
-            Err(engine::Error::Trap(t)) if !trap.is_null() => {
-                // SAFETY: checked non-NULL; the caller's slot.
-                unsafe { *trap = trap_from_error(engine::Error::Trap(t)) };
-                std::ptr::null_mut()
-            }
-            Err(e) => new_error(e.to_string()),
-        }
-    })
+        },
+    )
 }

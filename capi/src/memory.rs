@@ -71,9 +71,7 @@ pub unsafe extern "C" fn wasm_memory_data_size(m: *const wasm_memory_t) -> usize
 pub unsafe extern "C" fn wasm_memory_size(m: *const wasm_memory_t) -> wasm_memory_pages_t {
     guard(0, || {
         // SAFETY: NULL or a reference of ours.
-        unsafe { memory_of(m) }
-            .map(|(s, m)| u32::try_from(s.with(|st| m.size_pages(st))).unwrap_or(u32::MAX))
-            .unwrap_or(0)
+        unsafe { memory_of(m) }.map(|(s, m)| u32::try_from(s.with(|st| m.size_pages(st))).unwrap_or(u32::MAX)).unwrap_or(0)
     })
 }
 

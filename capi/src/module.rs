@@ -10,7 +10,7 @@
 //! compiled code: only pass bytes `wasm_module_serialize` produced.
 
 use crate::error::{faasm_error_t, new_error, set_last_error};
-use crate::ffi::{guard, ptr_mut, ptr_ref, to_c, from_c};
+use crate::ffi::{from_c, guard, ptr_mut, ptr_ref, to_c};
 use crate::refs::{as_kind, wasm_module_t, wasm_ref_t, Kind, Obj};
 use crate::store::{wasm_store_t, HostInfo};
 use crate::types::{name_vec, wasm_exporttype_t, wasm_externtype_t, wasm_importtype_t, EngineType};

@@ -82,8 +82,8 @@ pub unsafe extern "C" fn wasm_table_set(t: *mut wasm_table_t, index: wasm_table_
         let Some((s, t)) = (unsafe { table_of(t) }) else { return false };
         let elem = s.with(|st| t.ty(st)).elem;
         // SAFETY: `r` NULL or a reference of ours (borrowed, not taken).
-        let res = unsafe { ref_to_val(s, r, elem.into()) }
-            .and_then(|v| s.with(|st| t.set(st, index, v)).map_err(|e| e.to_string()));
+        let res =
+            unsafe { ref_to_val(s, r, elem.into()) }.and_then(|v| s.with(|st| t.set(st, index, v)).map_err(|e| e.to_string()));
         res.map_err(|e| crate::ffi::misuse("wasm_table_set", &e)).is_ok()
     })
 }

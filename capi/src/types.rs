@@ -147,16 +147,32 @@ impl wasm_externtype_t {
     }
 
     pub fn func(&self) -> Option<&FuncType> {
-        if let EngineType::Func(f) = &self.ty { Some(f) } else { None }
+        if let EngineType::Func(f) = &self.ty {
+            Some(f)
+        } else {
+            None
+        }
     }
     pub fn global(&self) -> Option<&GlobalType> {
-        if let EngineType::Global(g) = &self.ty { Some(g) } else { None }
+        if let EngineType::Global(g) = &self.ty {
+            Some(g)
+        } else {
+            None
+        }
     }
     pub fn table(&self) -> Option<&TableType> {
-        if let EngineType::Table(t) = &self.ty { Some(t) } else { None }
+        if let EngineType::Table(t) = &self.ty {
+            Some(t)
+        } else {
+            None
+        }
     }
     pub fn memory(&self) -> Option<&MemoryType> {
-        if let EngineType::Memory(m) = &self.ty { Some(m) } else { None }
+        if let EngineType::Memory(m) = &self.ty {
+            Some(m)
+        } else {
+            None
+        }
     }
 }
 
@@ -325,7 +341,10 @@ pub unsafe extern "C" fn wasm_functype_results(t: *const wasm_functype_t) -> *co
 // ---- globaltype ---------------------------------------------------------------
 
 #[no_mangle]
-pub unsafe extern "C" fn wasm_globaltype_new(content: *mut wasm_valtype_t, mutability: wasm_mutability_t) -> *mut wasm_globaltype_t {
+pub unsafe extern "C" fn wasm_globaltype_new(
+    content: *mut wasm_valtype_t,
+    mutability: wasm_mutability_t,
+) -> *mut wasm_globaltype_t {
     guard(std::ptr::null_mut(), || {
         // SAFETY: NULL or an owned valtype of ours, passed to us.
         let Some(c) = (unsafe { from_c(content) }) else {
@@ -463,10 +482,34 @@ macro_rules! type_casts {
     };
 }
 
-type_casts!(WASM_EXTERN_FUNC, wasm_functype_as_externtype, wasm_functype_as_externtype_const, wasm_externtype_as_functype, wasm_externtype_as_functype_const);
-type_casts!(WASM_EXTERN_GLOBAL, wasm_globaltype_as_externtype, wasm_globaltype_as_externtype_const, wasm_externtype_as_globaltype, wasm_externtype_as_globaltype_const);
-type_casts!(WASM_EXTERN_TABLE, wasm_tabletype_as_externtype, wasm_tabletype_as_externtype_const, wasm_externtype_as_tabletype, wasm_externtype_as_tabletype_const);
-type_casts!(WASM_EXTERN_MEMORY, wasm_memorytype_as_externtype, wasm_memorytype_as_externtype_const, wasm_externtype_as_memorytype, wasm_externtype_as_memorytype_const);
+type_casts!(
+    WASM_EXTERN_FUNC,
+    wasm_functype_as_externtype,
+    wasm_functype_as_externtype_const,
+    wasm_externtype_as_functype,
+    wasm_externtype_as_functype_const
+);
+type_casts!(
+    WASM_EXTERN_GLOBAL,
+    wasm_globaltype_as_externtype,
+    wasm_globaltype_as_externtype_const,
+    wasm_externtype_as_globaltype,
+    wasm_externtype_as_globaltype_const
+);
+type_casts!(
+    WASM_EXTERN_TABLE,
+    wasm_tabletype_as_externtype,
+    wasm_tabletype_as_externtype_const,
+    wasm_externtype_as_tabletype,
+    wasm_externtype_as_tabletype_const
+);
+type_casts!(
+    WASM_EXTERN_MEMORY,
+    wasm_memorytype_as_externtype,
+    wasm_memorytype_as_externtype_const,
+    wasm_externtype_as_memorytype,
+    wasm_externtype_as_memorytype_const
+);
 
 // ---- importtype / exporttype ---------------------------------------------------
 

@@ -153,9 +153,7 @@ pub fn from_engine(store: &Rc<StoreData>, v: Val) -> Result<wasm_val_t, String> 
         Val::ExternRef(None) => wasm_val_t::null_ref(WASM_EXTERNREF),
         Val::FuncRef(Some(f)) => of(wasm_val_union { ref_: to_c(wasm_ref_t::store_obj(store, Identity::Func(f))) }),
         Val::ExternRef(Some(h)) => {
-            let id = store
-                .externref_identity(h)
-                .ok_or_else(|| format!("externref handle {h} was not made by this store"))?;
+            let id = store.externref_identity(h).ok_or_else(|| format!("externref handle {h} was not made by this store"))?;
             of(wasm_val_union { ref_: to_c(wasm_ref_t::store_obj(store, id)) })
         }
     })

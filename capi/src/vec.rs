@@ -12,9 +12,7 @@
 use crate::ffi::guard;
 use crate::refs::wasm_ref_t;
 use crate::trap::wasm_frame_t;
-use crate::types::{
-    wasm_exporttype_t, wasm_externtype_t, wasm_importtype_t, wasm_valtype_t,
-};
+use crate::types::{wasm_exporttype_t, wasm_externtype_t, wasm_importtype_t, wasm_valtype_t};
 use crate::val::wasm_val_t;
 
 /// The layout of every `wasm_*_vec_t`.
@@ -261,15 +259,99 @@ macro_rules! vec_api {
     };
 }
 
-vec_api!(u8, wasm_byte_vec_new_empty, wasm_byte_vec_new_uninitialized, wasm_byte_vec_new, wasm_byte_vec_copy, wasm_byte_vec_delete);
-vec_api!(*mut wasm_valtype_t, wasm_valtype_vec_new_empty, wasm_valtype_vec_new_uninitialized, wasm_valtype_vec_new, wasm_valtype_vec_copy, wasm_valtype_vec_delete);
-vec_api!(*mut wasm_externtype_t, wasm_functype_vec_new_empty, wasm_functype_vec_new_uninitialized, wasm_functype_vec_new, wasm_functype_vec_copy, wasm_functype_vec_delete);
-vec_api!(*mut wasm_externtype_t, wasm_globaltype_vec_new_empty, wasm_globaltype_vec_new_uninitialized, wasm_globaltype_vec_new, wasm_globaltype_vec_copy, wasm_globaltype_vec_delete);
-vec_api!(*mut wasm_externtype_t, wasm_tabletype_vec_new_empty, wasm_tabletype_vec_new_uninitialized, wasm_tabletype_vec_new, wasm_tabletype_vec_copy, wasm_tabletype_vec_delete);
-vec_api!(*mut wasm_externtype_t, wasm_memorytype_vec_new_empty, wasm_memorytype_vec_new_uninitialized, wasm_memorytype_vec_new, wasm_memorytype_vec_copy, wasm_memorytype_vec_delete);
-vec_api!(*mut wasm_externtype_t, wasm_externtype_vec_new_empty, wasm_externtype_vec_new_uninitialized, wasm_externtype_vec_new, wasm_externtype_vec_copy, wasm_externtype_vec_delete);
-vec_api!(*mut wasm_importtype_t, wasm_importtype_vec_new_empty, wasm_importtype_vec_new_uninitialized, wasm_importtype_vec_new, wasm_importtype_vec_copy, wasm_importtype_vec_delete);
-vec_api!(*mut wasm_exporttype_t, wasm_exporttype_vec_new_empty, wasm_exporttype_vec_new_uninitialized, wasm_exporttype_vec_new, wasm_exporttype_vec_copy, wasm_exporttype_vec_delete);
-vec_api!(wasm_val_t, wasm_val_vec_new_empty, wasm_val_vec_new_uninitialized, wasm_val_vec_new, wasm_val_vec_copy, wasm_val_vec_delete);
-vec_api!(*mut wasm_frame_t, wasm_frame_vec_new_empty, wasm_frame_vec_new_uninitialized, wasm_frame_vec_new, wasm_frame_vec_copy, wasm_frame_vec_delete);
-vec_api!(*mut wasm_ref_t, wasm_extern_vec_new_empty, wasm_extern_vec_new_uninitialized, wasm_extern_vec_new, wasm_extern_vec_copy, wasm_extern_vec_delete);
+vec_api!(
+    u8,
+    wasm_byte_vec_new_empty,
+    wasm_byte_vec_new_uninitialized,
+    wasm_byte_vec_new,
+    wasm_byte_vec_copy,
+    wasm_byte_vec_delete
+);
+vec_api!(
+    *mut wasm_valtype_t,
+    wasm_valtype_vec_new_empty,
+    wasm_valtype_vec_new_uninitialized,
+    wasm_valtype_vec_new,
+    wasm_valtype_vec_copy,
+    wasm_valtype_vec_delete
+);
+vec_api!(
+    *mut wasm_externtype_t,
+    wasm_functype_vec_new_empty,
+    wasm_functype_vec_new_uninitialized,
+    wasm_functype_vec_new,
+    wasm_functype_vec_copy,
+    wasm_functype_vec_delete
+);
+vec_api!(
+    *mut wasm_externtype_t,
+    wasm_globaltype_vec_new_empty,
+    wasm_globaltype_vec_new_uninitialized,
+    wasm_globaltype_vec_new,
+    wasm_globaltype_vec_copy,
+    wasm_globaltype_vec_delete
+);
+vec_api!(
+    *mut wasm_externtype_t,
+    wasm_tabletype_vec_new_empty,
+    wasm_tabletype_vec_new_uninitialized,
+    wasm_tabletype_vec_new,
+    wasm_tabletype_vec_copy,
+    wasm_tabletype_vec_delete
+);
+vec_api!(
+    *mut wasm_externtype_t,
+    wasm_memorytype_vec_new_empty,
+    wasm_memorytype_vec_new_uninitialized,
+    wasm_memorytype_vec_new,
+    wasm_memorytype_vec_copy,
+    wasm_memorytype_vec_delete
+);
+vec_api!(
+    *mut wasm_externtype_t,
+    wasm_externtype_vec_new_empty,
+    wasm_externtype_vec_new_uninitialized,
+    wasm_externtype_vec_new,
+    wasm_externtype_vec_copy,
+    wasm_externtype_vec_delete
+);
+vec_api!(
+    *mut wasm_importtype_t,
+    wasm_importtype_vec_new_empty,
+    wasm_importtype_vec_new_uninitialized,
+    wasm_importtype_vec_new,
+    wasm_importtype_vec_copy,
+    wasm_importtype_vec_delete
+);
+vec_api!(
+    *mut wasm_exporttype_t,
+    wasm_exporttype_vec_new_empty,
+    wasm_exporttype_vec_new_uninitialized,
+    wasm_exporttype_vec_new,
+    wasm_exporttype_vec_copy,
+    wasm_exporttype_vec_delete
+);
+vec_api!(
+    wasm_val_t,
+    wasm_val_vec_new_empty,
+    wasm_val_vec_new_uninitialized,
+    wasm_val_vec_new,
+    wasm_val_vec_copy,
+    wasm_val_vec_delete
+);
+vec_api!(
+    *mut wasm_frame_t,
+    wasm_frame_vec_new_empty,
+    wasm_frame_vec_new_uninitialized,
+    wasm_frame_vec_new,
+    wasm_frame_vec_copy,
+    wasm_frame_vec_delete
+);
+vec_api!(
+    *mut wasm_ref_t,
+    wasm_extern_vec_new_empty,
+    wasm_extern_vec_new_uninitialized,
+    wasm_extern_vec_new,
+    wasm_extern_vec_copy,
+    wasm_extern_vec_delete
+);

@@ -136,25 +136,28 @@ pub unsafe extern "C" fn faasm_wasi_config_file(
     stream: u32,
     path: *const std::os::raw::c_char,
 ) -> *mut faasm_error_t {
-    guard_or(|| new_error("internal error in faasm_wasi_config_file".into()), || {
-        // SAFETY: NULL or our config; NULL or a C string.
-        let (Some(c), Some(p)) = (unsafe { ptr_mut(c) }, unsafe { c_str(path) }) else {
-            return new_error("faasm_wasi_config_file: NULL config or path".into());
-        };
-        if stream > 2 {
-            return new_error(format!("faasm_wasi_config_file: stream {stream} is not 0, 1 or 2"));
-        }
-        let file = if stream == 0 {
-            OpenOptions::new().read(true).open(p)
-        } else {
-            OpenOptions::new().write(true).create(true).truncate(true).open(p)
-        };
-        match file {
-            Ok(f) => {
-                c.stdio[stream as usize] = Some(StdioSpec::File(f.into()));
-                std::ptr::null_mut()
+    guard_or(
+        || new_error("internal error in faasm_wasi_config_file".into()),
+        || {
+            // SAFETY: NULL or our config; NULL or a C string.
+            let (Some(c), Some(p)) = (unsafe { ptr_mut(c) }, unsafe { c_str(path) }) else {
+                return new_error("faasm_wasi_config_file: NULL config or path".into());
+            };
+            if stream > 2 {
+                return new_error(format!("faasm_wasi_config_file: stream {stream} is not 0, 1 or 2"));
             }
-            Err(e) => new_error(format!("cannot open {p}: {e}")),
-        }
-    })
+            let file = if stream == 0 {
+                OpenOptions::new().read(true).open(p)
+            } else {
+                OpenOptions::new().write(true).create(true).truncate(true).open(p)
+            };
+            match file {
+                Ok(f) => {
+                    c.stdio[stream as usize] = Some(StdioSpec::File(f.into()));
+                    std::ptr::null_mut()
+                }
+                Err(e) => new_error(format!("cannot open {p}: {e}")),
+            }
+        },
+    )
 }

@@ -154,10 +154,7 @@ impl Engine {
 
     /// The Cranelift target for this host.
     pub fn isa(&self) -> Result<&dyn cranelift_codegen::isa::TargetIsa, Error> {
-        let r = self
-            .0
-            .isa
-            .get_or_init(|| crate::compile::isa::host_isa(self.0.config.opt_level).map_err(|e| e.to_string()));
+        let r = self.0.isa.get_or_init(|| crate::compile::isa::host_isa(self.0.config.opt_level).map_err(|e| e.to_string()));
         match r {
             Ok(isa) => Ok(&**isa),
             Err(e) => Err(Error::Compile { func: None, message: e.clone() }),
@@ -180,10 +177,7 @@ impl Engine {
     /// `name=value` joined by commas.
     pub fn cpu_features(&self) -> Result<&str, Error> {
         let isa = self.isa()?;
-        Ok(self
-            .0
-            .cpu_features
-            .get_or_init(|| isa.isa_flags().iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")))
+        Ok(self.0.cpu_features.get_or_init(|| isa.isa_flags().iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")))
     }
 
     /// Where this engine's linear memories come from and go to.
@@ -224,16 +218,18 @@ impl Engine {
         // exactly the trampolines for the type.
         let info = ModuleInfo { types: vec![ty.clone()], ..ModuleInfo::default() };
         let compiled = crate::compile::compile_module(self.isa()?, &info, &[], false)?;
-        let range = *compiled.host_trampolines.first().ok_or_else(|| Error::Compile {
-            func: None,
-            message: "the compiler produced no host trampoline".into(),
-        })?;
+        let range = *compiled
+            .host_trampolines
+            .first()
+            .ok_or_else(|| Error::Compile { func: None, message: "the compiler produced no host trampoline".into() })?;
         let mut code = CodeMemory::new(&compiled.code)?;
-        let entry = code.ptr_of(range).ok_or_else(|| Error::Compile {
-            func: None,
-            message: "host trampoline outside the code".into(),
-        })? as usize;
-        code.register(Arc::new(CodeMeta { traps: crate::compile::TrapTable::from_sites(&compiled.traps), ..CodeMeta::default() }));
+        let entry =
+            code.ptr_of(range).ok_or_else(|| Error::Compile { func: None, message: "host trampoline outside the code".into() })?
+                as usize;
+        code.register(Arc::new(CodeMeta {
+            traps: crate::compile::TrapTable::from_sites(&compiled.traps),
+            ..CodeMeta::default()
+        }));
         map.insert(id, HostTrampoline { _code: code, entry });
         Ok(entry as *const u8)
     }

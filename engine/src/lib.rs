@@ -23,17 +23,16 @@ pub use error::{Error, Frame, Trap, TrapReason};
 pub use instantiate::func::{Caller, Func};
 pub use instantiate::global::Global;
 pub use instantiate::instance::Instance;
+pub use instantiate::instance_state::{FuncSlot, GlobalValue, InstanceState, RefSlot, Restore};
 pub use instantiate::linker::Linker;
 pub use instantiate::memory::Memory;
 pub use instantiate::store::Store;
-pub use instantiate::instance_state::{FuncSlot, GlobalValue, InstanceState, RefSlot, Restore};
 pub use instantiate::table::Table;
 pub use instantiate::values::{Extern, Val};
 pub use module::{CachedModule, Module};
-pub use run::interrupt::{Deadline, InterruptHandle};
 pub use parse::types::{
-    Export, ExternKind, FuncType, GlobalType, Import, ImportKind, MemoryType, ModuleInfo, RefType,
-    TableType, ValType,
+    Export, ExternKind, FuncType, GlobalType, Import, ImportKind, MemoryType, ModuleInfo, RefType, TableType, ValType,
 };
+pub use run::interrupt::{Deadline, InterruptHandle};
 pub use vm::layout::ValRaw;
 pub use vm::trap::TrapKind;

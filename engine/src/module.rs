@@ -217,7 +217,10 @@ impl Module {
             let bad = || Error::Compile { func: Some((nimp + def) as u32), message: "no code or type for the function".into() };
             if range.offset < last_offset {
                 // The signal handler's lookups need sorted ranges.
-                return Err(Error::Compile { func: None, message: "inconsistent compiled code: function ranges are not sorted".into() });
+                return Err(Error::Compile {
+                    func: None,
+                    message: "inconsistent compiled code: function ranges are not sorted".into(),
+                });
             }
             last_offset = range.offset;
             let entry = code.ptr_of(*range).ok_or_else(bad)? as usize;
@@ -353,7 +356,6 @@ impl Module {
     pub(crate) fn defined_funcs(&self) -> &[(usize, u32)] {
         &self.0.defined_funcs
     }
-
 
     /// The host-to-wasm trampoline for type `type_index`.
     pub(crate) fn entry_trampoline(&self, type_index: u32) -> Option<EntryTrampoline> {

@@ -12,12 +12,7 @@ use std::time::Instant;
 
 fn python_wasm() -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../workload/python3.wasm");
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run scripts/fetch-python.sh first)",
-            path.display()
-        )
-    })
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run scripts/fetch-python.sh first)", path.display()))
 }
 
 #[test]
@@ -38,8 +33,5 @@ fn python_compiles_deterministically() {
     );
     assert_eq!(parallel.functions.len(), info.num_defined_funcs() as usize);
     let sequential = compile_module(&*isa, &info, &wasm, false).expect("sequential compile");
-    assert!(
-        parallel == sequential && parallel.code == sequential.code,
-        "compilation is not deterministic"
-    );
+    assert!(parallel == sequential && parallel.code == sequential.code, "compilation is not deterministic");
 }

@@ -35,37 +35,19 @@ fn every_valid_spec_module_compiles() {
             Err(e) => failures.push(format!("{}: {e}", m.origin)),
         }
     }
-    println!(
-        "compiled {compiled} spec modules ({functions} functions), {} failures",
-        failures.len()
-    );
+    println!("compiled {compiled} spec modules ({functions} functions), {} failures", failures.len());
     assert!(compiled > 1000, "too few modules compiled: {compiled}");
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
 
-fn check_layout(
-    info: &engine::ModuleInfo,
-    code: &engine::compile::CompiledCode,
-) -> Result<(), String> {
+fn check_layout(info: &engine::ModuleInfo, code: &engine::compile::CompiledCode) -> Result<(), String> {
     if code.functions.len() != info.num_defined_funcs() as usize {
         return Err("wrong number of functions".into());
     }
-    if code.entry_trampolines.len() != info.types.len()
-        || code.host_trampolines.len() != info.types.len()
-    {
+    if code.entry_trampolines.len() != info.types.len() || code.host_trampolines.len() != info.types.len() {
         return Err("wrong number of trampolines".into());
     }
-    let all: Vec<_> = code
-        .functions
-        .iter()
-        .chain(&code.entry_trampolines)
-        .chain(&code.host_trampolines)
-        .collect();
+    let all: Vec<_> = code.functions.iter().chain(&code.entry_trampolines).chain(&code.host_trampolines).collect();
     let mut end = 0u32;
     for r in &all {
         if r.offset < end || r.offset % 16 != 0 || (r.offset + r.len) as usize > code.code.len() {
@@ -77,10 +59,7 @@ fn check_layout(
         return Err("trap sites not sorted".into());
     }
     for t in &code.traps {
-        if !all
-            .iter()
-            .any(|r| r.offset <= t.offset && t.offset < r.offset + r.len)
-        {
+        if !all.iter().any(|r| r.offset <= t.offset && t.offset < r.offset + r.len) {
             return Err(format!("trap site {t:?} outside any function"));
         }
     }

@@ -76,10 +76,16 @@ fn every_instance_starts_from_a_fresh_memory() {
 
     // The same for a memory without an image (zeros only), and a memory
     // the host creates.
-    let zeros = Module::new(&engine, &wat::parse_str(r#"(module
+    let zeros = Module::new(
+        &engine,
+        &wat::parse_str(
+            r#"(module
         (memory (export "mem") 1)
         (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
-        (func (export "poke") (i32.store8 (i32.const 9) (i32.const 9))))"#).unwrap())
+        (func (export "poke") (i32.store8 (i32.const 9) (i32.const 9))))"#,
+        )
+        .unwrap(),
+    )
     .unwrap();
     for _ in 0..3 {
         let mut store = Store::new(&engine);
@@ -145,7 +151,10 @@ fn reused_contexts_get_fresh_globals_and_their_own_imports() {
 #[test]
 fn memories_reset_in_place_or_discarded_are_fresh() {
     let engine = Engine::default();
-    let module = Module::new(&engine, &wat::parse_str(r#"(module
+    let module = Module::new(
+        &engine,
+        &wat::parse_str(
+            r#"(module
         (memory (export "mem") 32)
         (data (i32.const 4095) "ab")
         (data (i32.const 1048576) "cd")
@@ -158,7 +167,10 @@ fn memories_reset_in_place_or_discarded_are_fresh() {
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br $next)))
             (i32.store8 (i32.const 4096) (i32.const 0x11))
-            (i32.store8 (i32.const 1048577) (i32.const 0x22))))"#).unwrap())
+            (i32.store8 (i32.const 1048577) (i32.const 0x22))))"#,
+        )
+        .unwrap(),
+    )
     .unwrap();
     assert!(module.memory_image().is_some());
     // Rounds of 512 pages pass the limit; the others stay under it.
@@ -200,7 +212,9 @@ fn stores_of_one_engine_share_its_pool_two_engines_do_not() {
 #[test]
 fn the_embedder_sizes_or_turns_off_the_pool() {
     let zeros = |engine: &Engine| Module::new(engine, &wat::parse_str("(module (memory (export \"mem\") 1))").unwrap()).unwrap();
-    for (config, kept) in [(PoolConfig::OFF, 0), (PoolConfig { max_warm: 1, ..PoolConfig::default() }, 1), (PoolConfig::default(), 3)] {
+    for (config, kept) in
+        [(PoolConfig::OFF, 0), (PoolConfig { max_warm: 1, ..PoolConfig::default() }, 1), (PoolConfig::default(), 3)]
+    {
         let engine = Engine::new(Config { memory_pool: config, ..Config::default() }).unwrap();
         let (m, with_image) = (zeros(&engine), Module::new(&engine, &wat::parse_str(WAT).unwrap()).unwrap());
         // Three memories alive at once, then dropped together.

@@ -48,10 +48,8 @@ fn trunc_gives_int_min_for_nan_and_out_of_range() {
 #[test]
 fn swizzle_uses_low_four_bits_unless_top_bit_set() {
     // pshufb: index 0x11 selects lane 1, 0x80 gives 0 (plain swizzle: 0, 0).
-    let v = run(
-        "(i8x16.relaxed_swizzle (v128.const i8x16 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25)
-                                (v128.const i8x16 0x11 0x80 0 15 0x2f 0 0 0 0 0 0 0 0 0 0 0))",
-    );
+    let v = run("(i8x16.relaxed_swizzle (v128.const i8x16 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25)
+                                (v128.const i8x16 0x11 0x80 0 15 0x2f 0 0 0 0 0 0 0 0 0 0 0))");
     let lanes = u8x16(v);
     assert_eq!(&lanes[..5], &[11, 0, 10, 25, 25]);
 }
@@ -68,10 +66,8 @@ fn q15mulr_does_not_saturate() {
 fn laneselect_looks_at_the_top_bit_only() {
     // blendv on 32-bit lanes: mask 0x80000000 selects the first operand
     // whole, 0x7fffffff the second whole (bitselect would mix bits).
-    let v = run(
-        "(i32x4.relaxed_laneselect (v128.const i32x4 1 2 3 4) (v128.const i32x4 5 6 7 8)
-                                   (v128.const i32x4 0x80000000 0x7fffffff -1 0))",
-    );
+    let v = run("(i32x4.relaxed_laneselect (v128.const i32x4 1 2 3 4) (v128.const i32x4 5 6 7 8)
+                                   (v128.const i32x4 0x80000000 0x7fffffff -1 0))");
     assert_eq!(i32x4(v), [1, 6, 3, 8]);
 }
 
@@ -89,10 +85,8 @@ fn dot_treats_the_second_operand_as_unsigned() {
 fn madd_is_fused() {
     // (1 + 2^-23) * (1 - 2^-23) - 1 = -2^-46 exactly when fused; the
     // unfused product rounds to 1 and the result is 0.
-    let v = run(
-        "(f32x4.relaxed_madd (v128.const f32x4 0x1.000002p0 0 0 0) (v128.const f32x4 0x1.fffffcp-1 0 0 0)
-                             (v128.const f32x4 -1 0 0 0))",
-    );
+    let v = run("(f32x4.relaxed_madd (v128.const f32x4 0x1.000002p0 0 0 0) (v128.const f32x4 0x1.fffffcp-1 0 0 0)
+                             (v128.const f32x4 -1 0 0 0))");
     assert_eq!(f32::from_bits(v as u32), -(2f32.powi(-46)));
 }
 

@@ -3,8 +3,7 @@
 //! exports, re-entrant calls, and host functions as funcref values.
 
 use engine::{
-    Caller, Engine, Error, Extern, Func, FuncType, Linker, Module, Store, Trap, TrapKind, TrapReason, Val,
-    ValRaw, ValType,
+    Caller, Engine, Error, Extern, Func, FuncType, Linker, Module, Store, Trap, TrapKind, TrapReason, Val, ValRaw, ValType,
 };
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;

@@ -3,8 +3,8 @@
 //! segment initialisation that traps part-way (earlier writes stay).
 
 use engine::{
-    Engine, Error, Extern, Global, GlobalType, Linker, Memory, MemoryType, Module, RefType, Store, Table,
-    TableType, TrapKind, TrapReason, Val, ValType,
+    Engine, Error, Extern, Global, GlobalType, Linker, Memory, MemoryType, Module, RefType, Store, Table, TableType, TrapKind,
+    TrapReason, Val, ValType,
 };
 
 fn module(engine: &Engine, wat: &str) -> Module {
@@ -182,7 +182,8 @@ fn segment_initialisation_traps_keep_earlier_writes() {
     assert_eq!(mem.data(&store)[65535], 0);
 
     // A trapping start function is reported as a trap, after segments ran.
-    let m = module(&engine, r#"(module (import "a" "mem" (memory 1)) (data (i32.const 20) "z") (start $s) (func $s unreachable))"#);
+    let m =
+        module(&engine, r#"(module (import "a" "mem" (memory 1)) (data (i32.const 20) "z") (start $s) (func $s unreachable))"#);
     match linker.instantiate(&mut store, &m) {
         Err(Error::Trap(t)) => assert_eq!(t.reason, TrapReason::Wasm(TrapKind::Unreachable)),
         other => panic!("{other:?}"),

@@ -5,9 +5,7 @@
 //! value can travel, traps from each mechanism (fault, explicit check,
 //! libcall status, stack limit), and control flow with block parameters.
 
-use engine::{
-    Engine, Error, FuncType, Instance, Linker, Module, Store, TrapKind, TrapReason, Val, ValType,
-};
+use engine::{Engine, Error, FuncType, Instance, Linker, Module, Store, TrapKind, TrapReason, Val, ValType};
 
 struct Env {
     engine: Engine,
@@ -19,31 +17,22 @@ impl Env {
     fn new() -> Env {
         let engine = Engine::default();
         let store = Store::new(&engine);
-        Env {
-            engine,
-            store,
-            linker: Linker::new(),
-        }
+        Env { engine, store, linker: Linker::new() }
     }
 
     fn instantiate(&mut self, wat: &str) -> Instance {
         let wasm = wat::parse_str(wat).expect("wat");
         let module = Module::new(&self.engine, &wasm).expect("compile");
-        self.linker
-            .instantiate(&mut self.store, &module)
-            .expect("instantiate")
+        self.linker.instantiate(&mut self.store, &module).expect("instantiate")
     }
 
     fn call(&mut self, inst: Instance, name: &str, args: &[Val]) -> Result<Vec<Val>, Error> {
-        let f = inst
-            .get_func(&self.store, name)
-            .unwrap_or_else(|| panic!("no export {name}"));
+        let f = inst.get_func(&self.store, name).unwrap_or_else(|| panic!("no export {name}"));
         f.call(&mut self.store, args)
     }
 
     fn ok(&mut self, inst: Instance, name: &str, args: &[Val]) -> Vec<Val> {
-        self.call(inst, name, args)
-            .unwrap_or_else(|e| panic!("{name}: {e}"))
+        self.call(inst, name, args).unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 
     fn trap(&mut self, inst: Instance, name: &str, args: &[Val]) -> TrapKind {
@@ -98,105 +87,36 @@ fn numeric_edge_cases() {
     );
     use Val::*;
     assert_eq!(one(i, &mut env, "div_s", &[I32(-7), I32(2)]), I32(-3));
-    assert_eq!(
-        env.trap(i, "div_s", &[I32(i32::MIN), I32(-1)]),
-        TrapKind::IntegerOverflow
-    );
-    assert_eq!(
-        env.trap(i, "div_s", &[I32(1), I32(0)]),
-        TrapKind::IntegerDivisionByZero
-    );
+    assert_eq!(env.trap(i, "div_s", &[I32(i32::MIN), I32(-1)]), TrapKind::IntegerOverflow);
+    assert_eq!(env.trap(i, "div_s", &[I32(1), I32(0)]), TrapKind::IntegerDivisionByZero);
     assert_eq!(one(i, &mut env, "rem_s", &[I32(i32::MIN), I32(-1)]), I32(0));
-    assert_eq!(
-        one(i, &mut env, "rem_s64", &[I64(i64::MIN), I64(-1)]),
-        I64(0)
-    );
+    assert_eq!(one(i, &mut env, "rem_s64", &[I64(i64::MIN), I64(-1)]), I64(0));
     assert_eq!(one(i, &mut env, "rem_s", &[I32(-7), I32(2)]), I32(-1));
-    assert_eq!(
-        env.trap(i, "div_u", &[I32(1), I32(0)]),
-        TrapKind::IntegerDivisionByZero
-    );
+    assert_eq!(env.trap(i, "div_u", &[I32(1), I32(0)]), TrapKind::IntegerDivisionByZero);
     assert_eq!(one(i, &mut env, "shl", &[I32(1), I32(33)]), I32(2));
-    assert_eq!(
-        one(i, &mut env, "rotr64", &[I64(1), I64(65)]),
-        I64(i64::MIN)
-    );
+    assert_eq!(one(i, &mut env, "rotr64", &[I64(1), I64(65)]), I64(i64::MIN));
     assert_eq!(one(i, &mut env, "clz", &[I64(0)]), I64(64));
-    assert_eq!(
-        one(i, &mut env, "trunc", &[F32((-1.9f32).to_bits())]),
-        I32(-1)
-    );
-    assert_eq!(
-        env.trap(i, "trunc", &[F32(f32::NAN.to_bits())]),
-        TrapKind::BadConversionToInteger
-    );
-    assert_eq!(
-        env.trap(i, "trunc", &[F32(3e9f32.to_bits())]),
-        TrapKind::IntegerOverflow
-    );
-    assert_eq!(
-        env.trap(i, "trunc_u64", &[F64((-1.0f64).to_bits())]),
-        TrapKind::IntegerOverflow
-    );
-    assert_eq!(
-        one(i, &mut env, "trunc_u64", &[F64((-0.9f64).to_bits())]),
-        I64(0)
-    );
-    assert_eq!(
-        one(i, &mut env, "trunc_sat", &[F64(1e20f64.to_bits())]),
-        I32(-1)
-    );
-    assert_eq!(
-        one(i, &mut env, "trunc_sat", &[F64(f64::NAN.to_bits())]),
-        I32(0)
-    );
-    assert_eq!(
-        one(
-            i,
-            &mut env,
-            "min",
-            &[F64(0.0f64.to_bits()), F64((-0.0f64).to_bits())]
-        ),
-        F64((-0.0f64).to_bits())
-    );
-    match one(
-        i,
-        &mut env,
-        "min",
-        &[F64(1.0f64.to_bits()), F64(f64::NAN.to_bits())],
-    ) {
+    assert_eq!(one(i, &mut env, "trunc", &[F32((-1.9f32).to_bits())]), I32(-1));
+    assert_eq!(env.trap(i, "trunc", &[F32(f32::NAN.to_bits())]), TrapKind::BadConversionToInteger);
+    assert_eq!(env.trap(i, "trunc", &[F32(3e9f32.to_bits())]), TrapKind::IntegerOverflow);
+    assert_eq!(env.trap(i, "trunc_u64", &[F64((-1.0f64).to_bits())]), TrapKind::IntegerOverflow);
+    assert_eq!(one(i, &mut env, "trunc_u64", &[F64((-0.9f64).to_bits())]), I64(0));
+    assert_eq!(one(i, &mut env, "trunc_sat", &[F64(1e20f64.to_bits())]), I32(-1));
+    assert_eq!(one(i, &mut env, "trunc_sat", &[F64(f64::NAN.to_bits())]), I32(0));
+    assert_eq!(one(i, &mut env, "min", &[F64(0.0f64.to_bits()), F64((-0.0f64).to_bits())]), F64((-0.0f64).to_bits()));
+    match one(i, &mut env, "min", &[F64(1.0f64.to_bits()), F64(f64::NAN.to_bits())]) {
         F64(bits) => assert!(f64::from_bits(bits).is_nan()),
         other => panic!("{other:?}"),
     }
-    assert_eq!(
-        one(i, &mut env, "nearest", &[F32(2.5f32.to_bits())]),
-        F32(2.0f32.to_bits())
-    );
-    assert_eq!(
-        one(i, &mut env, "nearest", &[F32((-3.5f32).to_bits())]),
-        F32((-4.0f32).to_bits())
-    );
-    assert_eq!(
-        one(
-            i,
-            &mut env,
-            "copysign",
-            &[F32(1.5f32.to_bits()), F32((-0.0f32).to_bits())]
-        ),
-        F32((-1.5f32).to_bits())
-    );
+    assert_eq!(one(i, &mut env, "nearest", &[F32(2.5f32.to_bits())]), F32(2.0f32.to_bits()));
+    assert_eq!(one(i, &mut env, "nearest", &[F32((-3.5f32).to_bits())]), F32((-4.0f32).to_bits()));
+    assert_eq!(one(i, &mut env, "copysign", &[F32(1.5f32.to_bits()), F32((-0.0f32).to_bits())]), F32((-1.5f32).to_bits()));
     assert_eq!(one(i, &mut env, "ext8", &[I32(0x80)]), I32(-128));
     assert_eq!(one(i, &mut env, "ext32", &[I64(0xffff_ffff)]), I64(-1));
-    assert_eq!(
-        one(i, &mut env, "cvt_u", &[I64(-1)]),
-        F32(18446744073709551616.0f32.to_bits())
-    );
+    assert_eq!(one(i, &mut env, "cvt_u", &[I64(-1)]), F32(18446744073709551616.0f32.to_bits()));
     // A NaN payload survives a call and a reinterpretation bit for bit.
     let payload = 0x7ff4_0000_0000_0001u64;
-    assert_eq!(
-        one(i, &mut env, "reinterp", &[F64(payload)]),
-        I64(payload as i64)
-    );
+    assert_eq!(one(i, &mut env, "reinterp", &[F64(payload)]), I64(payload as i64));
 }
 
 #[test]
@@ -226,52 +146,25 @@ fn memory_accesses_and_traps() {
     let r = env.ok(i, "store_load", &[I32(100), I64(0x1122_3344_5566_77f8)]);
     assert_eq!(r, vec![I64(0x1122_3344_5566_77f8), I32(-8), I32(0x6677)]);
     assert_eq!(one(i, &mut env, "load", &[I32(65532)]), I32(0));
-    assert_eq!(
-        env.trap(i, "load", &[I32(65533)]),
-        TrapKind::MemoryOutOfBounds
-    );
+    assert_eq!(env.trap(i, "load", &[I32(65533)]), TrapKind::MemoryOutOfBounds);
     assert_eq!(env.trap(i, "load", &[I32(-1)]), TrapKind::MemoryOutOfBounds);
     // index + offset beyond 4 GiB: still inside the reservation, still a trap.
-    assert_eq!(
-        env.trap(i, "load_far", &[I32(-1)]),
-        TrapKind::MemoryOutOfBounds
-    );
-    assert_eq!(
-        env.trap(i, "load_far", &[I32(0)]),
-        TrapKind::MemoryOutOfBounds
-    );
+    assert_eq!(env.trap(i, "load_far", &[I32(-1)]), TrapKind::MemoryOutOfBounds);
+    assert_eq!(env.trap(i, "load_far", &[I32(0)]), TrapKind::MemoryOutOfBounds);
     assert_eq!(one(i, &mut env, "size", &[]), I32(1));
     assert_eq!(one(i, &mut env, "grow", &[I32(1)]), I32(1));
     assert_eq!(one(i, &mut env, "size", &[]), I32(2));
     assert_eq!(one(i, &mut env, "grow", &[I32(2)]), I32(-1));
     assert_eq!(one(i, &mut env, "load", &[I32(65536 * 2 - 4)]), I32(0));
-    assert_eq!(
-        env.trap(i, "load", &[I32(65536 * 2 - 3)]),
-        TrapKind::MemoryOutOfBounds
-    );
+    assert_eq!(env.trap(i, "load", &[I32(65536 * 2 - 3)]), TrapKind::MemoryOutOfBounds);
     env.ok(i, "fill", &[I32(10), I32(0xab), I32(4)]);
-    assert_eq!(
-        one(i, &mut env, "load", &[I32(10)]),
-        I32(0xabababab_u32 as i32)
-    );
+    assert_eq!(one(i, &mut env, "load", &[I32(10)]), I32(0xabababab_u32 as i32));
     env.ok(i, "copy", &[I32(20), I32(10), I32(4)]);
-    assert_eq!(
-        one(i, &mut env, "load", &[I32(20)]),
-        I32(0xabababab_u32 as i32)
-    );
+    assert_eq!(one(i, &mut env, "load", &[I32(20)]), I32(0xabababab_u32 as i32));
     // Bulk operations report their trap through the libcall status.
-    assert_eq!(
-        env.trap(i, "fill", &[I32(65536 * 2 - 1), I32(0), I32(2)]),
-        TrapKind::MemoryOutOfBounds
-    );
-    assert_eq!(
-        env.trap(i, "copy", &[I32(0), I32(65536 * 2), I32(1)]),
-        TrapKind::MemoryOutOfBounds
-    );
-    assert_eq!(
-        env.ok(i, "v128_roundtrip", &[I32(64)]),
-        vec![I64(0x0102030405060708), I64(-2)]
-    );
+    assert_eq!(env.trap(i, "fill", &[I32(65536 * 2 - 1), I32(0), I32(2)]), TrapKind::MemoryOutOfBounds);
+    assert_eq!(env.trap(i, "copy", &[I32(0), I32(65536 * 2), I32(1)]), TrapKind::MemoryOutOfBounds);
+    assert_eq!(env.ok(i, "v128_roundtrip", &[I32(64)]), vec![I64(0x0102030405060708), I64(-2)]);
 }
 
 /// A function type with many mixed parameters and results, used below for
@@ -297,41 +190,25 @@ fn many_args() -> Vec<Val> {
 
 fn many_type() -> FuncType {
     use ValType::*;
-    let tys: Vec<ValType> = [I32, I64, F32, F64, V128]
-        .iter()
-        .cycle()
-        .take(15)
-        .copied()
-        .chain([I32])
-        .collect();
-    FuncType {
-        params: tys.clone(),
-        results: tys,
-    }
+    let tys: Vec<ValType> = [I32, I64, F32, F64, V128].iter().cycle().take(15).copied().chain([I32]).collect();
+    FuncType { params: tys.clone(), results: tys }
 }
 
 #[test]
 fn many_values_through_every_kind_of_call() {
     let mut env = Env::new();
     // Host function: reverses nothing, just echoes its 16 params.
-    env.linker
-        .func_new("host", "echo", many_type(), |_, params, results| {
-            results.clone_from_slice(params);
-            Ok(())
-        });
+    env.linker.func_new("host", "echo", many_type(), |_, params, results| {
+        results.clone_from_slice(params);
+        Ok(())
+    });
     let other = env.instantiate(&format!(
         r#"(module (func (export "echo") {MANY}
              {locals}))"#,
-        locals = (0..16)
-            .map(|k| format!("(local.get {k})"))
-            .collect::<Vec<_>>()
-            .join(" ")
+        locals = (0..16).map(|k| format!("(local.get {k})")).collect::<Vec<_>>().join(" ")
     ));
     env.linker.instance(&env.store, "other", other);
-    let gets = (0..16)
-        .map(|k| format!("(local.get {k})"))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let gets = (0..16).map(|k| format!("(local.get {k})")).collect::<Vec<_>>().join(" ");
     let i = env.instantiate(&format!(
         r#"(module
           (type $many (func {MANY}))
@@ -361,10 +238,7 @@ fn many_values_through_every_kind_of_call() {
     a[15] = Val::I32(3);
     assert_eq!(env.trap(i, "indirect", &a), TrapKind::IndirectCallToNull);
     a[15] = Val::I32(4);
-    assert_eq!(
-        env.trap(i, "indirect", &a),
-        TrapKind::IndirectCallOutOfBounds
-    );
+    assert_eq!(env.trap(i, "indirect", &a), TrapKind::IndirectCallOutOfBounds);
 }
 
 #[test]
@@ -385,14 +259,8 @@ fn call_indirect_checks_signatures_across_instances() {
           (func (export "call") (param i32 i32) (result i32)
             (call_indirect (type $t) (local.get 0) (local.get 1))))"#,
     );
-    assert_eq!(
-        env.ok(b, "call", &[Val::I32(41), Val::I32(0)]),
-        vec![Val::I32(42)]
-    );
-    assert_eq!(
-        env.trap(b, "call", &[Val::I32(41), Val::I32(1)]),
-        TrapKind::BadSignature
-    );
+    assert_eq!(env.ok(b, "call", &[Val::I32(41), Val::I32(0)]), vec![Val::I32(42)]);
+    assert_eq!(env.trap(b, "call", &[Val::I32(41), Val::I32(1)]), TrapKind::BadSignature);
 }
 
 #[test]
@@ -496,18 +364,9 @@ fn stack_overflow_is_a_trap_and_the_store_survives() {
               (else (i32.const 0))))
           (func (export "ok") (result i32) (i32.const 1)))"#,
     );
-    assert_eq!(
-        env.trap(i, "recurse", &[Val::I64(0)]),
-        TrapKind::StackOverflow
-    );
-    assert_eq!(
-        env.trap(i, "big_frames", &[Val::I32(-1)]),
-        TrapKind::StackOverflow
-    );
-    assert_eq!(
-        env.ok(i, "big_frames", &[Val::I32(1000)]),
-        vec![Val::I32(0)]
-    );
+    assert_eq!(env.trap(i, "recurse", &[Val::I64(0)]), TrapKind::StackOverflow);
+    assert_eq!(env.trap(i, "big_frames", &[Val::I32(-1)]), TrapKind::StackOverflow);
+    assert_eq!(env.ok(i, "big_frames", &[Val::I32(1000)]), vec![Val::I32(0)]);
     assert_eq!(env.ok(i, "ok", &[]), vec![Val::I32(1)]);
 }
 
@@ -545,39 +404,21 @@ fn tables_and_references() {
     assert_eq!(env.ok(i, "grow", &[I32(6)]), vec![I32(-1)]);
     env.ok(i, "init", &[I32(3), I32(0), I32(2)]);
     assert_eq!(env.ok(i, "call", &[I32(3)]), vec![I32(1)]);
-    assert_eq!(
-        env.trap(i, "init", &[I32(4), I32(0), I32(2)]),
-        TrapKind::TableOutOfBounds
-    );
+    assert_eq!(env.trap(i, "init", &[I32(4), I32(0), I32(2)]), TrapKind::TableOutOfBounds);
     env.ok(i, "drop", &[]);
-    assert_eq!(
-        env.trap(i, "init", &[I32(0), I32(0), I32(1)]),
-        TrapKind::TableOutOfBounds
-    );
+    assert_eq!(env.trap(i, "init", &[I32(0), I32(0), I32(1)]), TrapKind::TableOutOfBounds);
     env.ok(i, "fill", &[I32(1), I32(4)]);
     assert_eq!(env.trap(i, "call", &[I32(4)]), TrapKind::IndirectCallToNull);
-    assert_eq!(
-        env.trap(i, "get_oob", &[I32(5)]),
-        TrapKind::TableOutOfBounds
-    );
-    assert_eq!(
-        env.trap(i, "fill", &[I32(4), I32(2)]),
-        TrapKind::TableOutOfBounds
-    );
+    assert_eq!(env.trap(i, "get_oob", &[I32(5)]), TrapKind::TableOutOfBounds);
+    assert_eq!(env.trap(i, "fill", &[I32(4), I32(2)]), TrapKind::TableOutOfBounds);
     env.ok(i, "set_ext", &[ExternRef(Some(0xdead_beef))]);
-    assert_eq!(
-        env.ok(i, "get_ext", &[]),
-        vec![ExternRef(Some(0xdead_beef))]
-    );
+    assert_eq!(env.ok(i, "get_ext", &[]), vec![ExternRef(Some(0xdead_beef))]);
     // ref.func yields the same funcref the table holds.
     let f = match env.ok(i, "get_oob", &[I32(0)]).pop() {
         Some(FuncRef(Some(f))) => f,
         other => panic!("{other:?}"),
     };
-    assert_eq!(
-        f.call(&mut env.store, &[]).expect("call funcref"),
-        vec![I32(1)]
-    );
+    assert_eq!(f.call(&mut env.store, &[]).expect("call funcref"), vec![I32(1)]);
 }
 
 #[test]
@@ -635,36 +476,17 @@ fn simd_lane_semantics() {
     let hi: [u8; 16] = std::array::from_fn(|k| 100 + k as u8);
     let idx = [15, 16, 255, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 128];
     let r = env.ok(i, "swizzle", &[v(hi), v(idx)]);
-    assert_eq!(
-        bytes(&r[0]),
-        [115, 0, 0, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 0]
-    );
+    assert_eq!(bytes(&r[0]), [115, 0, 0, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 0]);
     let r = env.ok(i, "shuffle", &[v(seq), v(hi)]);
-    assert_eq!(
-        bytes(&r[0]),
-        [115, 0, 114, 1, 113, 2, 112, 3, 111, 4, 110, 5, 109, 6, 108, 7]
-    );
+    assert_eq!(bytes(&r[0]), [115, 0, 114, 1, 113, 2, 112, 3, 111, 4, 110, 5, 109, 6, 108, 7]);
     let r = env.ok(
         i,
         "q15",
-        &[
-            h([i16::MIN, i16::MIN, 16384, -16384, 1, 0, 3, 100]),
-            h([i16::MIN, 32767, 16384, 16384, 16384, 5, -16384, 200]),
-        ],
+        &[h([i16::MIN, i16::MIN, 16384, -16384, 1, 0, 3, 100]), h([i16::MIN, 32767, 16384, 16384, 16384, 5, -16384, 200])],
     );
     assert_eq!(r[0], h([i16::MAX, -32767, 8192, -8192, 1, 0, -1, 1]));
-    let r = env.ok(
-        i,
-        "narrow",
-        &[
-            h([-1, 0, 255, 256, 300, -300, 128, 127]),
-            h([1, 2, 3, 4, 5, 6, 7, 8]),
-        ],
-    );
-    assert_eq!(
-        bytes(&r[0]),
-        [0, 0, 255, 255, 255, 0, 128, 127, 1, 2, 3, 4, 5, 6, 7, 8]
-    );
+    let r = env.ok(i, "narrow", &[h([-1, 0, 255, 256, 300, -300, 128, 127]), h([1, 2, 3, 4, 5, 6, 7, 8])]);
+    assert_eq!(bytes(&r[0]), [0, 0, 255, 255, 255, 0, 128, 127, 1, 2, 3, 4, 5, 6, 7, 8]);
     let mut m = [0u8; 16];
     m[0] = 0x80;
     m[15] = 0xff;
@@ -674,14 +496,7 @@ fn simd_lane_semantics() {
     f[..8].copy_from_slice(&(-3.5f64).to_le_bytes());
     f[8..].copy_from_slice(&5e9f64.to_le_bytes());
     assert_eq!(env.ok(i, "trunc_zero", &[v(f)])[0], w([0, u32::MAX, 0, 0]));
-    let r = env.ok(
-        i,
-        "dot",
-        &[
-            h([i16::MIN, i16::MIN, 1, 2, 3, 4, -5, 6]),
-            h([i16::MIN, i16::MIN, 1, 1, 1, 1, 1, 1]),
-        ],
-    );
+    let r = env.ok(i, "dot", &[h([i16::MIN, i16::MIN, 1, 2, 3, 4, -5, 6]), h([i16::MIN, i16::MIN, 1, 1, 1, 1, 1, 1])]);
     assert_eq!(r[0], w([0x8000_0000, 3, 7, 1]));
     let r = env.ok(i, "pairwise", &[v([255; 16])]);
     assert_eq!(r[0], h([510; 8]));
@@ -691,15 +506,9 @@ fn simd_lane_semantics() {
     let r = env.ok(
         i,
         "pmin",
-        &[
-            w([nan, 1f32.to_bits(), (-0f32).to_bits(), 2f32.to_bits()]),
-            w([1f32.to_bits(), nan, 0f32.to_bits(), 1f32.to_bits()]),
-        ],
+        &[w([nan, 1f32.to_bits(), (-0f32).to_bits(), 2f32.to_bits()]), w([1f32.to_bits(), nan, 0f32.to_bits(), 1f32.to_bits()])],
     );
-    assert_eq!(
-        r[0],
-        w([nan, 1f32.to_bits(), (-0f32).to_bits(), 1f32.to_bits()])
-    );
+    assert_eq!(r[0], w([nan, 1f32.to_bits(), (-0f32).to_bits(), 1f32.to_bits()]));
     let r = env.ok(i, "load_lane", &[w([1, 2, 3, 4])]);
     assert_eq!(r[0], w([1, 2, 0x11223344, 4]));
     assert_eq!(env.ok(i, "load_zero", &[])[0], w([u32::MAX, 0, 0, 0]));
@@ -712,21 +521,14 @@ fn host_function_traps_and_sees_caller_memory() {
     env.linker.func_new(
         "host",
         "peek",
-        FuncType {
-            params: vec![ValType::I32],
-            results: vec![ValType::I32],
-        },
+        FuncType { params: vec![ValType::I32], results: vec![ValType::I32] },
         |caller, params, results| {
             let addr = match params[0] {
                 Val::I32(a) => a as usize,
                 _ => return Err(engine::Trap::host("bad arg")),
             };
-            let mem = caller
-                .memory()
-                .ok_or_else(|| engine::Trap::host("no memory"))?;
-            let b = *mem
-                .get(addr)
-                .ok_or_else(|| engine::Trap::host("out of range"))?;
+            let mem = caller.memory().ok_or_else(|| engine::Trap::host("no memory"))?;
+            let b = *mem.get(addr).ok_or_else(|| engine::Trap::host("out of range"))?;
             results[0] = Val::I32(b as i32);
             Ok(())
         },
@@ -777,21 +579,12 @@ fn fixed_size_tables() {
     use Val::*;
     assert_eq!(env.ok(a, "call", &[I32(0)]), vec![I32(1)]);
     assert_eq!(env.trap(a, "call", &[I32(1)]), TrapKind::IndirectCallToNull);
-    assert_eq!(
-        env.trap(a, "call", &[I32(3)]),
-        TrapKind::IndirectCallOutOfBounds
-    );
-    assert_eq!(
-        env.trap(a, "call", &[I32(-1)]),
-        TrapKind::IndirectCallOutOfBounds
-    );
+    assert_eq!(env.trap(a, "call", &[I32(3)]), TrapKind::IndirectCallOutOfBounds);
+    assert_eq!(env.trap(a, "call", &[I32(-1)]), TrapKind::IndirectCallOutOfBounds);
     // The import sees a change made by the owner during the same call.
     assert_eq!(env.ok(b, "set_then_call", &[I32(2)]), vec![I32(2)]);
     assert_eq!(env.ok(a, "grow0", &[]), vec![I32(3)]);
     assert_eq!(env.ok(a, "grow1", &[]), vec![I32(-1)]);
     assert_eq!(env.ok(a, "call", &[I32(2)]), vec![I32(2)]);
-    assert_eq!(
-        env.trap(b, "set_then_call", &[I32(3)]),
-        TrapKind::TableOutOfBounds
-    );
+    assert_eq!(env.trap(b, "set_then_call", &[I32(3)]), TrapKind::TableOutOfBounds);
 }

@@ -22,11 +22,7 @@ use validate_support::{oracle, ours, spec_modules};
 /// `VALIDATE_FUZZ_SCALE=50 cargo test -p engine --test validate_fuzz`.
 /// The seed also changes with the scale, so deeper runs explore new inputs.
 fn scale() -> usize {
-    std::env::var("VALIDATE_FUZZ_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1)
-        .max(1)
+    std::env::var("VALIDATE_FUZZ_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1).max(1)
 }
 
 /// splitmix64: a tiny deterministic PRNG, enough to drive the inputs.
@@ -61,17 +57,13 @@ impl Tally {
         let our = match ours(bytes) {
             Ok(r) => r,
             Err(panic) => {
-                self.failures
-                    .push(format!("{what}: panic: {panic}\n  input: {}", hex(bytes)));
+                self.failures.push(format!("{what}: panic: {panic}\n  input: {}", hex(bytes)));
                 return;
             }
         };
         let theirs = oracle(bytes);
         if our.is_ok() != theirs.is_ok() {
-            self.failures.push(format!(
-                "{what}: disagreement: ours = {our:?}, wasmparser = {theirs:?}\n  input: {}",
-                hex(bytes)
-            ));
+            self.failures.push(format!("{what}: disagreement: ours = {our:?}, wasmparser = {theirs:?}\n  input: {}", hex(bytes)));
         }
         if our.is_ok() {
             self.valid += 1;
@@ -79,9 +71,7 @@ impl Tally {
             // Parallel validation must report the same error every time.
             let first = our.err().map(|e| e.to_string()).unwrap_or_default();
             if again.to_string() != first {
-                self.failures.push(format!(
-                    "{what}: nondeterministic error: {first} vs {again}"
-                ));
+                self.failures.push(format!("{what}: nondeterministic error: {first} vs {again}"));
             }
         }
     }
@@ -98,28 +88,16 @@ fn smith(rng: &mut Rng, config: wasm_smith::Config) -> Option<Vec<u8>> {
     let len = 64 + rng.below(4096);
     let data = rng.bytes(len);
     let mut u = Unstructured::new(&data);
-    wasm_smith::Module::new(config, &mut u)
-        .ok()
-        .map(|m| m.to_bytes())
+    wasm_smith::Module::new(config, &mut u).ok().map(|m| m.to_bytes())
 }
 
 fn report(name: &str, t: &Tally) {
-    println!(
-        "{name}: {} inputs, {} valid, {} failures",
-        t.total,
-        t.valid,
-        t.failures.len()
-    );
+    println!("{name}: {} inputs, {} valid, {} failures", t.total, t.valid, t.failures.len());
     assert!(
         t.failures.is_empty(),
         "{name}: {} failures:\n{}",
         t.failures.len(),
-        t.failures
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
+        t.failures.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
     );
 }
 
@@ -143,18 +121,9 @@ fn wasm_smith_2_0_simd_modules_agree() {
         t.check(&format!("wasm-smith 2.0 #{i}"), &bytes);
     }
     report("wasm-smith 2.0+SIMD", &t);
-    assert!(
-        t.total >= 1400 * scale(),
-        "wasm-smith produced too few modules"
-    );
-    assert!(
-        t.valid * 2 > t.total,
-        "too few valid modules for a meaningful test"
-    );
-    assert!(
-        t.valid < t.total,
-        "no invalid module at all: the rejection side is untested"
-    );
+    assert!(t.total >= 1400 * scale(), "wasm-smith produced too few modules");
+    assert!(t.valid * 2 > t.total, "too few valid modules for a meaningful test");
+    assert!(t.valid < t.total, "no invalid module at all: the rejection side is untested");
 }
 
 /// The 3.0 proposals the engine implements that wasm-smith generates
@@ -238,10 +207,7 @@ fn mutated_spec_modules_agree() {
                     }
                 }
             }
-            t.check(
-                &format!("{} mutant {k}.{j} (kind {kind} at {pos})", m.origin),
-                &b,
-            );
+            t.check(&format!("{} mutant {k}.{j} (kind {kind} at {pos})", m.origin), &b);
         }
     }
     report("mutated spec modules", &t);
@@ -263,11 +229,7 @@ fn lowest_function_error_is_reported() {
     let bytes = wat.encode().expect("encode");
     for _ in 0..20 {
         match ours(&bytes) {
-            Ok(Err(engine::Error::Invalid {
-                func: Some(1),
-                offset,
-                message,
-            })) => {
+            Ok(Err(engine::Error::Invalid { func: Some(1), offset, message })) => {
                 assert!(message.contains("type mismatch"), "{message}");
                 assert!(offset > 0 && offset < bytes.len());
             }

@@ -9,11 +9,7 @@ use validate_support::{oracle, ours_parse, spec_modules};
 #[test]
 fn parse_spec_modules() {
     let modules = spec_modules();
-    assert!(
-        modules.len() > 1000,
-        "too few spec modules: {}",
-        modules.len()
-    );
+    assert!(modules.len() > 1000, "too few spec modules: {}", modules.len());
     let mut parsed = 0;
     for m in &modules {
         let result = match ours_parse(&m.bytes) {
@@ -28,40 +24,17 @@ fn parse_spec_modules() {
             Err(e) => panic!("{}: valid module failed to parse: {e}", m.origin),
         };
         parsed += 1;
-        let imported_funcs = info
-            .imports
-            .iter()
-            .filter(|i| matches!(i.kind, ImportKind::Func(_)))
-            .count();
-        assert_eq!(
-            info.num_imported_funcs as usize, imported_funcs,
-            "{}",
-            m.origin
-        );
-        assert_eq!(
-            info.bodies.len(),
-            info.num_defined_funcs() as usize,
-            "{}",
-            m.origin
-        );
-        assert_eq!(
-            info.global_inits.len(),
-            info.globals.len() - info.num_imported_globals as usize
-        );
+        let imported_funcs = info.imports.iter().filter(|i| matches!(i.kind, ImportKind::Func(_))).count();
+        assert_eq!(info.num_imported_funcs as usize, imported_funcs, "{}", m.origin);
+        assert_eq!(info.bodies.len(), info.num_defined_funcs() as usize, "{}", m.origin);
+        assert_eq!(info.global_inits.len(), info.globals.len() - info.num_imported_globals as usize);
         for b in &info.bodies {
-            assert!(
-                b.range.start < b.range.end && b.range.end <= m.bytes.len(),
-                "{}",
-                m.origin
-            );
+            assert!(b.range.start < b.range.end && b.range.end <= m.bytes.len(), "{}", m.origin);
             // Every body ends with the `end` opcode.
             assert_eq!(m.bytes[b.range.end - 1], 0x0b, "{}", m.origin);
         }
     }
-    println!(
-        "parsed {parsed} valid spec modules ({} collected)",
-        modules.len()
-    );
+    println!("parsed {parsed} valid spec modules ({} collected)", modules.len());
 }
 
 /// A hand-assembled module checking the exact contents of `ModuleInfo`.
@@ -98,10 +71,7 @@ fn parse_fills_module_info() {
     assert_eq!(info.memories[0].min, 1);
     assert_eq!(info.start, Some(3));
     assert_eq!(info.elements.len(), 2);
-    assert!(matches!(
-        info.elements[0].mode,
-        ElementMode::Active { table: 0, .. }
-    ));
+    assert!(matches!(info.elements[0].mode, ElementMode::Active { table: 0, .. }));
     assert_eq!(info.elements[0].items, ElementItems::Funcs(vec![0, 1]));
     // A list of `ref.func` expressions is kept as a function list too.
     assert!(matches!(&info.elements[1].items, ElementItems::Funcs(f) if f.len() == 1));
@@ -110,10 +80,7 @@ fn parse_fills_module_info() {
     assert_eq!(info.data[1].bytes, b"passive");
     assert_eq!(info.bodies.len(), 3);
     // Body of $id: 0 local decls, local.get 0, end.
-    assert_eq!(
-        &wasm[info.bodies[0].range.clone()],
-        &[0x00, 0x20, 0x00, 0x0b]
-    );
+    assert_eq!(&wasm[info.bodies[0].range.clone()], &[0x00, 0x20, 0x00, 0x0b]);
     assert_eq!(info.name.as_deref(), Some("m"));
     assert_eq!(info.func_name(1), Some("id"));
     assert_eq!(info.func_name(0), Some("imp"));
@@ -152,8 +119,5 @@ fn malformed_reports_offset() {
         }
         other => panic!("expected Malformed, got {other:?}"),
     }
-    assert!(matches!(
-        parse(b"\0asm\x02\0\0\0"),
-        Err(engine::Error::Malformed { .. })
-    ));
+    assert!(matches!(parse(b"\0asm\x02\0\0\0"), Err(engine::Error::Malformed { .. })));
 }

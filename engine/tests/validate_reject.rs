@@ -40,20 +40,14 @@ fn unimplemented_proposals_are_rejected_clearly() {
     ];
     for (text, needle) in cases {
         let bytes = wat(text);
-        assert!(
-            validate_support::oracle(&bytes).is_err(),
-            "wasmparser (with the engine's features) accepts {text}"
-        );
+        assert!(validate_support::oracle(&bytes).is_err(), "wasmparser (with the engine's features) accepts {text}");
         match run(&bytes) {
             Ok(()) => panic!("accepted: {text}"),
             Err(e) => {
                 let msg = e.to_string();
                 println!("{text}\n  -> {msg}");
                 assert!(msg.contains("not supported"), "{text}: {msg}");
-                assert!(
-                    msg.contains(needle),
-                    "{text}: `{msg}` does not mention {needle}"
-                );
+                assert!(msg.contains(needle), "{text}: `{msg}` does not mention {needle}");
             }
         }
     }
@@ -64,7 +58,11 @@ fn invalid_modules_use_spec_wording() {
     let cases: &[(&str, &str, Option<u32>)] = &[
         ("(module (func (result i32) (i64.const 0)))", "type mismatch", Some(0)),
         ("(module (func) (func (local.get 3) (drop)))", "unknown local", Some(1)),
-        ("(module (memory 1) (func (drop (i32.load align=8 (i32.const 0)))))", "alignment must not be larger than natural", Some(0)),
+        (
+            "(module (memory 1) (func (drop (i32.load align=8 (i32.const 0)))))",
+            "alignment must not be larger than natural",
+            Some(0),
+        ),
         ("(module (func) (export \"a\" (func 0)) (export \"a\" (func 0)))", "duplicate export name", None),
         ("(module (func $f) (func (drop (ref.func $f))))", "undeclared function reference", Some(1)),
         ("(module (func (call 7)))", "unknown function", Some(0)),
@@ -78,30 +76,21 @@ fn invalid_modules_use_spec_wording() {
         ("(module (func (param i32)) (start 0))", "start function", None),
         ("(module (func (select (ref.null func) (ref.null func) (i32.const 1)) (drop)))", "type mismatch", Some(0)),
         ("(module (func (br 1)))", "unknown label", Some(0)),
-        ("(module (func (result i32) (select (result i32 i32) (i32.const 0) (i32.const 0) (i32.const 0)) (drop)))", "invalid result arity", Some(0)),
+        (
+            "(module (func (result i32) (select (result i32 i32) (i32.const 0) (i32.const 0) (i32.const 0)) (drop)))",
+            "invalid result arity",
+            Some(0),
+        ),
     ];
     for (text, needle, func) in cases {
         let bytes = wat(text);
-        assert!(
-            validate_support::oracle(&bytes).is_err(),
-            "wasmparser accepts {text}"
-        );
+        assert!(validate_support::oracle(&bytes).is_err(), "wasmparser accepts {text}");
         match run(&bytes) {
             Ok(()) => panic!("accepted: {text}"),
-            Err(Error::Invalid {
-                func: f,
-                offset,
-                message,
-            }) => {
-                assert!(
-                    message.contains(needle),
-                    "{text}: `{message}` lacks `{needle}`"
-                );
+            Err(Error::Invalid { func: f, offset, message }) => {
+                assert!(message.contains(needle), "{text}: `{message}` lacks `{needle}`");
                 assert_eq!(f, *func, "{text}: wrong function index ({message})");
-                assert!(
-                    offset >= 8 && offset < bytes.len(),
-                    "{text}: offset {offset}"
-                );
+                assert!(offset >= 8 && offset < bytes.len(), "{text}: offset {offset}");
             }
             Err(e) => panic!("{text}: expected Invalid, got {e}"),
         }
@@ -156,16 +145,9 @@ fn body_error_offsets_are_inside_the_body() {
     let bytes = wat("(module (func (nop)) (func (result i32) (nop) (f32.const 1)))");
     let info = engine::parse::parse(&bytes).expect("parses");
     match engine::validate::validate(&info, &bytes) {
-        Err(Error::Invalid {
-            func: Some(1),
-            offset,
-            ..
-        }) => {
+        Err(Error::Invalid { func: Some(1), offset, .. }) => {
             let range = info.bodies[1].range.clone();
-            assert!(
-                range.contains(&offset),
-                "offset {offset} outside body {range:?}"
-            );
+            assert!(range.contains(&offset), "offset {offset} outside body {range:?}");
         }
         other => panic!("expected an error in function 1, got {other:?}"),
     }

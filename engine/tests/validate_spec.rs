@@ -31,10 +31,7 @@ fn spec_modules_agree_with_oracle_and_expectations() {
         if our.is_ok() == theirs.is_ok() {
             agree += 1;
         } else {
-            failures.push(format!(
-                "{}: disagreement: ours = {:?}, wasmparser = {:?}",
-                m.origin, our, theirs
-            ));
+            failures.push(format!("{}: disagreement: ours = {:?}, wasmparser = {:?}", m.origin, our, theirs));
         }
         let expected_ok = match m.expect {
             Expect::Valid => Some(true),
@@ -43,10 +40,7 @@ fn spec_modules_agree_with_oracle_and_expectations() {
         };
         if let Some(expected_ok) = expected_ok {
             if our.is_ok() != expected_ok {
-                failures.push(format!(
-                    "{}: expected {:?}, ours = {:?}",
-                    m.origin, m.expect, our
-                ));
+                failures.push(format!("{}: expected {:?}, ours = {:?}", m.origin, m.expect, our));
             }
         }
         if let (Expect::Invalid | Expect::Malformed, Err(e)) = (m.expect, &our) {
@@ -70,10 +64,5 @@ fn spec_modules_agree_with_oracle_and_expectations() {
     );
     println!("spec wording: {worded} of {wording_total} rejections use the spec's message");
     assert!(modules.len() > 1000, "too few spec modules collected");
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }

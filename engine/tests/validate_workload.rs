@@ -13,10 +13,7 @@ use std::time::Instant;
 fn python_workload_validates() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../workload/python3.wasm");
     let Ok(wasm) = std::fs::read(&path) else {
-        println!(
-            "skipped: {} not present (run the setup script to fetch it)",
-            path.display()
-        );
+        println!("skipped: {} not present (run the setup script to fetch it)", path.display());
         return;
     };
     let t = Instant::now();
@@ -27,11 +24,7 @@ fn python_workload_validates() {
     let t = Instant::now();
     validate_support::oracle(&wasm).expect("wasmparser accepts python3.wasm");
     let oracle = t.elapsed();
-    assert!(
-        info.num_defined_funcs() > 10_000,
-        "{} functions",
-        info.num_defined_funcs()
-    );
+    assert!(info.num_defined_funcs() > 10_000, "{} functions", info.num_defined_funcs());
     assert_eq!(info.bodies.len() as u32, info.num_defined_funcs());
     // Informational only (no timing assertions: machines are noisy).
     println!(

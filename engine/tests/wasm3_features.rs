@@ -54,11 +54,7 @@ fn call_ref_and_null_checks() {
     // The host may pass null to a nullable typed reference...
     assert_eq!(call(&mut store, inst, "typed_param", &[Val::FuncRef(None)]).expect("null"), vec![Val::I32(1)]);
     // ...but not a function of unchecked type: `call_ref` would trust it.
-    let host = Func::new(
-        &mut store,
-        FuncType { params: vec![ValType::F64], results: vec![] },
-        |_, _, _| Ok(()),
-    );
+    let host = Func::new(&mut store, FuncType { params: vec![ValType::F64], results: vec![] }, |_, _, _| Ok(()));
     assert!(call(&mut store, inst, "typed_param", &[Val::FuncRef(Some(host))]).is_err());
 }
 
@@ -75,12 +71,8 @@ fn extended_constant_expressions_are_evaluated() {
       (data (i32.add (global.get $base) (i32.const 1)) "x")
       (func (export "load") (param i32) (result i32) (i32.load8_u (local.get 0))))"#;
     let mut linker = Linker::new();
-    let g = engine::Global::new(
-        &mut store,
-        engine::GlobalType { ty: ValType::I32, mutable: false },
-        Val::I32(100),
-    )
-    .expect("global");
+    let g =
+        engine::Global::new(&mut store, engine::GlobalType { ty: ValType::I32, mutable: false }, Val::I32(100)).expect("global");
     linker.define("env", "base", engine::Extern::Global(g));
     let inst = instantiate(&mut store, &linker, wat).expect("instantiate");
     let get = |store: &Store, name: &str| match inst.get_export(store, name) {

@@ -60,7 +60,12 @@ pub struct LocalRuntime {
 impl LocalRuntime {
     /// `running`: how many calls may execute at once; `timeout`: how long
     /// the whole run may take (awaits give up after it).
-    pub fn new(guest: Arc<dyn Guest>, state: Arc<dyn StateStore>, running: usize, timeout: Option<Duration>) -> Arc<LocalRuntime> {
+    pub fn new(
+        guest: Arc<dyn Guest>,
+        state: Arc<dyn StateStore>,
+        running: usize,
+        timeout: Option<Duration>,
+    ) -> Arc<LocalRuntime> {
         Arc::new_cyclic(|me| LocalRuntime {
             guest,
             state,

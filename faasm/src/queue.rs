@@ -81,7 +81,13 @@ pub struct RedisChainer {
 
 impl RedisChainer {
     /// `check`: the guest used only to refuse unknown chain targets early.
-    pub fn new(url: &str, prefix: &str, program: Program, check: Arc<dyn Guest>, timeout: Option<Duration>) -> Result<RedisChainer, ChainError> {
+    pub fn new(
+        url: &str,
+        prefix: &str,
+        program: Program,
+        check: Arc<dyn Guest>,
+        timeout: Option<Duration>,
+    ) -> Result<RedisChainer, ChainError> {
         let con = connect(url)?;
         Ok(RedisChainer {
             url: url.to_owned(),
@@ -139,7 +145,8 @@ impl Chainer for RedisChainer {
                 return Err(ChainError::Timeout { id, secs: self.timeout.map_or(0, |t| t.as_secs()) });
             }
         })?;
-        let o: Outcome = postcard::from_bytes(&bytes).map_err(|e| ChainError::Backend(format!("bad result of call {id}: {e}")))?;
+        let o: Outcome =
+            postcard::from_bytes(&bytes).map_err(|e| ChainError::Backend(format!("bad result of call {id}: {e}")))?;
         let r = CallResult { return_code: o.return_code, output: o.output, error: o.error };
         self.results.lock().map_err(|_| ChainError::Backend("poisoned".into()))?.insert(id, Some(r.clone()));
         Ok(r)
@@ -196,7 +203,12 @@ fn hostname() -> String {
 }
 
 fn heartbeat(con: &mut redis::Connection, prefix: &str, me: &str) -> redis::RedisResult<()> {
-    redis::cmd("SET").arg(format!("{prefix}worker:{me}")).arg(1).arg("PX").arg(HEARTBEAT_TTL.as_millis() as u64).query::<()>(con)?;
+    redis::cmd("SET")
+        .arg(format!("{prefix}worker:{me}"))
+        .arg(1)
+        .arg("PX")
+        .arg(HEARTBEAT_TTL.as_millis() as u64)
+        .query::<()>(con)?;
     redis::cmd("SADD").arg(format!("{prefix}workers")).arg(me).query::<()>(con)
 }
 
@@ -250,7 +262,8 @@ fn worker_loop(
                     }),
                 };
                 guest.and_then(|guest| {
-                    let chainer = RedisChainer::new(url, prefix, msg.program.clone(), Arc::clone(&guest), None).map_err(|e| e.to_string())?;
+                    let chainer = RedisChainer::new(url, prefix, msg.program.clone(), Arc::clone(&guest), None)
+                        .map_err(|e| e.to_string())?;
                     Ok((msg.call.id, guest.run(&msg.call, Arc::new(chainer), Arc::clone(&state), None)))
                 })
             }

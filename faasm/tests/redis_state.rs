@@ -82,5 +82,5 @@ fn redis_down_at_start_and_during_use_is_a_clear_error() {
     assert!(e.contains(&format!("Redis at {url}")), "{e}");
     assert!(start.elapsed() < Duration::from_secs(15), "no hang");
     let e = RedisStore::connect(&url, "t:", 100).err().expect("connect to a stopped server").to_string();
-    assert!(e.contains("Redis at") , "{e}");
+    assert!(e.contains("Redis at"), "{e}");
 }

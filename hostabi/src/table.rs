@@ -225,9 +225,8 @@ pub fn link<S: Send + 'static>(linker: &mut engine::Linker, funcs: &[HostFunc<S>
         let f = *f;
         let st = std::sync::Arc::clone(state);
         linker.func_raw(f.module, f.name, f.ty(), move |caller, args| {
-            let mut guard = st
-                .lock()
-                .map_err(|_| Trap::host(format!("{}.{}: host state poisoned by an earlier panic", f.module, f.name)))?;
+            let mut guard =
+                st.lock().map_err(|_| Trap::host(format!("{}.{}: host state poisoned by an earlier panic", f.module, f.name)))?;
             // A caller without memory sees an empty one: every pointer it
             // passes is then EFAULT.
             let memory: &mut [u8] = caller.memory().unwrap_or_default();

@@ -46,10 +46,7 @@ pub struct DylinkInfo {
 impl DylinkInfo {
     /// The flags `dylink.0` gives import `module.field` (0 when none).
     pub fn import_flags(&self, module: &str, field: &str) -> u32 {
-        self.import_info
-            .iter()
-            .find(|(m, f, _)| m == module && f == field)
-            .map_or(0, |(_, _, flags)| *flags)
+        self.import_info.iter().find(|(m, f, _)| m == module && f == field).map_or(0, |(_, _, flags)| *flags)
     }
 }
 

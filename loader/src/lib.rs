@@ -34,8 +34,8 @@ mod error;
 mod guest;
 mod link;
 pub mod main_module;
-mod slots;
 pub mod saved_libraries;
+mod slots;
 
 pub use error::DlError;
 
@@ -132,9 +132,9 @@ impl Loader {
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, DlError> {
-        self.state.try_lock().map_err(|_| {
-            DlError::Guest("dlopen/dlsym called again while a library is being linked (from a constructor?)".into())
-        })
+        self.state
+            .try_lock()
+            .map_err(|_| DlError::Guest("dlopen/dlsym called again while a library is being linked (from a constructor?)".into()))
     }
 
     /// Defines `env.dlopen`, `env.dlsym`, `env.dlerror` and `env.dlclose` in

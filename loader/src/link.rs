@@ -287,9 +287,7 @@ fn plan(
                 }
                 Plan::Ready(func.into())
             }
-            _ => {
-                return Err(DlError::Unsupported { path: path.to_owned(), what: format!("import {symbol} of this kind") })
-            }
+            _ => return Err(DlError::Unsupported { path: path.to_owned(), what: format!("import {symbol} of this kind") }),
         };
         plan.push(item);
     }
@@ -372,19 +370,15 @@ fn commit(
                 own.push((g, name));
                 g.into()
             }
-            Plan::WeakFunc(ty, name) => Func::new(store, ty, move |_, _, _| {
-                Err(Trap::host(format!("call to the undefined weak function {name}")))
-            })
-            .into(),
+            Plan::WeakFunc(ty, name) => {
+                Func::new(store, ty, move |_, _, _| Err(Trap::host(format!("call to the undefined weak function {name}")))).into()
+            }
         };
         imports.push(ext);
     }
 
-    let init_failed = |stage: &str, e: engine::Error| DlError::Init {
-        path: path.to_owned(),
-        stage: stage.to_owned(),
-        reason: e.to_string(),
-    };
+    let init_failed =
+        |stage: &str, e: engine::Error| DlError::Init { path: path.to_owned(), stage: stage.to_owned(), reason: e.to_string() };
     let instance = match Instance::new(store, module, &imports) {
         Ok(i) => i,
         Err(e) => return Err(fail(st, store, init_failed("instantiation", e))),

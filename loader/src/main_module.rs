@@ -94,11 +94,11 @@ impl MainModule {
             .get(ptr as usize..)
             .ok_or_else(|| DlError::Guest(format!("{what} pointer {ptr:#x} is outside linear memory")))?;
         let window = &tail[..tail.len().min(MAX_GUEST_STRING)];
-        let len = window.iter().position(|&b| b == 0).ok_or_else(|| {
-            DlError::Guest(format!("{what} at {ptr:#x} is not NUL-terminated within {MAX_GUEST_STRING} bytes"))
-        })?;
-        String::from_utf8(window[..len].to_vec())
-            .map_err(|_| DlError::Guest(format!("{what} at {ptr:#x} is not valid UTF-8")))
+        let len = window
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or_else(|| DlError::Guest(format!("{what} at {ptr:#x} is not NUL-terminated within {MAX_GUEST_STRING} bytes")))?;
+        String::from_utf8(window[..len].to_vec()).map_err(|_| DlError::Guest(format!("{what} at {ptr:#x} is not valid UTF-8")))
     }
 
     /// Copies `text` and a NUL into a fresh guest allocation.

@@ -31,9 +31,15 @@ pub enum ImportState {
     MainTable,
     StackPointer,
     /// A global of the loader's own (`__memory_base`, `__table_base`, GOT).
-    Const { value: u32, mutable: bool },
+    Const {
+        value: u32,
+        mutable: bool,
+    },
     /// Function `func` of group instance `instance`.
-    Func { instance: u32, func: u32 },
+    Func {
+        instance: u32,
+        func: u32,
+    },
     /// A host function (or an undefined weak one), found again by the
     /// import's own module and name.
     Host,
@@ -191,7 +197,8 @@ impl Loader {
                     }
                     ImportState::Host => {
                         let ImportKind::Func(t) = imp.kind else { return Err(bad()) };
-                        let found = st.host.as_ref().and_then(|h| h.get(store, &imp.module, &imp.name)).and_then(Extern::into_func);
+                        let found =
+                            st.host.as_ref().and_then(|h| h.get(store, &imp.module, &imp.name)).and_then(Extern::into_func);
                         match found {
                             Some(f) => f.into(),
                             None => {

@@ -97,13 +97,8 @@ impl Cache {
             use std::os::unix::fs::DirBuilderExt;
             b.mode(0o700);
         }
-        b.create(&dir).map_err(|e| {
-            io::Error::new(e.kind(), format!("cache directory {}: {e}", dir.display()))
-        })?;
-        Ok(Cache {
-            dir,
-            warnings: true,
-        })
+        b.create(&dir).map_err(|e| io::Error::new(e.kind(), format!("cache directory {}: {e}", dir.display())))?;
+        Ok(Cache { dir, warnings: true })
     }
 
     pub fn dir(&self) -> &Path {
@@ -129,11 +124,7 @@ impl Cache {
 
     /// The entry for `wasm_sha256` compiled by `current`, mapped and verified.
     /// `Ok(None)`: no entry. `Err`: an entry that must not be used.
-    pub fn lookup(
-        &self,
-        current: &Fingerprint,
-        wasm_sha256: &[u8; 32],
-    ) -> Result<Option<Mapped>, Rejection> {
+    pub fn lookup(&self, current: &Fingerprint, wasm_sha256: &[u8; 32]) -> Result<Option<Mapped>, Rejection> {
         let path = self.entry_path(&CacheKey::new(current, wasm_sha256));
         file::open_verified(&path, current, Some(wasm_sha256), Some(&self.memo(&path)))
     }
@@ -167,10 +158,7 @@ impl Cache {
             Ok(Some(module)) => return Ok((module, Outcome::Hit)),
             Ok(None) => Outcome::Miss,
             Err(reason) => {
-                self.warn(format_args!(
-                    "cache entry {} is unusable ({reason}); recompiling",
-                    path.display()
-                ));
+                self.warn(format_args!("cache entry {} is unusable ({reason}); recompiling", path.display()));
                 Outcome::Recovered(reason)
             }
         };
@@ -188,10 +176,7 @@ impl Cache {
             })
         });
         if let Err(e) = stored {
-            self.warn(format_args!(
-                "cannot store the compiled module in the cache ({}): {e}",
-                path.display()
-            ));
+            self.warn(format_args!("cannot store the compiled module in the cache ({}): {e}", path.display()));
         }
         Ok((module, outcome))
     }
@@ -211,9 +196,7 @@ impl Cache {
                 FileKind::Entry => {
                     s.entries += 1;
                     s.bytes += len;
-                    if file::read_header(&path)
-                        .is_ok_and(|h| h.fingerprint.same_build_and_cpu(current))
-                    {
+                    if file::read_header(&path).is_ok_and(|h| h.fingerprint.same_build_and_cpu(current)) {
                         s.current += 1;
                     }
                 }
@@ -253,12 +236,7 @@ impl Cache {
         let entries = match fs::read_dir(&self.dir) {
             Ok(e) => e,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
-            Err(e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("{}: {e}", self.dir.display()),
-                ))
-            }
+            Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", self.dir.display()))),
         };
         for e in entries {
             let e = e?;
@@ -291,13 +269,9 @@ fn classify(name: &OsString) -> Option<FileKind> {
     let named = |n: &str, ext: &str| {
         n.strip_suffix(ext)
             .and_then(|n| n.strip_suffix('.'))
-            .is_some_and(|h| {
-                h.len() == 64 && h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
-            })
+            .is_some_and(|h| h.len() == 64 && h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')))
     };
-    let is_entry = |n: &str| {
-        named(n, EXTENSION) || named(n, crate::index::INDEX_EXTENSION) || named(n, MEMO_EXTENSION)
-    };
+    let is_entry = |n: &str| named(n, EXTENSION) || named(n, crate::index::INDEX_EXTENSION) || named(n, MEMO_EXTENSION);
     if named(name, EXTENSION) {
         return Some(FileKind::Entry);
     }
@@ -340,32 +314,14 @@ mod tests {
     #[test]
     fn default_dir_precedence() {
         let env = |vars: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                vars.iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| OsString::from(v))
-            }
+            move |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| OsString::from(v))
         };
-        let all = env(&[
-            ("FAASM_ENGINE_CACHE_DIR", "/c"),
-            ("XDG_CACHE_HOME", "/x"),
-            ("HOME", "/h"),
-        ]);
+        let all = env(&[("FAASM_ENGINE_CACHE_DIR", "/c"), ("XDG_CACHE_HOME", "/x"), ("HOME", "/h")]);
         assert_eq!(default_dir_from(all), Some(PathBuf::from("/c")));
-        let xdg = env(&[
-            ("FAASM_ENGINE_CACHE_DIR", ""),
-            ("XDG_CACHE_HOME", "/x"),
-            ("HOME", "/h"),
-        ]);
-        assert_eq!(
-            default_dir_from(xdg),
-            Some(PathBuf::from("/x/faasm-engine"))
-        );
+        let xdg = env(&[("FAASM_ENGINE_CACHE_DIR", ""), ("XDG_CACHE_HOME", "/x"), ("HOME", "/h")]);
+        assert_eq!(default_dir_from(xdg), Some(PathBuf::from("/x/faasm-engine")));
         let relative_xdg = env(&[("XDG_CACHE_HOME", "x"), ("HOME", "/h")]);
-        assert_eq!(
-            default_dir_from(relative_xdg),
-            Some(PathBuf::from("/h/.cache/faasm-engine"))
-        );
+        assert_eq!(default_dir_from(relative_xdg), Some(PathBuf::from("/h/.cache/faasm-engine")));
         assert_eq!(default_dir_from(env(&[])), None);
     }
 

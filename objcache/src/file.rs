@@ -13,11 +13,11 @@ use crate::format::{self, ArtifactRef, Decoded, Rejection};
 use crate::key::Fingerprint;
 use crate::verified::{self, Identity, Memo};
 use memmap2::{MmapMut, MmapOptions};
-use std::sync::Arc;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// A verified artifact and the private mapping of its file that holds the
 /// code (at `decoded.code_range`). The mapping is copy-on-write and
@@ -34,10 +34,7 @@ pub struct Mapped {
 
 impl std::fmt::Debug for Mapped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mapped")
-            .field("path", &self.path)
-            .field("len", &self.mmap.len())
-            .finish()
+        f.debug_struct("Mapped").field("path", &self.path).field("len", &self.mmap.len()).finish()
     }
 }
 
@@ -71,8 +68,7 @@ pub fn open_verified(
     // the current user (checked above), and everything that follows reads
     // the mapping through bounds-checked slices and verifies the checksum
     // before any of it can be made executable.
-    let mmap = unsafe { MmapOptions::new().map_copy(&file) }
-        .map_err(|e| Rejection::Io(format!("mmap: {e}")))?;
+    let mmap = unsafe { MmapOptions::new().map_copy(&file) }.map_err(|e| Rejection::Io(format!("mmap: {e}")))?;
     let header = format::read_header(&mmap)?;
     let id = Identity::of(&meta, header.checksum);
     let known = verified::known(&id, memo);
@@ -80,12 +76,7 @@ pub fn open_verified(
     if !known {
         verified::remember(&id, memo);
     }
-    Ok(Some(Mapped {
-        mmap: Arc::new(mmap),
-        file: Arc::new(file),
-        decoded,
-        path: path.to_path_buf(),
-    }))
+    Ok(Some(Mapped { mmap: Arc::new(mmap), file: Arc::new(file), decoded, path: path.to_path_buf() }))
 }
 
 /// Code from a file another user could have written must never run: whoever
@@ -112,14 +103,9 @@ fn check_owner(_meta: &fs::Metadata) -> Result<(), Rejection> {
 pub fn read_header(path: &Path) -> Result<format::Header, Rejection> {
     use std::io::Read;
     let file = File::open(path).map_err(|e| Rejection::Io(e.to_string()))?;
-    let len = file
-        .metadata()
-        .map_err(|e| Rejection::Io(e.to_string()))?
-        .len();
+    let len = file.metadata().map_err(|e| Rejection::Io(e.to_string()))?.len();
     let mut prefix = Vec::new();
-    file.take(format::MAX_HEADER_LEN as u64)
-        .read_to_end(&mut prefix)
-        .map_err(|e| Rejection::Io(e.to_string()))?;
+    file.take(format::MAX_HEADER_LEN as u64).read_to_end(&mut prefix).map_err(|e| Rejection::Io(e.to_string()))?;
     format::read_header_prefix(&prefix, len)
 }
 
@@ -136,12 +122,7 @@ pub fn write_atomic(path: &Path, artifact: &ArtifactRef<'_>) -> io::Result<u64> 
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "artifact path has no file name",
-        )
-    })?;
+    let name = path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "artifact path has no file name"))?;
     let (tmp_path, file) = create_temp(dir, &name.to_string_lossy())?;
     let result = (|| {
         let mut w = BufWriter::with_capacity(1 << 20, file);
@@ -223,21 +204,13 @@ mod tests {
         let path = dir.path().join("a.fobj");
         let len = write_sample(&path);
         assert_eq!(fs::metadata(&path).unwrap().len(), len);
-        let m = open_verified(&path, &fingerprint(), Some(&[3; 32]), None)
-            .unwrap()
-            .unwrap();
+        let m = open_verified(&path, &fingerprint(), Some(&[3; 32]), None).unwrap().unwrap();
         let (info, _, code) = sample();
         assert_eq!(m.decoded.info, info);
         assert_eq!(&m.mmap[m.decoded.code_range.clone()], &code[..]);
         // The code starts on a page boundary of the mapping.
-        assert_eq!(
-            (m.mmap.as_ptr() as usize + m.decoded.code_range.start) % 4096,
-            0
-        );
-        assert_eq!(
-            format::read_header(&m.mmap).unwrap(),
-            read_header(&path).unwrap()
-        );
+        assert_eq!((m.mmap.as_ptr() as usize + m.decoded.code_range.start) % 4096, 0);
+        assert_eq!(format::read_header(&m.mmap).unwrap(), read_header(&path).unwrap());
         // No temporary file is left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
@@ -263,10 +236,7 @@ mod tests {
         write_sample(&path);
         drop(open_verified(&path, &fingerprint(), None, None).unwrap().unwrap());
         flip_last_byte_in_place(&path);
-        assert_eq!(
-            open_verified(&path, &fingerprint(), None, None).unwrap_err(),
-            Rejection::Checksum
-        );
+        assert_eq!(open_verified(&path, &fingerprint(), None, None).unwrap_err(), Rejection::Checksum);
     }
 
     #[test]
@@ -290,29 +260,18 @@ mod tests {
         // A later process (nothing remembered in memory) loads the damaged file.
         verified::forget_verified();
         flip_last_byte_in_place(&path);
-        assert_eq!(
-            open_verified(&path, &fingerprint(), None, Some(&memo)).unwrap_err(),
-            Rejection::Checksum
-        );
+        assert_eq!(open_verified(&path, &fingerprint(), None, Some(&memo)).unwrap_err(), Rejection::Checksum);
     }
 
     #[test]
     fn missing_and_empty_files() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.fobj");
-        assert!(open_verified(&path, &fingerprint(), None, None)
-            .unwrap()
-            .is_none());
+        assert!(open_verified(&path, &fingerprint(), None, None).unwrap().is_none());
         File::create(&path).unwrap();
-        assert_eq!(
-            open_verified(&path, &fingerprint(), None, None).unwrap_err(),
-            Rejection::Empty
-        );
+        assert_eq!(open_verified(&path, &fingerprint(), None, None).unwrap_err(), Rejection::Empty);
         fs::create_dir(dir.path().join("d")).unwrap();
-        assert!(matches!(
-            open_verified(&dir.path().join("d"), &fingerprint(), None, None),
-            Err(Rejection::Io(_))
-        ));
+        assert!(matches!(open_verified(&dir.path().join("d"), &fingerprint(), None, None), Err(Rejection::Io(_))));
     }
 
     #[test]
@@ -335,10 +294,7 @@ mod tests {
         fs::create_dir(&path).unwrap();
         fs::write(path.join("x"), b"x").unwrap();
         assert!(try_write_sample(&path).is_err());
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.fobj")]);
     }
 }

@@ -62,11 +62,7 @@ pub enum Rejection {
     #[error("malformed header: {0}")]
     Layout(&'static str),
     #[error("compiled for another {field} ({found}; this engine: {expected})")]
-    Mismatch {
-        field: &'static str,
-        found: String,
-        expected: String,
-    },
+    Mismatch { field: &'static str, found: String, expected: String },
     #[error("checksum mismatch (corrupt file)")]
     Checksum,
     #[error("unreadable metadata: {0}")]
@@ -185,13 +181,8 @@ pub fn encode<W: Write>(w: &mut W, a: &ArtifactRef<'_>) -> io::Result<u64> {
         addresses: Vec::new(),
         body_starts: a.compiled.body_starts.clone(),
     };
-    let mut metadata = postcard::to_stdvec(&Metadata {
-        info,
-        compiled,
-        data_lens,
-        image: a.image.map(|(layout, _)| layout),
-    })
-    .map_err(|e| io::Error::other(format!("serialising module metadata: {e}")))?;
+    let mut metadata = postcard::to_stdvec(&Metadata { info, compiled, data_lens, image: a.image.map(|(layout, _)| layout) })
+        .map_err(|e| io::Error::other(format!("serialising module metadata: {e}")))?;
     encode_tables(&mut metadata, &func_types, a.compiled);
     let data_len: u64 = segment_bytes.iter().map(|d| d.len() as u64).sum();
     let traps = a.traps.bytes();
@@ -412,14 +403,8 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], Rejection> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .ok_or(Rejection::Layout("header field out of range"))?;
-        let s = self
-            .bytes
-            .get(self.pos..end)
-            .ok_or(Rejection::Layout("header field out of range"))?;
+        let end = self.pos.checked_add(n).ok_or(Rejection::Layout("header field out of range"))?;
+        let s = self.bytes.get(self.pos..end).ok_or(Rejection::Layout("header field out of range"))?;
         self.pos = end;
         Ok(s)
     }
@@ -464,32 +449,22 @@ pub fn read_header_prefix(bytes: &[u8], actual_len: u64) -> Result<Header, Rejec
     if actual_len < FIXED_HEADER_LEN as u64 || bytes.len() < FIXED_HEADER_LEN {
         return Err(Rejection::Truncated { len: actual_len });
     }
-    let mut r = Reader {
-        bytes,
-        pos: MAGIC.len(),
-    };
+    let mut r = Reader { bytes, pos: MAGIC.len() };
     let format_version = r.u32()?;
     if format_version != FORMAT_VERSION {
-        return Err(Rejection::Version {
-            found: format_version,
-        });
+        return Err(Rejection::Version { found: format_version });
     }
     let header_len = r.u32()? as u64;
     let file_len = r.u64()?;
     if file_len != actual_len {
-        return Err(Rejection::Length {
-            expected: file_len,
-            actual: actual_len,
-        });
+        return Err(Rejection::Length { expected: file_len, actual: actual_len });
     }
     let checksum = u128::from_le_bytes(r.array()?);
     let wasm_sha256 = r.array()?;
     let settings_hash = r.array()?;
     let mut section = || -> Result<Range<u64>, Rejection> {
         let (offset, len) = (r.u64()?, r.u64()?);
-        let end = offset
-            .checked_add(len)
-            .ok_or(Rejection::Layout("section range overflows"))?;
+        let end = offset.checked_add(len).ok_or(Rejection::Layout("section range overflows"))?;
         Ok(offset..end)
     };
     let (metadata, data, traps, image, code) = (section()?, section()?, section()?, section()?, section()?);
@@ -497,9 +472,7 @@ pub fn read_header_prefix(bytes: &[u8], actual_len: u64) -> Result<Header, Rejec
     // Strings are read from the header only, so a bad length cannot reach
     // into the metadata.
     let mut r = Reader {
-        bytes: bytes.get(..header_len as usize).ok_or(Rejection::Layout(
-            "header length beyond the file or the prefix read",
-        ))?,
+        bytes: bytes.get(..header_len as usize).ok_or(Rejection::Layout("header length beyond the file or the prefix read"))?,
         pos: FIXED_HEADER_LEN,
     };
     let engine_version = r.string()?;
@@ -530,12 +503,7 @@ pub fn read_header_prefix(bytes: &[u8], actual_len: u64) -> Result<Header, Rejec
         file_len,
         checksum,
         wasm_sha256,
-        fingerprint: Fingerprint {
-            engine_version,
-            target,
-            cpu_features,
-            settings_hash,
-        },
+        fingerprint: Fingerprint { engine_version, target, cpu_features, settings_hash },
         metadata,
         data,
         traps,
@@ -548,11 +516,7 @@ pub fn read_header_prefix(bytes: &[u8], actual_len: u64) -> Result<Header, Rejec
 impl Header {
     /// Checks that the artifact was made by the engine `current` describes
     /// and, if `wasm_sha256` is given, from that wasm.
-    pub fn check_identity(
-        &self,
-        current: &Fingerprint,
-        wasm_sha256: Option<&[u8; 32]>,
-    ) -> Result<(), Rejection> {
+    pub fn check_identity(&self, current: &Fingerprint, wasm_sha256: Option<&[u8; 32]>) -> Result<(), Rejection> {
         let found = &self.fingerprint;
         let mismatch = |field, found: &str, expected: &str| Rejection::Mismatch {
             field,
@@ -560,21 +524,13 @@ impl Header {
             expected: expected.to_string(),
         };
         if found.engine_version != current.engine_version {
-            return Err(mismatch(
-                "engine build",
-                &found.engine_version,
-                &current.engine_version,
-            ));
+            return Err(mismatch("engine build", &found.engine_version, &current.engine_version));
         }
         if found.target != current.target {
             return Err(mismatch("target", &found.target, &current.target));
         }
         if found.cpu_features != current.cpu_features {
-            return Err(mismatch(
-                "set of CPU features",
-                &found.cpu_features,
-                &current.cpu_features,
-            ));
+            return Err(mismatch("set of CPU features", &found.cpu_features, &current.cpu_features));
         }
         if found.settings_hash != current.settings_hash {
             return Err(mismatch(
@@ -585,11 +541,7 @@ impl Header {
         }
         if let Some(w) = wasm_sha256 {
             if &self.wasm_sha256 != w {
-                return Err(mismatch(
-                    "wasm module",
-                    &crate::key::hex(&self.wasm_sha256),
-                    &crate::key::hex(w),
-                ));
+                return Err(mismatch("wasm module", &crate::key::hex(&self.wasm_sha256), &crate::key::hex(w)));
             }
         }
         Ok(())
@@ -598,9 +550,7 @@ impl Header {
 
 /// Verifies the checksum of a whole file whose header is `header`.
 pub fn verify_checksum(bytes: &[u8], header: &Header) -> Result<(), Rejection> {
-    let covered = bytes.get(CHECKSUMMED_FROM..).ok_or(Rejection::Truncated {
-        len: bytes.len() as u64,
-    })?;
+    let covered = bytes.get(CHECKSUMMED_FROM..).ok_or(Rejection::Truncated { len: bytes.len() as u64 })?;
     if checksum(covered) == header.checksum {
         Ok(())
     } else {
@@ -610,11 +560,7 @@ pub fn verify_checksum(bytes: &[u8], header: &Header) -> Result<(), Rejection> {
 
 /// Decodes and verifies a whole artifact file. `current` is the engine that
 /// will run it; `wasm_sha256`, if known, the module it must be compiled from.
-pub fn decode(
-    bytes: &[u8],
-    current: &Fingerprint,
-    wasm_sha256: Option<&[u8; 32]>,
-) -> Result<Decoded, Rejection> {
+pub fn decode(bytes: &[u8], current: &Fingerprint, wasm_sha256: Option<&[u8; 32]>) -> Result<Decoded, Rejection> {
     decode_with(bytes, read_header(bytes)?, current, wasm_sha256, true)
 }
 
@@ -632,26 +578,12 @@ pub(crate) fn decode_with(
     if verify {
         verify_checksum(bytes, &header)?;
     }
-    let section = |r: &Range<u64>| {
-        bytes
-            .get(usize_range(r)?)
-            .ok_or(Rejection::Layout("section beyond the file"))
-    };
-    let (
-        Metadata {
-            mut info,
-            mut compiled,
-            data_lens,
-            image,
-        },
-        rest,
-    ) = postcard::take_from_bytes::<Metadata>(section(&header.metadata)?)
-        .map_err(|e| Rejection::Metadata(e.to_string()))?;
+    let section = |r: &Range<u64>| bytes.get(usize_range(r)?).ok_or(Rejection::Layout("section beyond the file"));
+    let (Metadata { mut info, mut compiled, data_lens, image }, rest) =
+        postcard::take_from_bytes::<Metadata>(section(&header.metadata)?).map_err(|e| Rejection::Metadata(e.to_string()))?;
     decode_tables(rest, &mut info, &mut compiled)?;
     let mut data = section(&header.data)?;
-    let total = data_lens
-        .iter()
-        .try_fold(0u64, |sum, &len| sum.checked_add(len));
+    let total = data_lens.iter().try_fold(0u64, |sum, &len| sum.checked_add(len));
     if data_lens.len() != info.data.len() || total != Some(data.len() as u64) {
         return Err(Rejection::Inconsistent("data segment lengths".into()));
     }
@@ -671,21 +603,11 @@ pub(crate) fn decode_with(
     let code_range = usize_range(&header.code)?;
     let traps_range = usize_range(&header.traps)?;
     let addresses_range = usize_range(&header.addresses)?;
-    Ok(Decoded {
-        header,
-        info,
-        compiled,
-        code_range,
-        traps_range,
-        addresses_range,
-        image,
-    })
+    Ok(Decoded { header, info, compiled, code_range, traps_range, addresses_range, image })
 }
 
 fn usize_range(r: &Range<u64>) -> Result<Range<usize>, Rejection> {
-    let conv = |v: u64| {
-        usize::try_from(v).map_err(|_| Rejection::Layout("offset beyond the address space"))
-    };
+    let conv = |v: u64| usize::try_from(v).map_err(|_| Rejection::Layout("offset beyond the address space"));
     Ok(conv(r.start)?..conv(r.end)?)
 }
 
@@ -710,43 +632,22 @@ pub(crate) mod tests {
     pub(crate) fn sample() -> (ModuleInfo, CompiledCode, Vec<u8>) {
         let info = ModuleInfo {
             types: vec![
-                FuncType {
-                    params: vec![ValType::I32],
-                    results: vec![ValType::I32],
-                },
-                FuncType {
-                    params: vec![],
-                    results: vec![],
-                },
+                FuncType { params: vec![ValType::I32], results: vec![ValType::I32] },
+                FuncType { params: vec![], results: vec![] },
             ],
             functions: vec![1, 0, 0],
             num_imported_funcs: 1,
             data: vec![
+                DataSegment { mode: DataMode::Passive, bytes: b"first segment".to_vec() },
+                DataSegment { mode: DataMode::Passive, bytes: Vec::new() },
                 DataSegment {
-                    mode: DataMode::Passive,
-                    bytes: b"first segment".to_vec(),
-                },
-                DataSegment {
-                    mode: DataMode::Passive,
-                    bytes: Vec::new(),
-                },
-                DataSegment {
-                    mode: DataMode::Active {
-                        memory: 0,
-                        offset: ConstExpr {
-                            ops: [ConstOp::I32Const(8)].into_iter().collect(),
-                        },
-                    },
+                    mode: DataMode::Active { memory: 0, offset: ConstExpr { ops: [ConstOp::I32Const(8)].into_iter().collect() } },
                     bytes: (0..=255).collect(),
                 },
             ],
             func_names: vec![(1, "f".into()), (2, "g".into())],
             elements: vec![
-                ElementSegment {
-                    mode: ElementMode::Passive,
-                    ty: RefType::FuncRef,
-                    items: ElementItems::Funcs(vec![1, 2, 1]),
-                },
+                ElementSegment { mode: ElementMode::Passive, ty: RefType::FuncRef, items: ElementItems::Funcs(vec![1, 2, 1]) },
                 ElementSegment {
                     mode: ElementMode::Declared,
                     ty: RefType::FuncRef,
@@ -760,45 +661,12 @@ pub(crate) mod tests {
         let code: Vec<u8> = (0..5000u32).map(|i| (i * 7 + 3) as u8).collect();
         let compiled = CompiledCode {
             code: Vec::new(),
-            functions: vec![
-                CodeRange {
-                    offset: 0,
-                    len: 100,
-                },
-                CodeRange {
-                    offset: 128,
-                    len: 200,
-                },
-            ],
-            entry_trampolines: vec![
-                CodeRange {
-                    offset: 400,
-                    len: 32,
-                },
-                CodeRange {
-                    offset: 448,
-                    len: 32,
-                },
-            ],
-            host_trampolines: vec![
-                CodeRange {
-                    offset: 512,
-                    len: 64,
-                },
-                CodeRange {
-                    offset: 576,
-                    len: 64,
-                },
-            ],
+            functions: vec![CodeRange { offset: 0, len: 100 }, CodeRange { offset: 128, len: 200 }],
+            entry_trampolines: vec![CodeRange { offset: 400, len: 32 }, CodeRange { offset: 448, len: 32 }],
+            host_trampolines: vec![CodeRange { offset: 512, len: 64 }, CodeRange { offset: 576, len: 64 }],
             traps: vec![
-                TrapSite {
-                    offset: 10,
-                    kind: TrapKind::Unreachable,
-                },
-                TrapSite {
-                    offset: 150,
-                    kind: TrapKind::MemoryOutOfBounds,
-                },
+                TrapSite { offset: 10, kind: TrapKind::Unreachable },
+                TrapSite { offset: 150, kind: TrapKind::MemoryOutOfBounds },
             ],
             addresses: vec![(10, 77), (150, 91), (170, 95)],
             body_starts: vec![60, 85],
@@ -940,48 +808,29 @@ pub(crate) mod tests {
         let d = decode(&bytes, &fingerprint(), None).unwrap();
         let mut lens: Vec<usize> = (0..FIXED_HEADER_LEN + 64).collect();
         lens.extend((0..bytes.len()).step_by(97));
-        lens.extend([
-            d.code_range.start - 1,
-            d.code_range.start,
-            d.code_range.start + 1,
-            bytes.len() - 1,
-        ]);
+        lens.extend([d.code_range.start - 1, d.code_range.start, d.code_range.start + 1, bytes.len() - 1]);
         for len in lens {
             let r = decode(&bytes[..len], &fingerprint(), None);
             assert!(r.is_err(), "prefix of {len} bytes accepted");
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(matches!(
-            decode(&longer, &fingerprint(), None),
-            Err(Rejection::Length { .. })
-        ));
-        assert_eq!(
-            decode(&[], &fingerprint(), None).unwrap_err(),
-            Rejection::Empty
-        );
+        assert!(matches!(decode(&longer, &fingerprint(), None), Err(Rejection::Length { .. })));
+        assert_eq!(decode(&[], &fingerprint(), None).unwrap_err(), Rejection::Empty);
     }
 
     #[test]
     fn every_flipped_bit_is_rejected() {
         let bytes = encode_sample([7; 32]);
         // Every bit of the header and metadata, and a spread over the code.
-        let code_start = decode(&bytes, &fingerprint(), None)
-            .unwrap()
-            .code_range
-            .start;
+        let code_start = decode(&bytes, &fingerprint(), None).unwrap().code_range.start;
         let metadata_end = read_header(&bytes).unwrap().metadata.end as usize;
-        let positions = (0..metadata_end)
-            .chain((metadata_end..bytes.len()).step_by(61))
-            .chain([code_start, bytes.len() - 1]);
+        let positions = (0..metadata_end).chain((metadata_end..bytes.len()).step_by(61)).chain([code_start, bytes.len() - 1]);
         for pos in positions {
             for bit in 0..8 {
                 let mut b = bytes.clone();
                 b[pos] ^= 1 << bit;
-                assert!(
-                    decode(&b, &fingerprint(), Some(&[7; 32])).is_err(),
-                    "flipping bit {bit} of byte {pos} went unnoticed"
-                );
+                assert!(decode(&b, &fingerprint(), Some(&[7; 32])).is_err(), "flipping bit {bit} of byte {pos} went unnoticed");
             }
         }
     }
@@ -989,15 +838,9 @@ pub(crate) mod tests {
     #[test]
     fn code_corruption_is_a_checksum_failure() {
         let mut bytes = encode_sample([7; 32]);
-        let start = decode(&bytes, &fingerprint(), None)
-            .unwrap()
-            .code_range
-            .start;
+        let start = decode(&bytes, &fingerprint(), None).unwrap().code_range.start;
         bytes[start + 123] ^= 0x10;
-        assert_eq!(
-            decode(&bytes, &fingerprint(), None).unwrap_err(),
-            Rejection::Checksum
-        );
+        assert_eq!(decode(&bytes, &fingerprint(), None).unwrap_err(), Rejection::Checksum);
     }
 
     #[test]
@@ -1026,15 +869,9 @@ pub(crate) mod tests {
     fn other_versions_and_wasm_are_recognised() {
         let mut bytes = encode_sample([7; 32]);
         assert!(!is_artifact(b"\0asm\x01\0\0\0"));
-        assert_eq!(
-            decode(b"\0asm\x01\0\0\0", &fingerprint(), None).unwrap_err(),
-            Rejection::BadMagic
-        );
+        assert_eq!(decode(b"\0asm\x01\0\0\0", &fingerprint(), None).unwrap_err(), Rejection::BadMagic);
         bytes[8] = 99;
-        assert_eq!(
-            decode(&bytes, &fingerprint(), None).unwrap_err(),
-            Rejection::Version { found: 99 }
-        );
+        assert_eq!(decode(&bytes, &fingerprint(), None).unwrap_err(), Rejection::Version { found: 99 });
     }
 
     /// Recomputes the checksum after a deliberate change, as a buggy or
@@ -1072,19 +909,13 @@ pub(crate) mod tests {
         assert_eq!(len, h.traps.end - h.traps.start);
         b[traps_len_field..traps_len_field + 8].copy_from_slice(&(len - 1).to_le_bytes());
         reseal(&mut b);
-        assert!(matches!(
-            decode(&b, &fingerprint(), None),
-            Err(Rejection::Layout(_))
-        ));
+        assert!(matches!(decode(&b, &fingerprint(), None), Err(Rejection::Layout(_))));
         // A data section one byte shorter than its segments.
         let mut b = bytes.clone();
         let data_len_field = 40 + 32 + 32 + 16 + 8;
         let len = u64::from_le_bytes(b[data_len_field..data_len_field + 8].try_into().unwrap());
         b[data_len_field..data_len_field + 8].copy_from_slice(&(len - 1).to_le_bytes());
         reseal(&mut b);
-        assert!(matches!(
-            decode(&b, &fingerprint(), None),
-            Err(Rejection::Layout(_))
-        ));
+        assert!(matches!(decode(&b, &fingerprint(), None), Err(Rejection::Layout(_))));
     }
 }

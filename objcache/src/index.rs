@@ -89,10 +89,7 @@ pub fn record(dir: &Path, id: &FileIdentity, sha: &[u8; 32]) -> io::Result<()> {
     }
     let path = entry_path(dir, id);
     let (tmp, mut f) = create_temp(dir, &id.entry_name())?;
-    let result = f
-        .write_all(sha)
-        .and_then(|_| f.write_all(id.text.as_bytes()))
-        .and_then(|_| fs::rename(&tmp, &path));
+    let result = f.write_all(sha).and_then(|_| f.write_all(id.text.as_bytes())).and_then(|_| fs::rename(&tmp, &path));
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }

@@ -10,11 +10,7 @@ use std::fmt;
 
 /// The engine's build: workspace version plus a digest of the engine's
 /// sources and locked dependencies (see `build.rs`).
-pub const ENGINE_VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    "+",
-    env!("OBJCACHE_ENGINE_BUILD_ID")
-);
+pub const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("OBJCACHE_ENGINE_BUILD_ID"));
 
 /// Identity of the compiler that produced (or would produce) an artifact,
 /// apart from the wasm itself.
@@ -124,9 +120,7 @@ mod tests {
         assert_eq!(a, CacheKey::new(&fp(), &w));
         let h = a.to_hex();
         assert_eq!(h.len(), 64);
-        assert!(h
-            .bytes()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(h.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     }
 
     #[test]

@@ -109,9 +109,9 @@ pub mod verified;
 
 pub use cache::{default_dir, Artifact, Cache, Cleared, Outcome, Stats, EXTENSION};
 pub use file::Mapped;
-pub use verified::{forget_verified, Memo, MEMO_EXTENSION};
 pub use format::{is_artifact, ArtifactRef, Rejection};
+pub use index::INDEX_EXTENSION;
 pub use key::{wasm_sha256, CacheKey, Fingerprint, ENGINE_VERSION};
 pub use module::{compile_artifact, fingerprint, read_artifact, write_artifact, Error};
-pub use index::INDEX_EXTENSION;
 pub use progress::CompileProgress;
+pub use verified::{forget_verified, Memo, MEMO_EXTENSION};

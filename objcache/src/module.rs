@@ -43,9 +43,7 @@ impl Artifact for Module {
         Module::address_map(self)
     }
     fn memory_image(&self) -> io::Result<Option<(ImageLayout, Vec<u8>)>> {
-        Module::memory_image(self)
-            .map(|img| Ok((img.layout(), img.read_contents()?)))
-            .transpose()
+        Module::memory_image(self).map(|img| Ok((img.layout(), img.read_contents()?))).transpose()
     }
 }
 
@@ -65,15 +63,8 @@ pub fn fingerprint(engine: &Engine) -> Result<Fingerprint, engine::Error> {
 /// Makes a module of a verified mapping: code executed in place, trap
 /// table and memory image used in place (see `Module::from_cached`).
 fn module_from_mapping(engine: &Engine, m: Mapped) -> Result<Module, Rejection> {
-    let Mapped {
-        mmap,
-        file,
-        decoded,
-        path: _,
-    } = m;
-    let image = decoded
-        .image
-        .map(|(layout, range)| (file, range.start as u64, layout));
+    let Mapped { mmap, file, decoded, path: _ } = m;
+    let image = decoded.image.map(|(layout, range)| (file, range.start as u64, layout));
     Module::from_cached(
         engine,
         CachedModule {
@@ -93,11 +84,7 @@ impl Cache {
     /// The module for `wasm`: mapped from its entry if there is a valid one,
     /// else compiled and stored (see [`Cache::load_or_build`]). Only errors
     /// of the module itself (malformed, invalid, ...) are returned.
-    pub fn load_or_compile(
-        &self,
-        engine: &Engine,
-        wasm: &[u8],
-    ) -> Result<(Module, Outcome), engine::Error> {
+    pub fn load_or_compile(&self, engine: &Engine, wasm: &[u8]) -> Result<(Module, Outcome), engine::Error> {
         self.load_or_compile_with_progress(engine, wasm, None)
     }
 
@@ -110,12 +97,7 @@ impl Cache {
     ) -> Result<(Module, Outcome), engine::Error> {
         let fp = fingerprint(engine)?;
         let sha = wasm_sha256(wasm);
-        self.load_or_build(
-            &fp,
-            &sha,
-            |m| module_from_mapping(engine, m),
-            || Module::new_with_progress(engine, wasm, progress),
-        )
+        self.load_or_build(&fp, &sha, |m| module_from_mapping(engine, m), || Module::new_with_progress(engine, wasm, progress))
     }
 }
 
@@ -131,10 +113,7 @@ impl Cache {
         path: &Path,
         progress: Option<Progress<'_>>,
     ) -> Result<(Module, Outcome), Error> {
-        let io_err = |source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        };
+        let io_err = |source| Error::Io { path: path.to_path_buf(), source };
         let mut file = std::fs::File::open(path).map_err(io_err)?;
         let meta = file.metadata().map_err(io_err)?;
         let id = index::FileIdentity::of(&meta);
@@ -164,18 +143,10 @@ impl Cache {
 
 /// Writes `module`, compiled by `engine` from the wasm whose SHA-256 is
 /// `wasm_sha256`, as an artifact file at `path` (atomically).
-pub fn write_artifact(
-    engine: &Engine,
-    module: &Module,
-    wasm_sha256: [u8; 32],
-    path: &Path,
-) -> Result<u64, Error> {
+pub fn write_artifact(engine: &Engine, module: &Module, wasm_sha256: [u8; 32], path: &Path) -> Result<u64, Error> {
     let fp = fingerprint(engine)?;
     let (info, compiled, code) = module.parts();
-    let io_err = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io_err = |source| Error::Io { path: path.to_path_buf(), source };
     let image = Artifact::memory_image(module).map_err(io_err)?;
     let artifact = ArtifactRef {
         fingerprint: &fp,
@@ -222,15 +193,9 @@ impl Cache {
 
 fn read_artifact_with(engine: &Engine, path: &Path, memo: Option<&crate::verified::Memo>) -> Result<Module, Error> {
     let fp = fingerprint(engine)?;
-    let err = |reason| Error::Artifact {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let err = |reason| Error::Artifact { path: path.to_path_buf(), reason };
     let mapped = file::open_verified(path, &fp, None, memo)
         .map_err(err)?
-        .ok_or_else(|| Error::Io {
-            path: path.to_path_buf(),
-            source: io::Error::from(io::ErrorKind::NotFound),
-        })?;
+        .ok_or_else(|| Error::Io { path: path.to_path_buf(), source: io::Error::from(io::ErrorKind::NotFound) })?;
     module_from_mapping(engine, mapped).map_err(err)
 }

@@ -41,13 +41,7 @@ impl CompileProgress {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_prefix(what.to_string());
-        CompileProgress {
-            bar,
-            enabled,
-            shown: AtomicBool::new(false),
-            done: AtomicU64::new(0),
-            start: Instant::now(),
-        }
+        CompileProgress { bar, enabled, shown: AtomicBool::new(false), done: AtomicU64::new(0), start: Instant::now() }
     }
 
     /// `done` of `total` functions are compiled. Calls may come from many

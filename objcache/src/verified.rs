@@ -99,9 +99,7 @@ impl Identity {
 /// system that keeps no change times, where nothing proves a file
 /// unchanged: never settled.
 pub(crate) fn settled_ctime(ctime: Duration) -> bool {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     !ctime.is_zero() && now.checked_sub(ctime).is_some_and(|age| age >= SETTLED)
 }
 
@@ -210,8 +208,7 @@ fn boot_id() -> Option<&'static str> {
     BOOT.get_or_init(|| {
         let text = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
         let id = text.trim();
-        (!id.is_empty() && id.len() <= 64 && id.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-'))
-            .then(|| id.to_string())
+        (!id.is_empty() && id.len() <= 64 && id.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-')).then(|| id.to_string())
     })
     .as_deref()
 }

@@ -5,10 +5,7 @@
 mod common;
 
 use common::{child_wait_for_go, quiet_cache, run_children, CHILDREN};
-use engine::{
-    Config, Engine, Error, FuncType, Linker, Module, OptLevel, Store, Trap, TrapReason, Val,
-    ValType,
-};
+use engine::{Config, Engine, Error, FuncType, Linker, Module, OptLevel, Store, Trap, TrapReason, Val, ValType};
 use objcache::{Cache, Outcome, Rejection};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -62,10 +59,7 @@ fn sample_linker() -> Linker {
     linker.func_new(
         "host",
         "add",
-        FuncType {
-            params: vec![ValType::I32; 2],
-            results: vec![ValType::I32],
-        },
+        FuncType { params: vec![ValType::I32; 2], results: vec![ValType::I32] },
         |_, args, results| {
             let (Some(Val::I32(a)), Some(Val::I32(b))) = (args.first(), args.get(1)) else {
                 return Err(Trap::host("bad args"));
@@ -101,14 +95,7 @@ fn observe(engine: &Engine, module: &Module) -> Vec<String> {
     for n in [0, 1, 10, 20] {
         call("run", &[Val::I32(n)]);
     }
-    call(
-        "wide",
-        &[
-            Val::I64(-7),
-            Val::F64(2.5f64.to_bits()),
-            Val::F32(0.25f32.to_bits()),
-        ],
-    );
+    call("wide", &[Val::I64(-7), Val::F64(2.5f64.to_bits()), Val::F32(0.25f32.to_bits())]);
     call("div", &[Val::I32(7), Val::I32(2)]);
     call("div", &[Val::I32(7), Val::I32(0)]);
     call("div", &[Val::I32(i32::MIN), Val::I32(-1)]);
@@ -117,10 +104,7 @@ fn observe(engine: &Engine, module: &Module) -> Vec<String> {
 }
 
 fn entries(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut v: Vec<PathBuf> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     v.sort();
     v
 }
@@ -133,10 +117,7 @@ fn expected_behaviour_of_the_sample() {
     assert_eq!(obs[2], "run -> [I32(642)]", "{obs:#?}");
     assert!(obs[6].contains("integer divide by zero"), "{obs:#?}");
     assert!(obs[7].contains("integer overflow"), "{obs:#?}");
-    assert!(
-        obs[8].contains("undefined element") && obs[8].contains("sample!deep"),
-        "{obs:#?}"
-    );
+    assert!(obs[8].contains("undefined element") && obs[8].contains("sample!deep"), "{obs:#?}");
 }
 
 #[test]
@@ -147,21 +128,14 @@ fn compilation_is_deterministic() {
     let b = Module::new(&engine, &w).unwrap();
     assert_eq!(a.parts(), b.parts());
     // Sequential compilation yields the very same code as parallel.
-    let seq = Engine::new(Config {
-        parallel_compilation: false,
-        ..Config::default()
-    })
-    .unwrap();
+    let seq = Engine::new(Config { parallel_compilation: false, ..Config::default() }).unwrap();
     assert_eq!(Module::new(&seq, &w).unwrap().parts().2, a.parts().2);
     // And so do the artifact files, byte for byte.
     let dir = tempfile::tempdir().unwrap();
     let sha = objcache::wasm_sha256(&w);
     objcache::write_artifact(&engine, &a, sha, &dir.path().join("a.fobj")).unwrap();
     objcache::write_artifact(&engine, &b, sha, &dir.path().join("b.fobj")).unwrap();
-    assert_eq!(
-        fs::read(dir.path().join("a.fobj")).unwrap(),
-        fs::read(dir.path().join("b.fobj")).unwrap()
-    );
+    assert_eq!(fs::read(dir.path().join("a.fobj")).unwrap(), fs::read(dir.path().join("b.fobj")).unwrap());
 }
 
 #[test]
@@ -192,45 +166,23 @@ fn settings_and_module_select_entries() {
     let cache = quiet_cache(dir.path());
     let w = wasm();
     let speed = Engine::default();
-    let none = Engine::new(Config {
-        opt_level: OptLevel::None,
-        ..Config::default()
-    })
-    .unwrap();
-    assert_ne!(
-        objcache::fingerprint(&speed).unwrap(),
-        objcache::fingerprint(&none).unwrap()
-    );
+    let none = Engine::new(Config { opt_level: OptLevel::None, ..Config::default() }).unwrap();
+    assert_ne!(objcache::fingerprint(&speed).unwrap(), objcache::fingerprint(&none).unwrap());
     // Settings that do not change the code share the entry.
-    let seq = Engine::new(Config {
-        parallel_compilation: false,
-        ..Config::default()
-    })
-    .unwrap();
-    assert_eq!(
-        objcache::fingerprint(&speed).unwrap(),
-        objcache::fingerprint(&seq).unwrap()
-    );
+    let seq = Engine::new(Config { parallel_compilation: false, ..Config::default() }).unwrap();
+    assert_eq!(objcache::fingerprint(&speed).unwrap(), objcache::fingerprint(&seq).unwrap());
 
     assert_eq!(cache.load_or_compile(&speed, &w).unwrap().1, Outcome::Miss);
     let (m, o) = cache.load_or_compile(&none, &w).unwrap();
     assert_eq!(o, Outcome::Miss);
-    assert_eq!(
-        observe(&none, &m),
-        observe(&speed, &Module::new(&speed, &w).unwrap())
-    );
+    assert_eq!(observe(&none, &m), observe(&speed, &Module::new(&speed, &w).unwrap()));
     assert_eq!(cache.load_or_compile(&seq, &w).unwrap().1, Outcome::Hit);
     assert_eq!(cache.load_or_compile(&none, &w).unwrap().1, Outcome::Hit);
 
     let other = wat::parse_str("(module (func (export \"f\") (result i32) i32.const 5))").unwrap();
-    assert_eq!(
-        cache.load_or_compile(&speed, &other).unwrap().1,
-        Outcome::Miss
-    );
+    assert_eq!(cache.load_or_compile(&speed, &other).unwrap().1, Outcome::Miss);
     assert_eq!(entries(dir.path()).len(), 3);
-    let stats = cache
-        .stats(&objcache::fingerprint(&speed).unwrap())
-        .unwrap();
+    let stats = cache.stats(&objcache::fingerprint(&speed).unwrap()).unwrap();
     assert_eq!((stats.entries, stats.current), (3, 3));
 }
 
@@ -265,15 +217,9 @@ fn code_start(bytes: &[u8]) -> usize {
 
 #[test]
 fn truncated_entry() {
-    recovers(
-        |b| b.truncate(b.len() / 2),
-        |r| matches!(r, Rejection::Length { .. }),
-    );
+    recovers(|b| b.truncate(b.len() / 2), |r| matches!(r, Rejection::Length { .. }));
     // Cut right where the code starts: the code section is gone entirely.
-    recovers(
-        |b| b.truncate(code_start(b)),
-        |r| matches!(r, Rejection::Length { .. }),
-    );
+    recovers(|b| b.truncate(code_start(b)), |r| matches!(r, Rejection::Length { .. }));
 }
 
 #[test]
@@ -290,18 +236,7 @@ fn flipped_bit_in_code() {
 #[test]
 fn flipped_bit_in_header() {
     recovers(|b| b[12] ^= 0x01, |r| matches!(r, Rejection::Layout(_)));
-    recovers(
-        |b| b[80] ^= 0x01,
-        |r| {
-            matches!(
-                r,
-                Rejection::Mismatch {
-                    field: "compiler settings",
-                    ..
-                }
-            )
-        },
-    );
+    recovers(|b| b[80] ^= 0x01, |r| matches!(r, Rejection::Mismatch { field: "compiler settings", .. }));
 }
 
 #[test]
@@ -397,23 +332,10 @@ fn artifact_files() {
     assert_eq!(strip(li), strip(ci));
 
     // An engine with other settings refuses it, saying why.
-    let none = Engine::new(Config {
-        opt_level: OptLevel::None,
-        ..Config::default()
-    })
-    .unwrap();
+    let none = Engine::new(Config { opt_level: OptLevel::None, ..Config::default() }).unwrap();
     let err = objcache::read_artifact(&none, &path).unwrap_err();
     assert!(
-        matches!(
-            &err,
-            objcache::Error::Artifact {
-                reason: Rejection::Mismatch {
-                    field: "compiler settings",
-                    ..
-                },
-                ..
-            }
-        ),
+        matches!(&err, objcache::Error::Artifact { reason: Rejection::Mismatch { field: "compiler settings", .. }, .. }),
         "{err}"
     );
     // So does a damaged file, and a missing one.
@@ -422,15 +344,9 @@ fn artifact_files() {
     fs::write(&path, &bad).unwrap();
     assert!(matches!(
         objcache::read_artifact(&engine, &path),
-        Err(objcache::Error::Artifact {
-            reason: Rejection::Checksum,
-            ..
-        })
+        Err(objcache::Error::Artifact { reason: Rejection::Checksum, .. })
     ));
-    assert!(matches!(
-        objcache::read_artifact(&engine, &dir.path().join("none")),
-        Err(objcache::Error::Io { .. })
-    ));
+    assert!(matches!(objcache::read_artifact(&engine, &dir.path().join("none")), Err(objcache::Error::Io { .. })));
 }
 
 #[test]
@@ -439,14 +355,8 @@ fn invalid_modules_are_errors_and_not_cached() {
     let cache = quiet_cache(dir.path());
     let engine = Engine::default();
     let invalid = wat::parse_str("(module (func (result i32) i64.const 1))").unwrap();
-    assert!(matches!(
-        cache.load_or_compile(&engine, &invalid),
-        Err(Error::Invalid { .. })
-    ));
-    assert!(matches!(
-        cache.load_or_compile(&engine, b"\0asm\x01"),
-        Err(Error::Malformed { .. })
-    ));
+    assert!(matches!(cache.load_or_compile(&engine, &invalid), Err(Error::Invalid { .. })));
+    assert!(matches!(cache.load_or_compile(&engine, b"\0asm\x01"), Err(Error::Malformed { .. })));
     assert!(entries(dir.path()).is_empty());
 }
 
@@ -458,18 +368,14 @@ fn progress_is_reported_on_a_miss_only() {
     let w = wasm();
     let seen = std::sync::Mutex::new(Vec::new());
     let hook = |done: usize, total: usize| seen.lock().unwrap().push((done, total));
-    cache
-        .load_or_compile_with_progress(&engine, &w, Some(&hook))
-        .unwrap();
+    cache.load_or_compile_with_progress(&engine, &w, Some(&hook)).unwrap();
     let mut calls = seen.lock().unwrap().clone();
     calls.sort();
     // 7 defined functions + an entry and a host trampoline for each of the 4 types.
     let total = 7 + 2 * 4;
     assert_eq!(calls, (1..=total).map(|d| (d, total)).collect::<Vec<_>>());
     seen.lock().unwrap().clear();
-    cache
-        .load_or_compile_with_progress(&engine, &w, Some(&hook))
-        .unwrap();
+    cache.load_or_compile_with_progress(&engine, &w, Some(&hook)).unwrap();
     assert!(seen.lock().unwrap().is_empty());
 }
 
@@ -494,34 +400,22 @@ fn concurrent_child() {
 fn concurrent_processes() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::default();
-    let expected = format!(
-        "{:?}",
-        observe(&engine, &Module::new(&engine, &wasm()).unwrap())
-    );
+    let expected = format!("{:?}", observe(&engine, &Module::new(&engine, &wasm()).unwrap()));
     let mut outcomes = Vec::new();
     for (stdout, stderr) in run_children("concurrent_child", CHILD_DIR, dir.path()) {
         let field = |tag: &str| {
-            stdout
-                .lines()
-                .find_map(|l| l.strip_prefix(tag))
-                .unwrap_or_else(|| panic!("no {tag} in {stdout}"))
-                .to_string()
+            stdout.lines().find_map(|l| l.strip_prefix(tag)).unwrap_or_else(|| panic!("no {tag} in {stdout}")).to_string()
         };
         assert!(matches!(&*field("OUTCOME "), "Hit" | "Miss"), "{stdout}");
         outcomes.push(field("OUTCOME "));
         assert_eq!(field("OBSERVED "), expected);
-        assert!(
-            !stderr.contains("warning"),
-            "a concurrent writer exposed a bad entry: {stderr}"
-        );
+        assert!(!stderr.contains("warning"), "a concurrent writer exposed a bad entry: {stderr}");
     }
     // How many raced to compile varies from run to run; all must be right.
     eprintln!("outcomes of the {CHILDREN} processes: {outcomes:?}");
     let cache_dir = dir.path().join("cache");
     assert_eq!(entries(&cache_dir).len(), 1, "{:?}", entries(&cache_dir));
-    let (m, o) = quiet_cache(&cache_dir)
-        .load_or_compile(&engine, &wasm())
-        .unwrap();
+    let (m, o) = quiet_cache(&cache_dir).load_or_compile(&engine, &wasm()).unwrap();
     assert_eq!(o, Outcome::Hit);
     assert_eq!(format!("{:?}", observe(&engine, &m)), expected);
 }
@@ -541,10 +435,7 @@ fn trap_reason_survives_the_cache() {
     let inst = sample_linker().instantiate(&mut store, &m).unwrap();
     let div = inst.get_func(&store, "div").unwrap();
     match div.call(&mut store, &[Val::I32(1), Val::I32(0)]) {
-        Err(Error::Trap(t)) => assert_eq!(
-            t.reason,
-            TrapReason::Wasm(engine::TrapKind::IntegerDivisionByZero)
-        ),
+        Err(Error::Trap(t)) => assert_eq!(t.reason, TrapReason::Wasm(engine::TrapKind::IntegerDivisionByZero)),
         other => panic!("{other:?}"),
     }
 }

@@ -53,21 +53,11 @@ impl Artifact for Fake {
 /// A deterministic "compilation" of `wasm`: code and metadata derived from its bytes.
 fn build(wasm: &[u8]) -> Fake {
     let n = 4 + wasm.len() % 5;
-    let code: Vec<u8> = (0..n * 1000)
-        .map(|i| wasm[i % wasm.len()] ^ (i as u8))
-        .collect();
-    let functions = (0..n as u32)
-        .map(|i| CodeRange {
-            offset: i * 1000,
-            len: 900,
-        })
-        .collect();
+    let code: Vec<u8> = (0..n * 1000).map(|i| wasm[i % wasm.len()] ^ (i as u8)).collect();
+    let functions = (0..n as u32).map(|i| CodeRange { offset: i * 1000, len: 900 }).collect();
     Fake {
         info: ModuleInfo {
-            types: vec![FuncType {
-                params: vec![ValType::I32; wasm.len() % 3],
-                results: vec![ValType::I64],
-            }],
+            types: vec![FuncType { params: vec![ValType::I32; wasm.len() % 3], results: vec![ValType::I64] }],
             functions: vec![0; n],
             exports: Vec::new(),
             name: Some(String::from_utf8_lossy(wasm).into_owned()),
@@ -76,23 +66,14 @@ fn build(wasm: &[u8]) -> Fake {
         compiled: CompiledCode {
             code: Vec::new(),
             functions,
-            entry_trampolines: vec![CodeRange {
-                offset: 950,
-                len: 40,
-            }],
-            host_trampolines: vec![CodeRange {
-                offset: 1950,
-                len: 40,
-            }],
+            entry_trampolines: vec![CodeRange { offset: 950, len: 40 }],
+            host_trampolines: vec![CodeRange { offset: 1950, len: 40 }],
             traps: Vec::new(),
             addresses: Vec::new(),
             body_starts: vec![0; n],
         },
         code,
-        traps: TrapTable::from_sites(&[TrapSite {
-            offset: 17,
-            kind: TrapKind::IntegerDivisionByZero,
-        }]),
+        traps: TrapTable::from_sites(&[TrapSite { offset: 17, kind: TrapKind::IntegerDivisionByZero }]),
         addresses: AddressMap::default(),
     }
 }
@@ -132,10 +113,7 @@ fn get(cache: &Cache, fp: &Fingerprint, wasm: &[u8], builds: &mut u32) -> (Fake,
 }
 
 fn entry_files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
+    let mut v: Vec<String> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     v.sort();
     v
 }
@@ -170,24 +148,15 @@ fn key_inputs_select_different_entries() {
     // Another engine build.
     let mut other = fingerprint();
     other.engine_version = "0.1.0+0000000000000000".into();
-    assert_eq!(
-        get(&cache, &other, b"module one", &mut builds).1,
-        Outcome::Miss
-    );
+    assert_eq!(get(&cache, &other, b"module one", &mut builds).1, Outcome::Miss);
     // Other settings.
     let mut other = fingerprint();
     other.settings_hash = Fingerprint::hash_settings("opt_level=none");
-    assert_eq!(
-        get(&cache, &other, b"module one", &mut builds).1,
-        Outcome::Miss
-    );
+    assert_eq!(get(&cache, &other, b"module one", &mut builds).1, Outcome::Miss);
     // Other CPU features.
     let mut other = fingerprint();
     other.cpu_features = "has_avx2=false".into();
-    assert_eq!(
-        get(&cache, &other, b"module one", &mut builds).1,
-        Outcome::Miss
-    );
+    assert_eq!(get(&cache, &other, b"module one", &mut builds).1, Outcome::Miss);
     assert_eq!(builds, 5);
     assert_eq!(entry_files(dir.path()).len(), 5);
     // And the first entry is still there, untouched.
@@ -228,14 +197,8 @@ fn recovers(damage: impl FnOnce(&mut Vec<u8>), expected: impl Fn(&Rejection) -> 
 
 #[test]
 fn truncated_entry_is_recovered() {
-    recovers(
-        |b| b.truncate(b.len() - 100),
-        |r| matches!(r, Rejection::Length { .. }),
-    );
-    recovers(
-        |b| b.truncate(50),
-        |r| matches!(r, Rejection::Truncated { .. }),
-    );
+    recovers(|b| b.truncate(b.len() - 100), |r| matches!(r, Rejection::Length { .. }));
+    recovers(|b| b.truncate(50), |r| matches!(r, Rejection::Truncated { .. }));
 }
 
 #[test]
@@ -245,56 +208,25 @@ fn zero_length_entry_is_recovered() {
 
 #[test]
 fn flipped_bit_in_code_is_recovered() {
-    recovers(
-        |b| *b.last_mut().unwrap() ^= 0x04,
-        |r| *r == Rejection::Checksum,
-    );
+    recovers(|b| *b.last_mut().unwrap() ^= 0x04, |r| *r == Rejection::Checksum);
 }
 
 #[test]
 fn flipped_bit_in_header_is_recovered() {
     // In the checksummed part of the header (the wasm hash) ...
-    recovers(
-        |b| b[41] ^= 0x80,
-        |r| {
-            matches!(
-                r,
-                Rejection::Mismatch {
-                    field: "wasm module",
-                    ..
-                }
-            )
-        },
-    );
+    recovers(|b| b[41] ^= 0x80, |r| matches!(r, Rejection::Mismatch { field: "wasm module", .. }));
     // ... in the checksum itself ...
     recovers(|b| b[30] ^= 0x01, |r| *r == Rejection::Checksum);
     // ... in the engine build string ...
-    recovers(
-        |b| b[202] ^= 0x01,
-        |r| {
-            matches!(
-                r,
-                Rejection::Mismatch {
-                    field: "engine build",
-                    ..
-                }
-            )
-        },
-    );
+    recovers(|b| b[202] ^= 0x01, |r| matches!(r, Rejection::Mismatch { field: "engine build", .. }));
     // ... and in the magic.
     recovers(|b| b[0] ^= 0x01, |r| *r == Rejection::BadMagic);
 }
 
 #[test]
 fn garbage_entry_is_recovered() {
-    recovers(
-        |b| b.iter_mut().for_each(|x| *x = 0xA5),
-        |r| *r == Rejection::BadMagic,
-    );
-    recovers(
-        |b| *b = b"\0asm\x01\0\0\0".to_vec(),
-        |r| *r == Rejection::BadMagic,
-    );
+    recovers(|b| b.iter_mut().for_each(|x| *x = 0xA5), |r| *r == Rejection::BadMagic);
+    recovers(|b| *b = b"\0asm\x01\0\0\0".to_vec(), |r| *r == Rejection::BadMagic);
 }
 
 #[test]
@@ -306,14 +238,8 @@ fn a_refused_load_is_recovered() {
     let sha = objcache::wasm_sha256(wasm);
     let mut builds = 0;
     get(&cache, &fp, wasm, &mut builds);
-    let (m, o) = cache
-        .load_or_build(
-            &fp,
-            &sha,
-            |_| Err(Rejection::Io("cannot map".into())),
-            || Ok::<_, ()>(build(wasm)),
-        )
-        .unwrap();
+    let (m, o) =
+        cache.load_or_build(&fp, &sha, |_| Err(Rejection::Io("cannot map".into())), || Ok::<_, ()>(build(wasm))).unwrap();
     assert_eq!(o, Outcome::Recovered(Rejection::Io("cannot map".into())));
     assert_eq!(m, build(wasm));
 }
@@ -322,9 +248,7 @@ fn a_refused_load_is_recovered() {
 fn build_errors_are_returned_and_nothing_is_stored() {
     let dir = tempfile::tempdir().unwrap();
     let cache = quiet_cache(dir.path());
-    let r = cache.load_or_build(&fingerprint(), &[0; 32], load, || {
-        Err::<Fake, _>("invalid module")
-    });
+    let r = cache.load_or_build(&fingerprint(), &[0; 32], load, || Err::<Fake, _>("invalid module"));
     assert_eq!(r.unwrap_err(), "invalid module");
     assert!(entry_files(dir.path()).is_empty());
 }
@@ -342,10 +266,7 @@ fn unwritable_cache_still_runs() {
         assert_eq!(m, build(b"m"));
     }
     assert_eq!(builds, 2);
-    assert_eq!(
-        cache.stats(&fingerprint()).unwrap(),
-        objcache::Stats::default()
-    );
+    assert_eq!(cache.stats(&fingerprint()).unwrap(), objcache::Stats::default());
 }
 
 #[test]
@@ -361,10 +282,7 @@ fn clear_removes_only_cache_files() {
     fs::write(dir.path().join("python3.wasm"), b"\0asm").unwrap();
 
     let s = cache.stats(&fingerprint()).unwrap();
-    assert_eq!(
-        (s.entries, s.current, s.temp_files, s.temp_bytes),
-        (2, 2, 1, 7)
-    );
+    assert_eq!((s.entries, s.current, s.temp_files, s.temp_bytes), (2, 2, 1, 7));
     let on_disk: u64 = entry_files(dir.path())
         .iter()
         .filter(|n| n.ends_with(".fobj"))
@@ -375,14 +293,8 @@ fn clear_removes_only_cache_files() {
     let c = cache.clear().unwrap();
     assert_eq!(c.files, 3);
     assert_eq!(c.bytes, on_disk + 7);
-    assert_eq!(
-        entry_files(dir.path()),
-        vec!["notes.txt".to_string(), "python3.wasm".to_string()]
-    );
-    assert_eq!(
-        get(&cache, &fingerprint(), b"one", &mut builds).1,
-        Outcome::Miss
-    );
+    assert_eq!(entry_files(dir.path()), vec!["notes.txt".to_string(), "python3.wasm".to_string()]);
+    assert_eq!(get(&cache, &fingerprint(), b"one", &mut builds).1, Outcome::Miss);
 }
 
 #[test]
@@ -427,10 +339,7 @@ fn concurrent_processes() {
             .find_map(|l| l.split_once("RESULT ").map(|(_, r)| r))
             .unwrap_or_else(|| panic!("no result in {stdout}"));
         assert!(line.contains("correct=true"), "{line}");
-        assert!(
-            line.contains("outcome=Hit") || line.contains("outcome=Miss"),
-            "{line}"
-        );
+        assert!(line.contains("outcome=Hit") || line.contains("outcome=Miss"), "{line}");
         // A concurrent writer must never make another process see a bad entry.
         assert!(stderr.lines().all(|l| !l.contains("warning")), "{stderr}");
     }
@@ -439,12 +348,7 @@ fn concurrent_processes() {
     assert_eq!(files.len(), 1, "{files:?}");
     let cache = quiet_cache(&cache_dir);
     let mut builds = 0;
-    let (m, o) = get(
-        &cache,
-        &fingerprint(),
-        b"the module every process wants",
-        &mut builds,
-    );
+    let (m, o) = get(&cache, &fingerprint(), b"the module every process wants", &mut builds);
     assert_eq!((o, builds), (Outcome::Hit, 0));
     assert_eq!(m, build(b"the module every process wants"));
 }

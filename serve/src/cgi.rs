@@ -61,11 +61,7 @@ fn percent_decode(s: &str) -> String {
 
 /// The CGI environment: `base` (from `--env`/`--env-file`) first, so that
 /// the request's own variables always win.
-pub fn environment(
-    base: &[(String, String)],
-    route: &RoutePattern,
-    req: &RequestInfo<'_>,
-) -> BTreeMap<String, String> {
+pub fn environment(base: &[(String, String)], route: &RoutePattern, req: &RequestInfo<'_>) -> BTreeMap<String, String> {
     let mut env: BTreeMap<String, String> = base.iter().cloned().collect();
     let mut set = |k: &str, v: String| {
         env.insert(k.to_owned(), v);
@@ -210,7 +206,10 @@ mod tests {
             local: "127.0.0.1:2".parse().unwrap(),
         };
         assert_eq!(argv(None, &req), ["/py/x", "a=1", "b=2"]);
-        assert_eq!(argv(Some("python3.wasm '/app/h.py' ${SCRIPT_NAME} ${ARGS}"), &req), ["python3.wasm", "'/app/h.py'", "/py/x", "a=1", "b=2"]);
+        assert_eq!(
+            argv(Some("python3.wasm '/app/h.py' ${SCRIPT_NAME} ${ARGS}"), &req),
+            ["python3.wasm", "'/app/h.py'", "/py/x", "a=1", "b=2"]
+        );
         assert_eq!(percent_decode("/a%20b%zz%4"), "/a b%zz%4");
     }
 }

@@ -118,7 +118,8 @@ pub fn load(path: &Path) -> Result<Vec<ModuleConfig>, ConfigError> {
 /// Validates the text of a `modules.toml` found at `path` (relative paths
 /// inside are resolved against its directory).
 pub fn parse(path: &Path, text: &str) -> Result<Vec<ModuleConfig>, ConfigError> {
-    let invalid = |offset: usize, reason: String| ConfigError::Invalid { path: path.to_path_buf(), line: line_of(text, offset), reason };
+    let invalid =
+        |offset: usize, reason: String| ConfigError::Invalid { path: path.to_path_buf(), line: line_of(text, offset), reason };
     let file: File = toml::from_str(text).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start);
         invalid(at, e.message().trim().to_owned())
@@ -127,7 +128,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<ModuleConfig>, ConfigError> 
     let resolve = |p: &str| -> PathBuf {
         let p = p.strip_prefix("file://").unwrap_or(p);
         let p = Path::new(p);
-        if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        }
     };
     if file.module.is_empty() {
         return Err(invalid(0, "no [[module]] entries".into()));
@@ -145,7 +150,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<ModuleConfig>, ConfigError> 
             (Some(module), None) => {
                 let module_ref = module.get_ref();
                 if module_ref.starts_with("bindle:") || module_ref.starts_with("oci:") {
-                    return Err(invalid(module.span().start, format!("module {module_ref:?}: only file paths are supported (no bindle or OCI)")));
+                    return Err(invalid(
+                        module.span().start,
+                        format!("module {module_ref:?}: only file paths are supported (no bindle or OCI)"),
+                    ));
                 }
                 let path = resolve(module_ref);
                 if !path.is_file() {
@@ -159,21 +167,25 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<ModuleConfig>, ConfigError> 
                     return Err(invalid(function.span().start, format!("function {} does not exist", path.display())));
                 }
                 if path.extension().is_none_or(|e| e != "py") {
-                    return Err(invalid(function.span().start, format!("function {}: a function route serves a Python file (.py)", path.display())));
+                    return Err(invalid(
+                        function.span().start,
+                        format!("function {}: a function route serves a Python file (.py)", path.display()),
+                    ));
                 }
                 // CGI's settings mean nothing to a function.
                 let cgi_only = [("argv", m.argv.is_some()), ("entrypoint", m.entrypoint.is_some())];
                 if let Some((name, _)) = cgi_only.iter().find(|(_, set)| *set) {
-                    return Err(invalid(function.span().start, format!("{name} applies to module routes, not to a function route")));
+                    return Err(invalid(
+                        function.span().start,
+                        format!("{name} applies to module routes, not to a function route"),
+                    ));
                 }
                 Handler::Function(path)
             }
             (Some(module), Some(_)) => {
                 return Err(invalid(module.span().start, "a route has either module or function, not both".into()))
             }
-            (None, None) => {
-                return Err(invalid(at, "a route needs module (a WASI module) or function (a Python file)".into()))
-            }
+            (None, None) => return Err(invalid(at, "a route needs module (a WASI module) or function (a Python file)".into())),
         };
         let snapshot = match m.snapshot {
             None => SnapshotChoice::Auto,
@@ -211,13 +223,18 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<ModuleConfig>, ConfigError> 
             None => None,
         };
         let max_memory = match m.max_memory {
-            Some(v) => Some(v.get_ref().checked_mul(1 << 20).filter(|&b| b > 0).ok_or_else(|| {
-                invalid(v.span().start, format!("max_memory {} MiB is out of range", v.get_ref()))
-            })?),
+            Some(v) => Some(
+                v.get_ref()
+                    .checked_mul(1 << 20)
+                    .filter(|&b| b > 0)
+                    .ok_or_else(|| invalid(v.span().start, format!("max_memory {} MiB is out of range", v.get_ref())))?,
+            ),
             None => None,
         };
         let max_concurrency = match m.http_max_concurrency {
-            Some(c) if *c.get_ref() == 0 => return Err(invalid(c.span().start, "http_max_concurrency must be at least 1".into())),
+            Some(c) if *c.get_ref() == 0 => {
+                return Err(invalid(c.span().start, "http_max_concurrency must be at least 1".into()))
+            }
             Some(c) => Some(*c.get_ref()),
             None => None,
         };

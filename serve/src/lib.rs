@@ -30,8 +30,8 @@ pub mod runner;
 use bytes_body::{full, Body};
 use config::{Handler, ModuleConfig};
 use engine::Module;
-use session::Host;
 use hyper::{Request, Response, StatusCode};
+use session::Host;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -161,7 +161,8 @@ pub fn serve(opts: ServeOptions) -> Result<(), ServeError> {
                 RouteHandler::Module(module, snap.map(Arc::new))
             }
             Handler::Function(file) => {
-                let fail = |reason: String| ServeError::Function { route: cfg.route.original().to_owned(), file: file.clone(), reason };
+                let fail =
+                    |reason: String| ServeError::Function { route: cfg.route.original().to_owned(), file: file.clone(), reason };
                 if !python_wasm.is_file() {
                     return Err(fail(format!(
                         "{} is missing: build CPython with scripts/build-python.sh, or give --python DIR",
@@ -279,7 +280,13 @@ async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>, client: 
 }
 
 /// Runs route `index` for `req` on a blocking thread; its response.
-async fn serve_route(state: &Arc<State>, index: usize, req: Request<hyper::body::Incoming>, client: SocketAddr, local: SocketAddr) -> Response<Body> {
+async fn serve_route(
+    state: &Arc<State>,
+    index: usize,
+    req: Request<hyper::body::Incoming>,
+    client: SocketAddr,
+    local: SocketAddr,
+) -> Response<Body> {
     use http_body_util::BodyExt;
     let path = req.uri().path().to_owned();
     let route = &state.routes[index];
@@ -312,11 +319,8 @@ async fn serve_route(state: &Arc<State>, index: usize, req: Request<hyper::body:
             return respond(&name, route.cfg.timeout, outcome);
         }
     };
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
+    let headers: Vec<(String, String)> =
+        parts.headers.iter().map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
     let version = format!("{:?}", parts.version);
     let info = cgi::RequestInfo {
         method: parts.method.as_str(),
@@ -398,7 +402,8 @@ fn respond(route: &str, timeout: Option<Duration>, outcome: runner::Outcome) -> 
             }
         },
         Outcome::Function { return_code: 0, output, error: None } => {
-            let kind = if std::str::from_utf8(&output).is_ok() { "text/plain; charset=utf-8" } else { "application/octet-stream" };
+            let kind =
+                if std::str::from_utf8(&output).is_ok() { "text/plain; charset=utf-8" } else { "application/octet-stream" };
             let mut resp = Response::new(full(output));
             resp.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(kind));
             resp
@@ -406,7 +411,10 @@ fn respond(route: &str, timeout: Option<Duration>, outcome: runner::Outcome) -> 
         Outcome::Function { return_code, error, .. } => {
             let why = error.unwrap_or_else(|| format!("return code {return_code}"));
             tracing::warn!("[{route}] the function failed: {}", why.replace('\n', &format!("\n[{route}] ")));
-            plain(StatusCode::INTERNAL_SERVER_ERROR, format!("internal server error: the function failed (return code {return_code})"))
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("internal server error: the function failed (return code {return_code})"),
+            )
         }
         Outcome::Exit(code) => {
             tracing::warn!("[{route}] module exited with status {code}");

@@ -56,7 +56,11 @@ impl RoutePattern {
 
     /// PATH_INFO: what follows SCRIPT_NAME in `path` (empty for an exact route).
     pub fn path_info<'p>(&self, path: &'p str) -> &'p str {
-        if self.prefix { path.get(self.base.len()..).unwrap_or("") } else { "" }
+        if self.prefix {
+            path.get(self.base.len()..).unwrap_or("")
+        } else {
+            ""
+        }
     }
 }
 

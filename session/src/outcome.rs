@@ -28,7 +28,11 @@ impl Outcome {
 
     /// The outcome of an engine error, given whether the deadline fired.
     /// An error that is not a trap becomes `Failed` through `otherwise`.
-    pub(crate) fn of_error(error: engine::Error, deadline_fired: bool, otherwise: impl FnOnce(engine::Error) -> SessionError) -> Outcome {
+    pub(crate) fn of_error(
+        error: engine::Error,
+        deadline_fired: bool,
+        otherwise: impl FnOnce(engine::Error) -> SessionError,
+    ) -> Outcome {
         match error {
             engine::Error::Trap(t) => Outcome::of_trap(t, deadline_fired),
             other => Outcome::Failed(otherwise(other)),

@@ -76,11 +76,8 @@ impl Session {
             hostabi::faasm::link(&mut linker, &ctx);
             ctx
         });
-        let loader = if spec.dynamic_loading && imports_dlopen(module) {
-            Some(dynamic_loader(host, &wasi, &mut linker)?)
-        } else {
-            None
-        };
+        let loader =
+            if spec.dynamic_loading && imports_dlopen(module) { Some(dynamic_loader(host, &wasi, &mut linker)?) } else { None };
         unknown_imports::define(&mut linker, module, spec.unknown_imports);
         let deadline = spec.timeout.remaining().map(|left| store.interrupt_handle().interrupt_after(left));
         Ok(Session { name, module: module.clone(), store, linker, wasi, faasm, loader, instance: None, deadline })
@@ -122,7 +119,11 @@ impl Session {
     }
 
     fn restore(&mut self, snap: &Snapshot, libraries: Option<&PreparedLibraries>) -> Result<Instance, SessionError> {
-        self.wasi.lock().map_err(|_| SessionError::Poisoned("WASI"))?.restore_state(&snap.meta.wasi).map_err(snapshot::SnapshotError::from)?;
+        self.wasi
+            .lock()
+            .map_err(|_| SessionError::Poisoned("WASI"))?
+            .restore_state(&snap.meta.wasi)
+            .map_err(snapshot::SnapshotError::from)?;
         let compiled;
         let libraries = match (&self.loader, &snap.meta.loader) {
             (Some(loader), Some(state)) => {

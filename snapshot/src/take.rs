@@ -20,9 +20,8 @@ const PAGE: usize = 65536;
 /// A trap, or an exit (even with status 0: a program that exits has no
 /// state left to keep), is an initialisation failure.
 pub fn run_init(store: &mut Store, instance: Instance, name: &str) -> Result<(), SnapshotError> {
-    let f = instance
-        .get_func(store, name)
-        .ok_or_else(|| SnapshotError::Init(format!("the module exports no function `{name}`")))?;
+    let f =
+        instance.get_func(store, name).ok_or_else(|| SnapshotError::Init(format!("the module exports no function `{name}`")))?;
     if !f.ty(store).params.is_empty() {
         return Err(SnapshotError::Init(format!("`{name}` must take no parameters")));
     }

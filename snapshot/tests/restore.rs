@@ -76,7 +76,14 @@ fn take(engine: &Engine, module: &Module, linker: &Linker) -> (Snapshot, Vec<i32
     let inst = linker.instantiate(&mut store, module).unwrap();
     run_init(&mut store, inst, WIZER_INIT).unwrap();
     let wasi = WasiCtx::builder().build().unwrap();
-    let snap = capture(&store, inst, wasi.capture_state().unwrap(), None, Source { module_sha256: Some([7; 32]), module_path: "", init: WIZER_INIT }).unwrap();
+    let snap = capture(
+        &store,
+        inst,
+        wasi.capture_state().unwrap(),
+        None,
+        Source { module_sha256: Some([7; 32]), module_path: "", init: WIZER_INIT },
+    )
+    .unwrap();
     let fresh = observe(&mut store, inst);
     (snap, fresh)
 }
@@ -129,9 +136,22 @@ fn file_round_trip_and_damage() {
     let bytes = std::fs::read(&path).unwrap();
     for (what, damaged) in [
         ("truncated", bytes[..bytes.len() - 1].to_vec()),
-        ("flipped image byte", { let mut b = bytes.clone(); let n = b.len(); b[n - 65536 + 1234] ^= 1; b }),
-        ("flipped metadata byte", { let mut b = bytes.clone(); b[80] ^= 1; b }),
-        ("bad magic", { let mut b = bytes.clone(); b[0] = b'X'; b }),
+        ("flipped image byte", {
+            let mut b = bytes.clone();
+            let n = b.len();
+            b[n - 65536 + 1234] ^= 1;
+            b
+        }),
+        ("flipped metadata byte", {
+            let mut b = bytes.clone();
+            b[80] ^= 1;
+            b
+        }),
+        ("bad magic", {
+            let mut b = bytes.clone();
+            b[0] = b'X';
+            b
+        }),
         ("empty", Vec::new()),
     ] {
         let p = dir.path().join("bad.snap");

@@ -32,9 +32,7 @@ pub fn compile(a: CompileArgs) -> Result<()> {
     drop(bar);
     let len = match result {
         Ok((_, len)) => len,
-        Err(objcache::Error::Engine(e)) => {
-            return Err(e).with_context(|| format!("cannot compile {}", a.module.display()))
-        }
+        Err(objcache::Error::Engine(e)) => return Err(e).with_context(|| format!("cannot compile {}", a.module.display())),
         Err(e) => return Err(e).with_context(|| format!("cannot write {}", out.display())),
     };
     eprintln!("wrote {} ({len} bytes)", out.display());

@@ -183,8 +183,15 @@ pub(super) fn host(a: &RunArgs) -> Result<Host> {
 
 fn parse_param(ty: ValType, s: &str) -> Result<Val> {
     Ok(match ty {
-        ValType::I32 => Val::I32(s.parse::<i64>().ok().and_then(|v| i32::try_from(v).ok().or(u32::try_from(v).ok().map(|u| u as i32))).ok_or_else(|| anyhow!("{s:?} is not an i32"))?),
-        ValType::I64 => Val::I64(s.parse::<i64>().or_else(|_| s.parse::<u64>().map(|u| u as i64)).map_err(|_| anyhow!("{s:?} is not an i64"))?),
+        ValType::I32 => Val::I32(
+            s.parse::<i64>()
+                .ok()
+                .and_then(|v| i32::try_from(v).ok().or(u32::try_from(v).ok().map(|u| u as i32)))
+                .ok_or_else(|| anyhow!("{s:?} is not an i32"))?,
+        ),
+        ValType::I64 => Val::I64(
+            s.parse::<i64>().or_else(|_| s.parse::<u64>().map(|u| u as i64)).map_err(|_| anyhow!("{s:?} is not an i64"))?,
+        ),
         ValType::F32 => Val::F32(s.parse::<f32>().map_err(|_| anyhow!("{s:?} is not an f32"))?.to_bits()),
         ValType::F64 => Val::F64(s.parse::<f64>().map_err(|_| anyhow!("{s:?} is not an f64"))?.to_bits()),
         other => bail!("cannot pass a {other:?} parameter from the command line"),

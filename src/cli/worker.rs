@@ -50,7 +50,9 @@ pub fn worker(a: WorkerArgs) -> Result<i32> {
             let m = host.load_bytes(&p.name, &p.bytes).map_err(|e| e.to_string())?;
             return Ok(Arc::new(WasmGuest::new(host.clone(), m, p.name.clone())));
         }
-        let module = python.clone().ok_or_else(|| format!("{} is missing: cannot run {}", python_dir.join("python.wasm").display(), p.name))?;
+        let module = python
+            .clone()
+            .ok_or_else(|| format!("{} is missing: cannot run {}", python_dir.join("python.wasm").display(), p.name))?;
         if p.name.is_empty() || p.name.contains('/') {
             return Err(format!("bad program name {:?}", p.name));
         }

@@ -60,12 +60,7 @@ pub trait Backend: Sized {
     fn register(&mut self, name: &str, instance: &Self::Instance) -> Result<(), Failure>;
 
     /// Call exported function `func`.
-    fn invoke(
-        &mut self,
-        instance: &Self::Instance,
-        func: &str,
-        args: &[Value],
-    ) -> Result<Vec<Value>, Failure>;
+    fn invoke(&mut self, instance: &Self::Instance, func: &str, args: &[Value]) -> Result<Vec<Value>, Failure>;
 
     /// Read exported global `global`.
     fn get(&mut self, instance: &Self::Instance, global: &str) -> Result<Value, Failure>;

@@ -66,8 +66,13 @@ pub enum Verdict {
     Pass,
     /// `category_only`: a module was rejected, just as malformed where the
     /// script said invalid or the reverse.
-    Fail { detail: String, category_only: bool },
-    Skip { reason: String },
+    Fail {
+        detail: String,
+        category_only: bool,
+    },
+    Skip {
+        reason: String,
+    },
 }
 
 /// The verdict of the directive starting at `line` (1-based).
@@ -111,11 +116,7 @@ pub fn install_panic_hook() {
 }
 
 fn take_panic_message() -> String {
-    LAST_PANIC
-        .lock()
-        .ok()
-        .and_then(|mut s| s.take())
-        .unwrap_or_else(|| "panic (message not captured)".to_string())
+    LAST_PANIC.lock().ok().and_then(|mut s| s.take()).unwrap_or_else(|| "panic (message not captured)".to_string())
 }
 
 /// Runs one script. `text` is the whole `.wast` file.
@@ -135,9 +136,7 @@ pub fn run_script<B: Backend>(text: &str, sink: &mut dyn Sink) {
     sink.start(script.directives.len());
     let backend = match panic::catch_unwind(B::new) {
         Ok(Ok(b)) => b,
-        Ok(Err(e)) => {
-            return fail_all(sink, text, script.directives, format!("backend setup failed: {e}"))
-        }
+        Ok(Err(e)) => return fail_all(sink, text, script.directives, format!("backend setup failed: {e}")),
         Err(_) => {
             let msg = take_panic_message();
             return fail_all(sink, text, script.directives, format!("backend setup panicked: {msg}"));
@@ -243,10 +242,8 @@ impl Source<'_, '_> {
     fn is_binary(&self) -> bool {
         matches!(
             self,
-            Source::Quote(QuoteWat::Wat(Wat::Module(wast::core::Module {
-                kind: wast::core::ModuleKind::Binary(_),
-                ..
-            }))) | Source::Wat(Wat::Module(wast::core::Module { kind: wast::core::ModuleKind::Binary(_), .. }))
+            Source::Quote(QuoteWat::Wat(Wat::Module(wast::core::Module { kind: wast::core::ModuleKind::Binary(_), .. })))
+                | Source::Wat(Wat::Module(wast::core::Module { kind: wast::core::ModuleKind::Binary(_), .. }))
         )
     }
 
@@ -317,9 +314,7 @@ impl<B: Backend> State<B> {
             }
             WastDirective::ModuleInstance { instance, module, .. } => {
                 let (def, skipped) = match module {
-                    Some(id) => {
-                        (self.definitions.get(id.name()).cloned(), self.skipped_definitions.get(id.name()).cloned())
-                    }
+                    Some(id) => (self.definitions.get(id.name()).cloned(), self.skipped_definitions.get(id.name()).cloned()),
                     None => (self.last_definition.clone(), self.last_definition_skipped.clone()),
                 };
                 let Some(def) = def else {
@@ -483,8 +478,7 @@ impl<B: Backend> State<B> {
                 if let Some(reason) = beyond_supported(&bytes).or_else(|| self.imports_skipped(&bytes)) {
                     return Err(skip(reason));
                 }
-                let module =
-                    self.backend.compile(&bytes).map_err(|e| fail(format!("module failed to compile: {e}")))?;
+                let module = self.backend.compile(&bytes).map_err(|e| fail(format!("module failed to compile: {e}")))?;
                 Ok(self.backend.instantiate(&module).map(|_| Vec::new()))
             }
         }
@@ -561,13 +555,10 @@ impl<B: Backend> State<B> {
         }
         match (want, result) {
             (_, Ok(_)) => fail(format!("expected {wanted} (\"{message}\"), but the module compiled")),
-            (Rejection::Malformed, Err(Failure::Malformed(_))) | (Rejection::Invalid, Err(Failure::Invalid(_))) => {
-                Verdict::Pass
+            (Rejection::Malformed, Err(Failure::Malformed(_))) | (Rejection::Invalid, Err(Failure::Invalid(_))) => Verdict::Pass,
+            (_, Err(e @ (Failure::Malformed(_) | Failure::Invalid(_)))) => {
+                Verdict::Fail { detail: format!("expected {wanted} (\"{message}\"), got {e}"), category_only: true }
             }
-            (_, Err(e @ (Failure::Malformed(_) | Failure::Invalid(_)))) => Verdict::Fail {
-                detail: format!("expected {wanted} (\"{message}\"), got {e}"),
-                category_only: true,
-            },
             (_, Err(e)) => fail(format!("expected {wanted} (\"{message}\"), got {e}")),
         }
     }

@@ -5,8 +5,8 @@ use crate::backend::{Backend, Failure};
 use crate::spectest;
 use crate::values::Value;
 use engine::{
-    Engine, Error, Extern, FuncType, Global, GlobalType, Instance, Linker, Memory, MemoryType, Module, RefType,
-    Store, Table, TableType, TrapReason, Val, ValType,
+    Engine, Error, Extern, FuncType, Global, GlobalType, Instance, Linker, Memory, MemoryType, Module, RefType, Store, Table,
+    TableType, TrapReason, Val, ValType,
 };
 
 pub struct FaasmEngine {
@@ -41,9 +41,7 @@ impl Backend for FaasmEngine {
     }
 
     fn invoke(&mut self, instance: &Instance, func: &str, args: &[Value]) -> Result<Vec<Value>, Failure> {
-        let f = instance
-            .get_func(&self.store, func)
-            .ok_or_else(|| Failure::Other(format!("no exported function \"{func}\"")))?;
+        let f = instance.get_func(&self.store, func).ok_or_else(|| Failure::Other(format!("no exported function \"{func}\"")))?;
         let params = args.iter().map(to_val).collect::<Result<Vec<_>, _>>()?;
         let results = f.call(&mut self.store, &params).map_err(failure)?;
         results.iter().map(from_val).collect()

@@ -106,11 +106,8 @@ fn folders() -> Vec<(String, Vec<TestFile<'static>>)> {
 fn all_scripts() -> Vec<(String, &'static str)> {
     let mut all = Vec::new();
     for (folder, files) in folders() {
-        let mut files: Vec<_> = files
-            .iter()
-            .filter(|t| t.name().ends_with(".wast"))
-            .map(|t| (format!("{folder}/{}", t.name()), t.raw()))
-            .collect();
+        let mut files: Vec<_> =
+            files.iter().filter(|t| t.name().ends_with(".wast")).map(|t| (format!("{folder}/{}", t.name()), t.raw())).collect();
         files.sort();
         all.extend(files);
     }

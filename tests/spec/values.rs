@@ -163,9 +163,7 @@ fn expected_core(r: &WastRetCore<'_>) -> Result<Expected, String> {
         WastRetCore::RefNull(Some(h)) => Expected::RefNull(Some(ref_kind(h)?)),
         WastRetCore::RefExtern(n) => Expected::RefExtern(*n),
         WastRetCore::RefFunc(_) => Expected::RefFunc,
-        WastRetCore::Either(alts) => {
-            Expected::Either(alts.iter().map(expected_core).collect::<Result<_, _>>()?)
-        }
+        WastRetCore::Either(alts) => Expected::Either(alts.iter().map(expected_core).collect::<Result<_, _>>()?),
         other => return Err(format!("result pattern {other:?} (beyond WebAssembly 2.0)")),
     })
 }

@@ -20,8 +20,8 @@ use crate::spectest;
 use crate::values::Value;
 use wasmparser::{ElementItems, ElementKind, Imports, Operator, Payload, TableInit, WasmFeatures};
 use wasmtime::{
-    Config, Engine, ExternRef, Func, FuncType, Global, GlobalType, Instance, Linker, Memory, MemoryType,
-    Module, Mutability, RefType, Store, Table, TableType, Trap, Val, ValType, V128,
+    Config, Engine, ExternRef, Func, FuncType, Global, GlobalType, Instance, Linker, Memory, MemoryType, Module, Mutability,
+    RefType, Store, Table, TableType, Trap, Val, ValType, V128,
 };
 
 pub struct Wasmtime {
@@ -81,9 +81,8 @@ impl Backend for Wasmtime {
     }
 
     fn invoke(&mut self, instance: &Instance, func: &str, args: &[Value]) -> Result<Vec<Value>, Failure> {
-        let f = instance
-            .get_func(&mut self.store, func)
-            .ok_or_else(|| Failure::Other(format!("no exported function \"{func}\"")))?;
+        let f =
+            instance.get_func(&mut self.store, func).ok_or_else(|| Failure::Other(format!("no exported function \"{func}\"")))?;
         let params = args.iter().map(|a| self.wasmtime_val(a)).collect::<Result<Vec<_>, _>>()?;
         let n_results = f.ty(&self.store).results().len();
         let mut results = vec![Val::I32(0); n_results];
@@ -148,9 +147,9 @@ impl Wasmtime {
             Value::FuncRef(None) => Val::FuncRef(None),
             Value::FuncRef(Some(())) => return Err(Failure::Other("scripts cannot pass a non-null funcref".into())),
             Value::ExternRef(None) => Val::ExternRef(None),
-            Value::ExternRef(Some(n)) => Val::ExternRef(Some(
-                ExternRef::new(&mut self.store, *n).map_err(|e| Failure::Other(format!("{e:#}")))?,
-            )),
+            Value::ExternRef(Some(n)) => {
+                Val::ExternRef(Some(ExternRef::new(&mut self.store, *n).map_err(|e| Failure::Other(format!("{e:#}")))?))
+            }
         })
     }
 
@@ -205,10 +204,7 @@ fn define_spectest(store: &mut Store<()>, linker: &mut Linker<()>) -> wasmtime::
         wasmtime::Ref::Func(None),
     )?;
     linker.define(&mut *store, "spectest", "table", table)?;
-    let memory = Memory::new(
-        &mut *store,
-        MemoryType::new(spectest::MEMORY_MIN as u32, Some(spectest::MEMORY_MAX as u32)),
-    )?;
+    let memory = Memory::new(&mut *store, MemoryType::new(spectest::MEMORY_MIN as u32, Some(spectest::MEMORY_MAX as u32)))?;
     linker.define(&mut *store, "spectest", "memory", memory)?;
     Ok(())
 }

@@ -104,11 +104,7 @@ pub fn with_code_at<R>(pc: usize, f: impl FnOnce(&CodeMeta, u32) -> R) -> Option
     None
 }
 
-fn lookup<R>(
-    map: &BTreeMap<usize, Registered>,
-    pc: usize,
-    f: impl FnOnce(&CodeMeta, u32) -> R,
-) -> Option<R> {
+fn lookup<R>(map: &BTreeMap<usize, Registered>, pc: usize, f: impl FnOnce(&CodeMeta, u32) -> R) -> Option<R> {
     let (start, reg) = map.range(..=pc).next_back()?;
     if pc >= reg.end {
         return None;
@@ -155,12 +151,10 @@ impl CodeMemory {
     /// Copies `code` into fresh pages and makes them read+exec.
     pub fn new(code: &[u8]) -> Result<CodeMemory, Error> {
         let len = code.len().max(1).next_multiple_of(page_size());
-        let mut map = memmap2::MmapMut::map_anon(len)
-            .map_err(|e| Error::Resource(format!("cannot map {len} bytes for code: {e}")))?;
+        let mut map =
+            memmap2::MmapMut::map_anon(len).map_err(|e| Error::Resource(format!("cannot map {len} bytes for code: {e}")))?;
         map[..code.len()].copy_from_slice(code);
-        let map = map
-            .make_exec()
-            .map_err(|e| Error::Resource(format!("cannot make code executable: {e}")))?;
+        let map = map.make_exec().map_err(|e| Error::Resource(format!("cannot make code executable: {e}")))?;
         flush_icache(map.as_ptr(), code.len());
         Ok(CodeMemory { backing: Backing::Anon(map), code: 0..code.len(), registered: false })
     }
@@ -192,10 +186,7 @@ impl CodeMemory {
                 )
             };
             if rc != 0 {
-                return Err(Error::Resource(format!(
-                    "cannot make cached code executable: {}",
-                    std::io::Error::last_os_error()
-                )));
+                return Err(Error::Resource(format!("cannot make cached code executable: {}", std::io::Error::last_os_error())));
             }
         }
         flush_icache(mmap.as_ptr().wrapping_add(code_range.start), code_range.len());

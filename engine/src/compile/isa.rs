@@ -31,10 +31,7 @@ pub enum OptLevel {
 /// - `unwind_info` off: nothing consumes it (no system unwinder registration).
 /// - the verifier runs in debug builds only; it is slow.
 pub fn host_isa(opt_level: OptLevel) -> Result<OwnedTargetIsa, Error> {
-    let err = |message: String| Error::Compile {
-        func: None,
-        message,
-    };
+    let err = |message: String| Error::Compile { func: None, message };
     let mut flags = settings::builder();
     let opt = match opt_level {
         OptLevel::None => "none",
@@ -46,26 +43,14 @@ pub fn host_isa(opt_level: OptLevel) -> Result<OwnedTargetIsa, Error> {
         ("enable_multi_ret_implicit_sret", "true"),
         ("enable_probestack", "false"),
         ("unwind_info", "false"),
-        (
-            "enable_verifier",
-            if cfg!(debug_assertions) {
-                "true"
-            } else {
-                "false"
-            },
-        ),
+        ("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" }),
     ];
     for (name, value) in settings {
-        flags
-            .set(name, value)
-            .map_err(|e| err(format!("cranelift setting {name}={value}: {e}")))?;
+        flags.set(name, value).map_err(|e| err(format!("cranelift setting {name}={value}: {e}")))?;
     }
     // Infers every CPU feature the host has (SSE4.1, AVX, ...).
-    let builder =
-        cranelift_native::builder().map_err(|e| err(format!("host not supported: {e}")))?;
-    let isa = builder
-        .finish(settings::Flags::new(flags))
-        .map_err(|e| err(format!("cannot build the host ISA: {e}")))?;
+    let builder = cranelift_native::builder().map_err(|e| err(format!("host not supported: {e}")))?;
+    let isa = builder.finish(settings::Flags::new(flags)).map_err(|e| err(format!("cannot build the host ISA: {e}")))?;
     check_required_features(&*isa)?;
     Ok(isa)
 }
@@ -75,11 +60,7 @@ pub fn host_isa(opt_level: OptLevel) -> Result<OwnedTargetIsa, Error> {
 /// into a libcall): our code blob must be self-contained.
 fn check_required_features(isa: &dyn TargetIsa) -> Result<(), Error> {
     if isa.triple().architecture == target_lexicon::Architecture::X86_64 {
-        let has = |name: &str| {
-            isa.isa_flags()
-                .iter()
-                .any(|v| v.name == name && v.as_bool() == Some(true))
-        };
+        let has = |name: &str| isa.isa_flags().iter().any(|v| v.name == name && v.as_bool() == Some(true));
         for feature in ["has_sse41", "has_ssse3"] {
             if !has(feature) {
                 return Err(Error::Compile {
@@ -115,10 +96,7 @@ mod tests {
         let a = host_isa(OptLevel::Speed).unwrap();
         let b = host_isa(OptLevel::None).unwrap();
         let fa = settings_fingerprint(&*a);
-        assert_eq!(
-            fa,
-            settings_fingerprint(&*host_isa(OptLevel::Speed).unwrap())
-        );
+        assert_eq!(fa, settings_fingerprint(&*host_isa(OptLevel::Speed).unwrap()));
         assert_ne!(fa, settings_fingerprint(&*b));
         assert!(fa.contains("preserve_frame_pointers=1"), "{fa}");
     }

@@ -69,21 +69,13 @@ struct Worker {
 
 impl Worker {
     fn new() -> Worker {
-        Worker {
-            ctx: Context::new(),
-            builder: FunctionBuilderContext::new(),
-        }
+        Worker { ctx: Context::new(), builder: FunctionBuilderContext::new() }
     }
 }
 
 /// Compiles every defined function of a valid module plus the trampolines of
 /// every type into one position-independent [`CompiledCode`].
-pub fn compile_module(
-    isa: &dyn TargetIsa,
-    info: &ModuleInfo,
-    wasm: &[u8],
-    parallel: bool,
-) -> Result<CompiledCode, Error> {
+pub fn compile_module(isa: &dyn TargetIsa, info: &ModuleInfo, wasm: &[u8], parallel: bool) -> Result<CompiledCode, Error> {
     compile_module_with_progress(isa, info, wasm, parallel, Codegen::default(), None)
 }
 
@@ -103,17 +95,10 @@ pub fn compile_module_with_progress(
     if info.bodies.len() != info.num_defined_funcs() as usize {
         return Err(Error::Compile {
             func: None,
-            message: format!(
-                "{} function bodies for {} defined functions",
-                info.bodies.len(),
-                info.num_defined_funcs()
-            ),
+            message: format!("{} function bodies for {} defined functions", info.bodies.len(), info.num_defined_funcs()),
         });
     }
-    let n_types = u32::try_from(info.types.len()).map_err(|_| Error::Compile {
-        func: None,
-        message: "too many types".into(),
-    })?;
+    let n_types = u32::try_from(info.types.len()).map_err(|_| Error::Compile { func: None, message: "too many types".into() })?;
     let jobs: Vec<Job> = (0..info.num_defined_funcs())
         .map(Job::Func)
         .chain((0..n_types).map(Job::Entry))
@@ -149,20 +134,14 @@ fn compile_job(
         Job::Func(d) => Some(info.num_imported_funcs.saturating_add(d)),
         _ => None,
     };
-    let err = |message: String| Error::Compile {
-        func: func_index,
-        message,
-    };
+    let err = |message: String| Error::Compile { func: func_index, message };
     // Cranelift reports problems as errors, but a bug on either side can
     // still surface as a panic; a module must never take the process down.
     catch_unwind(AssertUnwindSafe(|| {
         let func = match job {
             Job::Func(d) => translate_function_with(&mut w.builder, isa, info, d, wasm, codegen)?,
             Job::Entry(t) | Job::Host(t) => {
-                let ty = info
-                    .types
-                    .get(t as usize)
-                    .ok_or_else(|| err(format!("no type {t}")))?;
+                let ty = info.types.get(t as usize).ok_or_else(|| err(format!("no type {t}")))?;
                 match job {
                     Job::Entry(_) => entry_trampoline(&mut w.builder, isa, ty, t),
                     _ => host_trampoline(&mut w.builder, isa, ty, t),
@@ -184,24 +163,18 @@ fn compile_job(
 }
 
 /// Runs Cranelift on `func` and extracts code, relocations and trap sites.
-fn compile_function(
-    ctx: &mut Context,
-    isa: &dyn TargetIsa,
-    func: ir::Function,
-    job: Job,
-) -> Result<Compiled, String> {
+fn compile_function(ctx: &mut Context, isa: &dyn TargetIsa, func: ir::Function, job: Job) -> Result<Compiled, String> {
     ctx.clear();
     ctx.func = func;
-    ctx.compile(isa, &mut ControlPlane::default())
-        .map_err(|e| format!("{:?}", e.inner))?;
+    ctx.compile(isa, &mut ControlPlane::default()).map_err(|e| format!("{:?}", e.inner))?;
     let compiled = ctx.compiled_code().ok_or("no compiled code")?;
     let buffer = &compiled.buffer;
     let code = buffer.data().to_vec();
     let alignment = buffer.alignment;
     let mut traps = Vec::with_capacity(buffer.traps().len());
     for t in buffer.traps() {
-        let kind = TrapKind::from_trap_code(t.code)
-            .ok_or_else(|| format!("unexpected trap code {} at {:#x}", t.code, t.offset))?;
+        let kind =
+            TrapKind::from_trap_code(t.code).ok_or_else(|| format!("unexpected trap code {} at {:#x}", t.code, t.offset))?;
         traps.push((t.offset, kind));
     }
     // The wasm offset each trap site and call came from (the translator
@@ -231,20 +204,9 @@ fn compile_function(
             FinalizedRelocTarget::Func(off) => Target::SelfOffset(*off),
             other => return Err(format!("unsupported relocation target {other:?}")),
         };
-        relocs.push(Relocation {
-            offset: r.offset,
-            kind: r.kind,
-            target,
-            addend: r.addend,
-        });
+        relocs.push(Relocation { offset: r.offset, kind: r.kind, target, addend: r.addend });
     }
-    Ok(Compiled {
-        code,
-        alignment,
-        relocs,
-        traps,
-        addresses,
-    })
+    Ok(Compiled { code, alignment, relocs, traps, addresses })
 }
 
 fn align_to(offset: usize, align: usize) -> usize {
@@ -264,12 +226,7 @@ fn link(info: &ModuleInfo, compiled: Vec<Compiled>, n_types: usize) -> Result<Co
         let len = u32::try_from(c.code.len());
         match (offset, len, u32::try_from(code.len())) {
             (Ok(offset), Ok(len), Ok(_)) => ranges.push(CodeRange { offset, len }),
-            _ => {
-                return Err(Error::Compile {
-                    func: None,
-                    message: "module code exceeds 4 GiB".into(),
-                })
-            }
+            _ => return Err(Error::Compile { func: None, message: "module code exceeds 4 GiB".into() }),
         }
     }
     let mut traps = Vec::new();
@@ -277,10 +234,7 @@ fn link(info: &ModuleInfo, compiled: Vec<Compiled>, n_types: usize) -> Result<Co
     for (i, c) in compiled.iter().enumerate() {
         let base = ranges[i].offset;
         let func_index = (i < n_funcs).then(|| info.num_imported_funcs.saturating_add(i as u32));
-        let err = |message: String| Error::Compile {
-            func: func_index,
-            message,
-        };
+        let err = |message: String| Error::Compile { func: func_index, message };
         for r in &c.relocs {
             let site = base as i64 + r.offset as i64;
             let target = match r.target {
@@ -295,10 +249,7 @@ fn link(info: &ModuleInfo, compiled: Vec<Compiled>, n_types: usize) -> Result<Co
             };
             patch(&mut code, r.kind, site, target + r.addend).map_err(err)?;
         }
-        traps.extend(c.traps.iter().map(|(off, kind)| TrapSite {
-            offset: base + off,
-            kind: *kind,
-        }));
+        traps.extend(c.traps.iter().map(|(off, kind)| TrapSite { offset: base + off, kind: *kind }));
         addresses.extend(c.addresses.iter().map(|(off, wasm)| (base + off, *wasm)));
     }
     traps.sort_by_key(|t| t.offset);
@@ -308,15 +259,7 @@ fn link(info: &ModuleInfo, compiled: Vec<Compiled>, n_types: usize) -> Result<Co
     let entry_trampolines = ranges[n_funcs..n_funcs + n_types].to_vec();
     let host_trampolines = ranges[n_funcs + n_types..].to_vec();
     ranges.truncate(n_funcs);
-    Ok(CompiledCode {
-        code,
-        functions: ranges,
-        entry_trampolines,
-        host_trampolines,
-        traps,
-        addresses,
-        body_starts,
-    })
+    Ok(CompiledCode { code, functions: ranges, entry_trampolines, host_trampolines, traps, addresses, body_starts })
 }
 
 /// Writes a PC-relative reference to `target` at `site`.
@@ -326,11 +269,8 @@ fn patch(code: &mut [u8], kind: Reloc, site: i64, target: i64) -> Result<(), Str
         // x86-64 `call rel32`: the displacement is relative to the site
         // (the addend already accounts for the end of the instruction).
         Reloc::X86CallPCRel4 | Reloc::X86PCRel4 => {
-            let delta = i32::try_from(target - site)
-                .map_err(|_| "call displacement exceeds 32 bits".to_string())?;
-            let bytes = code
-                .get_mut(at..at + 4)
-                .ok_or("relocation outside the code")?;
+            let delta = i32::try_from(target - site).map_err(|_| "call displacement exceeds 32 bits".to_string())?;
+            let bytes = code.get_mut(at..at + 4).ok_or("relocation outside the code")?;
             bytes.copy_from_slice(&delta.to_le_bytes());
             Ok(())
         }
@@ -340,9 +280,7 @@ fn patch(code: &mut [u8], kind: Reloc, site: i64, target: i64) -> Result<(), Str
             if delta % 4 != 0 || !(-(1 << 27)..(1 << 27)).contains(&delta) {
                 return Err(format!("call displacement {delta} out of range"));
             }
-            let bytes = code
-                .get_mut(at..at + 4)
-                .ok_or("relocation outside the code")?;
+            let bytes = code.get_mut(at..at + 4).ok_or("relocation outside the code")?;
             let mut insn = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
             insn = (insn & !0x03ff_ffff) | (((delta >> 2) as u32) & 0x03ff_ffff);
             bytes.copy_from_slice(&insn.to_le_bytes());

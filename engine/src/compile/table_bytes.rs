@@ -9,7 +9,10 @@ use std::sync::Arc;
 pub enum TableBytes {
     Owned(Box<[u8]>),
     /// `range` of a mapped artifact file, shared with the code that maps it.
-    Mapped { map: Arc<memmap2::MmapMut>, range: Range<usize> },
+    Mapped {
+        map: Arc<memmap2::MmapMut>,
+        range: Range<usize>,
+    },
 }
 
 impl Default for TableBytes {

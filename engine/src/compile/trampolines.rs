@@ -18,8 +18,8 @@ use crate::vm::layout::VMCTX_LIBCALLS_OFFSET;
 use crate::vm::libcalls::Libcall;
 use crate::vm::trap::TrapKind;
 use cranelift_codegen::ir::{
-    self, types, AbiParam, Endianness, InstBuilder, MemFlagsData, Signature, StackSlotData,
-    StackSlotKind, Type, UserFuncName, Value,
+    self, types, AbiParam, Endianness, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, Type, UserFuncName,
+    Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -72,17 +72,11 @@ fn single_block_params(b: &mut FunctionBuilder) -> Vec<Value> {
 }
 
 /// The host-to-wasm entry trampoline for functions of type `ty`.
-pub fn entry_trampoline(
-    ctx: &mut FunctionBuilderContext,
-    isa: &dyn TargetIsa,
-    ty: &FuncType,
-    type_index: u32,
-) -> ir::Function {
+pub fn entry_trampoline(ctx: &mut FunctionBuilderContext, isa: &dyn TargetIsa, ty: &FuncType, type_index: u32) -> ir::Function {
     let ptr = isa.pointer_type();
     let mut sig = Signature::new(CallConv::triple_default(isa.triple()));
     sig.params.extend([AbiParam::new(ptr); 4]);
-    let mut func =
-        ir::Function::with_name_signature(UserFuncName::user(ENTRY_NAMESPACE, type_index), sig);
+    let mut func = ir::Function::with_name_signature(UserFuncName::user(ENTRY_NAMESPACE, type_index), sig);
     let mut b = FunctionBuilder::new(&mut func, ctx);
     let p = single_block_params(&mut b);
     let (code, callee_vmctx, caller_vmctx, values) = (p[0], p[1], p[2], p[3]);
@@ -102,17 +96,9 @@ pub fn entry_trampoline(
 }
 
 /// The wasm-to-host trampoline for functions of type `ty`.
-pub fn host_trampoline(
-    ctx: &mut FunctionBuilderContext,
-    isa: &dyn TargetIsa,
-    ty: &FuncType,
-    type_index: u32,
-) -> ir::Function {
+pub fn host_trampoline(ctx: &mut FunctionBuilderContext, isa: &dyn TargetIsa, ty: &FuncType, type_index: u32) -> ir::Function {
     let ptr = isa.pointer_type();
-    let mut func = ir::Function::with_name_signature(
-        UserFuncName::user(HOST_NAMESPACE, type_index),
-        wasm_signature(isa, ty),
-    );
+    let mut func = ir::Function::with_name_signature(UserFuncName::user(HOST_NAMESPACE, type_index), wasm_signature(isa, ty));
     let mut b = FunctionBuilder::new(&mut func, ctx);
     let p = single_block_params(&mut b);
     let (callee_vmctx, caller_vmctx) = (p[0], p[1]);
@@ -134,27 +120,13 @@ pub fn host_trampoline(
     let call_sig = b.import_signature(call_sig);
     let ro = MemFlagsData::trusted().with_readonly();
     let libcalls = b.ins().load(ptr, ro, caller_vmctx, VMCTX_LIBCALLS_OFFSET);
-    let host_call = b.ins().load(
-        ptr,
-        ro,
-        libcalls,
-        Libcall::HostCall as i32 * ptr.bytes() as i32,
-    );
+    let host_call = b.ins().load(ptr, ro, libcalls, Libcall::HostCall as i32 * ptr.bytes() as i32);
     let len = b.ins().iconst(types::I32, capacity as i64);
-    let call = b.ins().call_indirect(
-        call_sig,
-        host_call,
-        &[callee_vmctx, caller_vmctx, values, len],
-    );
+    let call = b.ins().call_indirect(call_sig, host_call, &[callee_vmctx, caller_vmctx, values, len]);
     let status = b.inst_results(call)[0];
     b.ins().trapnz(status, TrapKind::Deferred.to_trap_code());
 
-    let results: Vec<Value> = ty
-        .results
-        .iter()
-        .enumerate()
-        .map(|(i, t)| load_valraw(&mut b, ir_type(*t), values, i))
-        .collect();
+    let results: Vec<Value> = ty.results.iter().enumerate().map(|(i, t)| load_valraw(&mut b, ir_type(*t), values, i)).collect();
     b.ins().return_(&results);
     b.finalize(isa.frontend_config());
     func

@@ -9,9 +9,9 @@
 //! compiled module keeps 5 bytes per site instead of a `Vec<TrapSite>`'s 8.
 
 use crate::compile::artifact::TrapSite;
+use crate::compile::table_bytes::{find_u32, u32s_sorted, TableBytes};
 use crate::error::Error;
 use crate::vm::trap::TrapKind;
-use crate::compile::table_bytes::{find_u32, u32s_sorted, TableBytes};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -53,11 +53,7 @@ impl TrapTable {
     /// A table out of order could only make a lookup miss (a fault reported
     /// as a crash instead of a trap), never make an access legal, and an
     /// unknown kind byte reads as "not a trap site".
-    pub fn from_mapping(
-        map: Arc<memmap2::MmapMut>,
-        range: Range<usize>,
-        code_len: usize,
-    ) -> Result<TrapTable, Error> {
+    pub fn from_mapping(map: Arc<memmap2::MmapMut>, range: Range<usize>, code_len: usize) -> Result<TrapTable, Error> {
         let bad = |m: &str| Error::Compile { func: None, message: format!("inconsistent trap table: {m}") };
         let table = TrapTable { storage: TableBytes::mapped_entries(map, range, TRAP_SITE_LEN).map_err(bad)? };
         if let Some(last) = table.len().checked_sub(1) {

@@ -108,12 +108,7 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
 /// Runs a host function on a raw value array, turning a panic into a trap
 /// so it never unwinds into compiled code, and its return after an
 /// interrupt into the interrupt trap.
-pub(crate) fn invoke_host(
-    caller: &mut Caller<'_>,
-    ty: &FuncType,
-    func: &HostFn,
-    values: &mut [ValRaw],
-) -> Result<(), Trap> {
+pub(crate) fn invoke_host(caller: &mut Caller<'_>, ty: &FuncType, func: &HostFn, values: &mut [ValRaw]) -> Result<(), Trap> {
     let outcome = catch_unwind(AssertUnwindSafe(|| match func {
         HostFn::Raw(f) => f(caller, values),
         HostFn::Typed(f) => {
@@ -141,10 +136,7 @@ pub(crate) fn invoke_host(
             f(caller, params, results)?;
             for (i, (r, &t)) in results.iter().zip(ty.results.iter()).enumerate() {
                 if !r.fits(t) {
-                    return Err(Trap::host(format!(
-                        "host function returned a {:?} for result {i} of type {t:?}",
-                        r.ty()
-                    )));
+                    return Err(Trap::host(format!("host function returned a {:?} for result {i} of type {t:?}", r.ty())));
                 }
                 let raw = caller.store.inner.val_to_raw(r).map_err(|e| Trap::host(e.to_string()))?;
                 match values.get_mut(i) {
@@ -164,9 +156,7 @@ pub(crate) fn invoke_host(
     // rather than at its next check; a guest that asked to exit still exits.
     match r {
         Err(t) if t.exit_code().is_some() => Err(t),
-        _ if caller.store.inner.interrupt.is_interrupted() => {
-            Err(Trap::new(crate::vm::trap::TrapKind::Interrupt))
-        }
+        _ if caller.store.inner.interrupt.is_interrupted() => Err(Trap::new(crate::vm::trap::TrapKind::Interrupt)),
         r => r,
     }
 }
@@ -256,11 +246,7 @@ impl Func {
     pub fn call_into(&self, store: &mut Store, params: &[Val], results: &mut [Val]) -> Result<(), Error> {
         let ty = self.try_ty_ref(store)?;
         if params.len() != ty.params.len() {
-            return Err(Error::Instantiation(format!(
-                "function expects {} arguments, got {}",
-                ty.params.len(),
-                params.len()
-            )));
+            return Err(Error::Instantiation(format!("function expects {} arguments, got {}", ty.params.len(), params.len())));
         }
         if results.len() != ty.results.len() {
             return Err(Error::Instantiation(format!(
@@ -271,10 +257,7 @@ impl Func {
         }
         for (i, (p, &t)) in params.iter().zip(ty.params.iter()).enumerate() {
             if !p.fits(t) {
-                return Err(Error::Instantiation(format!(
-                    "argument {i} has type {:?}, the function expects {t:?}",
-                    p.ty()
-                )));
+                return Err(Error::Instantiation(format!("argument {i} has type {:?}, the function expects {t:?}", p.ty())));
             }
         }
         let len = params.len().max(results.len()).max(1);
@@ -314,9 +297,10 @@ impl Func {
                 let inst = inner.instances.get(instance as usize).ok_or_else(missing_func)?;
                 let funcref = inst.funcs.get(index as usize).ok_or_else(missing_func)?;
                 let type_index = *inst.module.info().functions.get(index as usize).ok_or_else(missing_func)?;
-                let trampoline = inst.module.entry_trampoline(type_index).ok_or_else(|| {
-                    Error::Instantiation(format!("no entry trampoline for type {type_index}"))
-                })?;
+                let trampoline = inst
+                    .module
+                    .entry_trampoline(type_index)
+                    .ok_or_else(|| Error::Instantiation(format!("no entry trampoline for type {type_index}")))?;
                 let (code, vmctx) = (funcref.code, funcref.vmctx);
                 let max_stack = inner.engine.config().max_wasm_stack;
                 let limits: *mut VMLimits = &mut inner.limits;
@@ -325,9 +309,7 @@ impl Func {
                 // VMFuncRef in an instance this store keeps alive; `values`
                 // has max(params, results) slots with the params converted
                 // by type; `limits` is the store's, which its instances read.
-                unsafe {
-                    entry::call(limits, max_stack, trampoline, code, vmctx, vmctx, values.as_mut_ptr())
-                }
+                unsafe { entry::call(limits, max_stack, trampoline, code, vmctx, vmctx, values.as_mut_ptr()) }
             }
         }
     }

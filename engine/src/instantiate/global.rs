@@ -64,11 +64,7 @@ impl Global {
     /// A new global of type `ty` holding `init` (which must be of `ty.ty`).
     pub fn new(store: &mut Store, ty: GlobalType, init: Val) -> Result<Global, Error> {
         if !init.fits(ty.ty) {
-            return Err(Error::Instantiation(format!(
-                "global of type {:?} cannot hold a {:?} value",
-                ty.ty,
-                init.ty()
-            )));
+            return Err(Error::Instantiation(format!("global of type {:?} cannot hold a {:?} value", ty.ty, init.ty())));
         }
         let raw = store.inner.val_to_raw(&init)?;
         Ok(store.inner.push_global(GlobalData::owned(ty, raw)))
@@ -96,11 +92,7 @@ impl Global {
             return Err(Error::Instantiation("cannot set an immutable global".into()));
         }
         if !value.fits(ty.ty) {
-            return Err(Error::Instantiation(format!(
-                "global of type {:?} cannot hold a {:?} value",
-                ty.ty,
-                value.ty()
-            )));
+            return Err(Error::Instantiation(format!("global of type {:?} cannot hold a {:?} value", ty.ty, value.ty())));
         }
         let raw = store.inner.val_to_raw(&value)?;
         let g = store.inner.globals.get_mut(self.index as usize).ok_or(Error::ForeignHandle)?;
@@ -110,8 +102,6 @@ impl Global {
 
     /// The type. A handle of another store reports an immutable i32.
     pub fn ty(&self, store: &Store) -> GlobalType {
-        self.data(&store.inner)
-            .map(|g| g.ty)
-            .unwrap_or(GlobalType { ty: ValType::I32, mutable: false })
+        self.data(&store.inner).map(|g| g.ty).unwrap_or(GlobalType { ty: ValType::I32, mutable: false })
     }
 }

@@ -212,7 +212,14 @@ mod tests {
         let len = 16 * PAGE;
         // SAFETY: a fresh private anonymous mapping of our own.
         let base = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
         } as *mut u8;
         assert_ne!(base as *mut libc::c_void, libc::MAP_FAILED);
         // SAFETY: inside the mapping above.

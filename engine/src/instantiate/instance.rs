@@ -20,11 +20,11 @@ use crate::engine::Engine;
 use crate::error::{Error, Trap};
 use crate::instantiate::func::{Func, FuncKind};
 use crate::instantiate::global::{Global, GlobalData};
+use crate::instantiate::instance_state::{GlobalValue, Restore};
 use crate::instantiate::libcalls;
 use crate::instantiate::linker::check_import;
 use crate::instantiate::memory::{LinearMemory, Memory};
 use crate::instantiate::memory_image::MemoryImage;
-use crate::instantiate::instance_state::{GlobalValue, Restore};
 use crate::instantiate::store::{FuncRefOwner, Store, StoreInner};
 use crate::instantiate::table::{Table, TableData};
 use crate::instantiate::values::Extern;
@@ -106,8 +106,7 @@ impl InstanceData {
         if index < self.module.info().num_imported_funcs {
             return self.func_imports.get(index as usize).copied();
         }
-        ((index as usize) < self.funcs.len())
-            .then_some(Func { store: store_id, kind: FuncKind::Wasm { instance: me, index } })
+        ((index as usize) < self.funcs.len()).then_some(Func { store: store_id, kind: FuncKind::Wasm { instance: me, index } })
     }
 
     pub fn export(&self, store_id: u64, me: u32, name: &str) -> Option<Extern> {
@@ -315,11 +314,7 @@ fn check_imports(inner: &StoreInner, module: &Module, imports: &[Extern]) -> Res
     }
     let info = module.info();
     if imports.len() != info.imports.len() {
-        return Err(Error::Link(format!(
-            "module needs {} imports, {} were given",
-            info.imports.len(),
-            imports.len()
-        )));
+        return Err(Error::Link(format!("module needs {} imports, {} were given", info.imports.len(), imports.len())));
     }
     for (imp, ext) in info.imports.iter().zip(imports) {
         check_import(inner, module, imp, ext)?;
@@ -347,8 +342,7 @@ impl<'m> NewInstance<'m> {
     fn allocate(inner: &mut StoreInner, module: &'m Module) -> Result<NewInstance<'m>, Error> {
         let info = module.info();
         let null_ref = VMFuncRef { code: std::ptr::null(), vmctx: std::ptr::null_mut(), type_id: u32::MAX };
-        let offsets = module_offsets(info)
-            .ok_or_else(|| Error::Instantiation("too many memories, tables or globals".into()))?;
+        let offsets = module_offsets(info).ok_or_else(|| Error::Instantiation("too many memories, tables or globals".into()))?;
         let cell = std::mem::size_of::<VMGlobal>();
         let cells = offsets.size().div_ceil(cell);
         let nimp = info.num_imported_funcs as usize;
@@ -449,9 +443,9 @@ impl<'m> NewInstance<'m> {
                         }
                         FuncKind::Host(h) => {
                             let host = inner.host_funcs.get(h as usize).ok_or_else(unchecked)?;
-                            let code = module.host_trampoline(*t).ok_or_else(|| {
-                                Error::Instantiation(format!("no host trampoline for type {t}"))
-                            })?;
+                            let code = module
+                                .host_trampoline(*t)
+                                .ok_or_else(|| Error::Instantiation(format!("no host trampoline for type {t}")))?;
                             VMFuncRef { code, vmctx: host.ctx_ptr(), type_id: host.type_id }
                         }
                     };
@@ -705,12 +699,7 @@ fn check_restore(module: &Module, r: &Restore<'_>) -> Result<(), Error> {
 /// segment). A function list (CPython's table: 5,902 functions) becomes the
 /// addresses of this instance's funcrefs without evaluating an expression
 /// per item.
-fn eval_elements(
-    items: &ElementItems,
-    out: &mut [usize],
-    globals: &[*mut VMGlobal],
-    funcs: &[VMFuncRef],
-) -> Result<(), Error> {
+fn eval_elements(items: &ElementItems, out: &mut [usize], globals: &[*mut VMGlobal], funcs: &[VMFuncRef]) -> Result<(), Error> {
     match items {
         ElementItems::Funcs(indices) => {
             for (slot, &f) in out.iter_mut().zip(indices) {
@@ -737,7 +726,10 @@ fn initialise_segments(inner: &mut StoreInner, index: u32) -> Result<(), Error> 
         let ElementMode::Active { table, offset } = &seg.mode else { continue };
         let dst = eval_const(offset, &data.globals, &data.funcs)?.get_u32();
         // Validation made every segment's table and memory one of the module's.
-        let t = *data.table_objs.get(*table as usize).ok_or_else(|| Error::internal(format!("element segment table {table} missing")))?;
+        let t = *data
+            .table_objs
+            .get(*table as usize)
+            .ok_or_else(|| Error::internal(format!("element segment table {table} missing")))?;
         // SAFETY: table objects are boxed in the store and alive; no
         // other reference to this table exists during instantiation.
         let t = unsafe { &mut *t };
@@ -754,7 +746,10 @@ fn initialise_segments(inner: &mut StoreInner, index: u32) -> Result<(), Error> 
     for (i, seg) in info.data.iter().enumerate() {
         let DataMode::Active { memory, offset } = &seg.mode else { continue };
         let dst = eval_const(offset, &data.globals, &data.funcs)?.get_u32();
-        let m = *data.memory_objs.get(*memory as usize).ok_or_else(|| Error::internal(format!("data segment memory {memory} missing")))?;
+        let m = *data
+            .memory_objs
+            .get(*memory as usize)
+            .ok_or_else(|| Error::internal(format!("data segment memory {memory} missing")))?;
         // SAFETY: as for tables above.
         let m = unsafe { &mut *m };
         let end = dst as usize + seg.bytes.len();

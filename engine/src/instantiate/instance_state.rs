@@ -94,10 +94,7 @@ pub fn capture(store: &Store, group: &[Instance]) -> Result<Vec<InstanceState>, 
         match funcref_position(inner, raw) {
             Some((owner, func)) => match ordinal(owner) {
                 Some(k) => Ok(RefSlot::Func(FuncSlot { instance: k as u32, func })),
-                None => Err(Error::Instantiation(format!(
-                    "{} refers to a function of an instance outside the snapshot",
-                    what()
-                ))),
+                None => Err(Error::Instantiation(format!("{} refers to a function of an instance outside the snapshot", what()))),
             },
             None => Err(Error::Instantiation(format!("{} refers to a host function, which a snapshot cannot keep", what()))),
         }
@@ -190,7 +187,9 @@ pub fn fill_refs(store: &mut Store, group: &[Instance], states: &[InstanceState]
                     .get(instance as usize)
                     .ok_or_else(|| Error::SnapshotMismatch(format!("it refers to instance {instance}, not restored")))?;
                 if func as usize >= n {
-                    return Err(Error::SnapshotMismatch(format!("it refers to function {func} of instance {instance}, which has {n}")));
+                    return Err(Error::SnapshotMismatch(format!(
+                        "it refers to function {func} of instance {instance}, which has {n}"
+                    )));
                 }
                 Ok(base + func as usize * std::mem::size_of::<VMFuncRef>())
             }
@@ -198,10 +197,8 @@ pub fn fill_refs(store: &mut Store, group: &[Instance], states: &[InstanceState]
     };
     for (inst, state) in group.iter().zip(states) {
         // Every instance of the group was found in the store above.
-        let data = inner
-            .instances
-            .get(inst.index as usize)
-            .ok_or_else(|| Error::internal("a restored instance left the store"))?;
+        let data =
+            inner.instances.get(inst.index as usize).ok_or_else(|| Error::internal("a restored instance left the store"))?;
         let info = data.module.info();
         let defined_tables = data.table_objs.iter().skip(info.num_imported_tables as usize);
         for (&t, entries) in defined_tables.zip(&state.tables) {
@@ -233,7 +230,12 @@ impl Instance {
     /// from its segments, initialisers and start function (see the module
     /// comment; call [`fill_refs`] once the whole group is restored).
     /// Imports are given and checked as by [`Instance::new`].
-    pub fn restore(store: &mut Store, module: &crate::Module, imports: &[crate::Extern], restore: &Restore<'_>) -> Result<Instance, Error> {
+    pub fn restore(
+        store: &mut Store,
+        module: &crate::Module,
+        imports: &[crate::Extern],
+        restore: &Restore<'_>,
+    ) -> Result<Instance, Error> {
         crate::instantiate::instance::restore(store, module, imports, restore)
     }
 

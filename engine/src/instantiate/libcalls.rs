@@ -105,14 +105,7 @@ unsafe extern "C" fn memory_fill(vmctx: *mut VMContext, mem: u32, dst: u32, val:
 
 /// # Safety
 /// Called only by compiled code with its own `vmctx` (see the note above `instance`).
-unsafe extern "C" fn memory_copy(
-    vmctx: *mut VMContext,
-    dst_mem: u32,
-    src_mem: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
-) -> u32 {
+unsafe extern "C" fn memory_copy(vmctx: *mut VMContext, dst_mem: u32, src_mem: u32, dst: u32, src: u32, len: u32) -> u32 {
     // SAFETY: `vmctx` is the calling instance's (see the note above `instance`).
     let inst = unsafe { instance(vmctx) };
     let (Some(d), Some(s)) = (inst.memories.get(dst_mem as usize), inst.memories.get(src_mem as usize)) else {
@@ -188,18 +181,10 @@ unsafe extern "C" fn table_fill(vmctx: *mut VMContext, table_index: u32, dst: u3
 
 /// # Safety
 /// Called only by compiled code with its own `vmctx` (see the note above `instance`).
-unsafe extern "C" fn table_copy(
-    vmctx: *mut VMContext,
-    dst_table: u32,
-    src_table: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
-) -> u32 {
+unsafe extern "C" fn table_copy(vmctx: *mut VMContext, dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32) -> u32 {
     // SAFETY: `vmctx` is the calling instance's (see the note above `instance`).
     let inst = unsafe { instance(vmctx) };
-    let (Some(&d), Some(&s)) = (inst.table_objs.get(dst_table as usize), inst.table_objs.get(src_table as usize))
-    else {
+    let (Some(&d), Some(&s)) = (inst.table_objs.get(dst_table as usize), inst.table_objs.get(src_table as usize)) else {
         return trap(TrapKind::TableOutOfBounds);
     };
     if d == s {
@@ -261,12 +246,7 @@ unsafe extern "C" fn elem_drop(vmctx: *mut VMContext, elem: u32) {
 /// # Safety
 /// Called only by the wasm-to-host trampoline, with the arguments described
 /// in the SAFETY comment below.
-unsafe extern "C" fn host_call(
-    host_ctx: *mut VMContext,
-    caller_vmctx: *mut VMContext,
-    values: *mut ValRaw,
-    len: u32,
-) -> u32 {
+unsafe extern "C" fn host_call(host_ctx: *mut VMContext, caller_vmctx: *mut VMContext, values: *mut ValRaw, len: u32) -> u32 {
     // SAFETY: `host_ctx` is the `vmctx` of a VMFuncRef the runtime built for
     // a host function, i.e. a `HostFuncData` owned by the caller's store;
     // `caller_vmctx` is the calling instance's context; `values` has `len`

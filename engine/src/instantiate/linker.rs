@@ -30,8 +30,7 @@ pub struct Linker {
 
 impl std::fmt::Debug for Linker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut names: Vec<_> =
-            self.defs.iter().flat_map(|(m, items)| items.keys().map(move |n| format!("{m}.{n}"))).collect();
+        let mut names: Vec<_> = self.defs.iter().flat_map(|(m, items)| items.keys().map(move |n| format!("{m}.{n}"))).collect();
         names.sort();
         f.debug_struct("Linker").field("defs", &names).finish()
     }
@@ -190,10 +189,7 @@ fn describe_import(module: &Module, imp: &Import) -> String {
 }
 
 fn mismatch(imp: &Import, expected: &str, found: &str) -> Error {
-    Error::Link(format!(
-        "incompatible import type for `{}.{}`: expected {expected}, found {found}",
-        imp.module, imp.name
-    ))
+    Error::Link(format!("incompatible import type for `{}.{}`: expected {expected}, found {found}", imp.module, imp.name))
 }
 
 /// Limits subtyping: `actual` satisfies `required`.

@@ -12,8 +12,8 @@
 //! [`MemoryReuse`].
 
 use crate::error::Error;
-use crate::instantiate::memory_image::{MemoryImage, Pristine};
 use crate::instantiate::hot_pages;
+use crate::instantiate::memory_image::{MemoryImage, Pristine};
 use crate::instantiate::memory_pool::{ImageKey, MemoryPool, Warm};
 use crate::instantiate::store::{Store, StoreInner};
 use crate::parse::types::MemoryType;
@@ -173,9 +173,7 @@ impl LinearMemory {
             reuse: None,
         };
         if ty.min > 0 {
-            mem.grow(ty.min).ok_or_else(|| {
-                Error::Resource(format!("cannot commit {} pages of linear memory", ty.min))
-            })?;
+            mem.grow(ty.min).ok_or_else(|| Error::Resource(format!("cannot commit {} pages of linear memory", ty.min)))?;
         }
         Ok(mem)
     }
@@ -196,8 +194,7 @@ impl LinearMemory {
         // reservation (checked above); `&mut self` means no one else holds
         // a reference to these pages. Replacing them keeps them read+write;
         // dropping the memory unmaps the image with the whole reservation.
-        unsafe { image.map_at(self.vm.base) }
-            .map_err(|e| Error::Resource(format!("cannot map the memory image: {e}")))
+        unsafe { image.map_at(self.vm.base) }.map_err(|e| Error::Resource(format!("cannot map the memory image: {e}")))
     }
 
     pub fn size_pages(&self) -> u64 {
@@ -236,11 +233,7 @@ impl LinearMemory {
         // 4 GiB < MEMORY_RESERVATION); making it read+write exposes fresh
         // zero pages and touches nothing else.
         let rc = unsafe {
-            libc::mprotect(
-                self.vm.base.add(old_len) as *mut libc::c_void,
-                new_len - old_len,
-                libc::PROT_READ | libc::PROT_WRITE,
-            )
+            libc::mprotect(self.vm.base.add(old_len) as *mut libc::c_void, new_len - old_len, libc::PROT_READ | libc::PROT_WRITE)
         };
         if rc != 0 {
             return None;
@@ -348,9 +341,8 @@ impl Drop for LinearMemory {
             // One read of pagemap serves both the learning of the image's
             // write set and the in-place reset.
             let learning = image.filter(|k| reuse.hot_pages.learning(k, self.initial_len));
-            let written = (learning.is_some() || in_place)
-                .then(|| hot_pages::written_pages(self.vm.base, self.initial_len))
-                .flatten();
+            let written =
+                (learning.is_some() || in_place).then(|| hot_pages::written_pages(self.vm.base, self.initial_len)).flatten();
             if let (Some(key), Some(w)) = (learning, &written) {
                 reuse.hot_pages.learn(key, self.initial_len, w);
             }
@@ -444,8 +436,7 @@ impl Memory {
     /// Grows by `delta_pages`, returning the old size.
     pub fn grow(&self, store: &mut Store, delta_pages: u64) -> Result<u64, Error> {
         let m = self.get_mut(&mut store.inner).ok_or(Error::ForeignHandle)?;
-        m.grow(delta_pages)
-            .ok_or_else(|| Error::Resource(format!("cannot grow memory by {delta_pages} pages")))
+        m.grow(delta_pages).ok_or_else(|| Error::Resource(format!("cannot grow memory by {delta_pages} pages")))
     }
 
     /// Current type (min = current size). For a handle of another store: {0, Some(0)}.

@@ -229,11 +229,17 @@ impl MemoryImage {
                 // range the source holds (checked when the image was made);
                 // nothing else is replaced.
                 let p = unsafe {
-                    libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, fd, libc::off_t::try_from(offset).ok()?)
+                    libc::mmap(
+                        std::ptr::null_mut(),
+                        len,
+                        libc::PROT_READ,
+                        libc::MAP_SHARED,
+                        fd,
+                        libc::off_t::try_from(offset).ok()?,
+                    )
                 };
-                (p != libc::MAP_FAILED).then(|| {
-                    Arc::new(Pristine { ptr: p as *const u8, mem_offset: self.layout.mem_offset as usize, len })
-                })
+                (p != libc::MAP_FAILED)
+                    .then(|| Arc::new(Pristine { ptr: p as *const u8, mem_offset: self.layout.mem_offset as usize, len }))
             })
             .clone()
     }

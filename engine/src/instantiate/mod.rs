@@ -9,14 +9,14 @@
 
 pub mod func;
 pub mod global;
+pub(crate) mod hot_pages;
 pub mod instance;
+pub mod instance_state;
 pub mod libcalls;
 pub mod linker;
 pub mod memory;
-pub(crate) mod hot_pages;
 pub mod memory_image;
 pub mod memory_pool;
-pub mod instance_state;
 pub mod store;
 pub mod table;
 pub mod values;

@@ -122,10 +122,7 @@ impl Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("id", &self.inner.id)
-            .field("instances", &self.inner.instances.len())
-            .finish()
+        f.debug_struct("Store").field("id", &self.inner.id).field("instances", &self.inner.instances.len()).finish()
     }
 }
 
@@ -170,8 +167,7 @@ impl StoreInner {
                 if data.funcref.code.is_null() {
                     data.funcref.code = engine.host_trampoline(&data.ty)?;
                     let addr = &data.funcref as *const VMFuncRef as usize;
-                    self.funcref_owners
-                        .insert(addr, (addr + std::mem::size_of::<VMFuncRef>(), FuncRefOwner::Host(h)));
+                    self.funcref_owners.insert(addr, (addr + std::mem::size_of::<VMFuncRef>(), FuncRefOwner::Host(h)));
                 }
                 let data = self.host_funcs.get(h as usize).ok_or_else(missing)?;
                 Ok(&data.funcref as *const VMFuncRef)
@@ -205,9 +201,7 @@ impl StoreInner {
             Val::V128(x) => ValRaw::v128(x),
             Val::FuncRef(None) | Val::ExternRef(None) => ValRaw::reference(0),
             Val::FuncRef(Some(f)) => ValRaw::reference(self.funcref_of(f)? as u64),
-            Val::ExternRef(Some(0)) => {
-                return Err(Error::Instantiation("externref handle 0 is reserved for null".into()))
-            }
+            Val::ExternRef(Some(0)) => return Err(Error::Instantiation("externref handle 0 is reserved for null".into())),
             Val::ExternRef(Some(h)) => ValRaw::reference(h),
         })
     }
@@ -236,10 +230,7 @@ impl StoreInner {
     /// A reference value as a table element, checking its type.
     pub fn ref_to_raw(&mut self, v: &Val, ty: RefType) -> Result<usize, Error> {
         if !v.fits(ValType::from(ty)) {
-            return Err(Error::Instantiation(format!(
-                "a {:?} value cannot be stored in a {ty:?} table",
-                v.ty()
-            )));
+            return Err(Error::Instantiation(format!("a {:?} value cannot be stored in a {ty:?} table", v.ty())));
         }
         Ok(self.val_to_raw(v)?.get_ref() as usize)
     }

@@ -31,8 +31,7 @@ impl TableData {
             elements: Vec::new(),
             ty: TableType { min: 0, ..ty },
         };
-        t.grow(ty.min, init)
-            .ok_or_else(|| Error::Resource(format!("cannot allocate a table of {} elements", ty.min)))?;
+        t.grow(ty.min, init).ok_or_else(|| Error::Resource(format!("cannot allocate a table of {} elements", ty.min)))?;
         t.ty.min = ty.min;
         Ok(t)
     }
@@ -128,15 +127,12 @@ impl Table {
         let elem = self.get_data(&store.inner).ok_or(Error::ForeignHandle)?.ty.elem;
         let raw = store.inner.ref_to_raw(&init, elem)?;
         let t = self.get_data_mut(&mut store.inner).ok_or(Error::ForeignHandle)?;
-        t.grow(delta, raw)
-            .ok_or_else(|| Error::Resource(format!("cannot grow table by {delta} elements")))
+        t.grow(delta, raw).ok_or_else(|| Error::Resource(format!("cannot grow table by {delta} elements")))
     }
 
     /// Current type (min = current size). For a foreign handle: an empty funcref table type.
     pub fn ty(&self, store: &Store) -> TableType {
-        self.get_data(&store.inner)
-            .map(|t| t.ty)
-            .unwrap_or(TableType { elem: RefType::FuncRef, min: 0, max: Some(0) })
+        self.get_data(&store.inner).map(|t| t.ty).unwrap_or(TableType { elem: RefType::FuncRef, min: 0, max: Some(0) })
     }
 }
 

@@ -45,10 +45,7 @@ impl Val {
                 self.ty() == t.erased()
                     && (nullable || !null)
                     && (null
-                        || !matches!(
-                            heap,
-                            crate::parse::types::HeapType::Concrete(_) | crate::parse::types::HeapType::Engine(_)
-                        ))
+                        || !matches!(heap, crate::parse::types::HeapType::Concrete(_) | crate::parse::types::HeapType::Engine(_)))
             }
             None => self.ty() == t,
         }
@@ -68,30 +65,54 @@ impl Val {
     }
 
     pub fn i32(&self) -> Option<i32> {
-        if let Val::I32(v) = self { Some(*v) } else { None }
+        if let Val::I32(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
     }
     pub fn i64(&self) -> Option<i64> {
-        if let Val::I64(v) = self { Some(*v) } else { None }
+        if let Val::I64(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
     }
     pub fn f32(&self) -> Option<f32> {
-        if let Val::F32(v) = self { Some(f32::from_bits(*v)) } else { None }
+        if let Val::F32(v) = self {
+            Some(f32::from_bits(*v))
+        } else {
+            None
+        }
     }
     pub fn f64(&self) -> Option<f64> {
-        if let Val::F64(v) = self { Some(f64::from_bits(*v)) } else { None }
+        if let Val::F64(v) = self {
+            Some(f64::from_bits(*v))
+        } else {
+            None
+        }
     }
 }
 
 impl From<i32> for Val {
-    fn from(v: i32) -> Val { Val::I32(v) }
+    fn from(v: i32) -> Val {
+        Val::I32(v)
+    }
 }
 impl From<i64> for Val {
-    fn from(v: i64) -> Val { Val::I64(v) }
+    fn from(v: i64) -> Val {
+        Val::I64(v)
+    }
 }
 impl From<f32> for Val {
-    fn from(v: f32) -> Val { Val::F32(v.to_bits()) }
+    fn from(v: f32) -> Val {
+        Val::F32(v.to_bits())
+    }
 }
 impl From<f64> for Val {
-    fn from(v: f64) -> Val { Val::F64(v.to_bits()) }
+    fn from(v: f64) -> Val {
+        Val::F64(v.to_bits())
+    }
 }
 
 /// Something an instance exports or a module imports.
@@ -105,28 +126,52 @@ pub enum Extern {
 
 impl Extern {
     pub fn into_func(self) -> Option<Func> {
-        if let Extern::Func(f) = self { Some(f) } else { None }
+        if let Extern::Func(f) = self {
+            Some(f)
+        } else {
+            None
+        }
     }
     pub fn into_global(self) -> Option<Global> {
-        if let Extern::Global(g) = self { Some(g) } else { None }
+        if let Extern::Global(g) = self {
+            Some(g)
+        } else {
+            None
+        }
     }
     pub fn into_memory(self) -> Option<Memory> {
-        if let Extern::Memory(m) = self { Some(m) } else { None }
+        if let Extern::Memory(m) = self {
+            Some(m)
+        } else {
+            None
+        }
     }
     pub fn into_table(self) -> Option<Table> {
-        if let Extern::Table(t) = self { Some(t) } else { None }
+        if let Extern::Table(t) = self {
+            Some(t)
+        } else {
+            None
+        }
     }
 }
 
 impl From<Func> for Extern {
-    fn from(f: Func) -> Extern { Extern::Func(f) }
+    fn from(f: Func) -> Extern {
+        Extern::Func(f)
+    }
 }
 impl From<Global> for Extern {
-    fn from(g: Global) -> Extern { Extern::Global(g) }
+    fn from(g: Global) -> Extern {
+        Extern::Global(g)
+    }
 }
 impl From<Memory> for Extern {
-    fn from(m: Memory) -> Extern { Extern::Memory(m) }
+    fn from(m: Memory) -> Extern {
+        Extern::Memory(m)
+    }
 }
 impl From<Table> for Extern {
-    fn from(t: Table) -> Extern { Extern::Table(t) }
+    fn from(t: Table) -> Extern {
+        Extern::Table(t)
+    }
 }

@@ -7,8 +7,8 @@
 //! "constant expression required". Typing (a single value of the right
 //! type, which globals may be read) is checked by `validate`.
 
-use super::types::{ConstArith, ConstExpr, ConstOp, RefType, ValType};
 use super::malformed;
+use super::types::{ConstArith, ConstExpr, ConstOp, RefType, ValType};
 use crate::Error;
 use wasmparser as wp;
 
@@ -24,9 +24,7 @@ pub(crate) fn const_expr(expr: &wp::ConstExpr<'_>) -> Result<ConstExpr, Error> {
             wp::Operator::I64Const { value } => ConstOp::I64Const(value),
             wp::Operator::F32Const { value } => ConstOp::F32Const(value.bits()),
             wp::Operator::F64Const { value } => ConstOp::F64Const(value.bits()),
-            wp::Operator::V128Const { value } => {
-                ConstOp::V128Const(u128::from_le_bytes(*value.bytes()))
-            }
+            wp::Operator::V128Const { value } => ConstOp::V128Const(u128::from_le_bytes(*value.bytes())),
             wp::Operator::RefNull { hty } => ConstOp::RefNull(heap_type(hty, offset)?),
             wp::Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             wp::Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
@@ -36,13 +34,7 @@ pub(crate) fn const_expr(expr: &wp::ConstExpr<'_>) -> Result<ConstExpr, Error> {
             wp::Operator::I64Add => ConstOp::Arith(ConstArith::I64Add),
             wp::Operator::I64Sub => ConstOp::Arith(ConstArith::I64Sub),
             wp::Operator::I64Mul => ConstOp::Arith(ConstArith::I64Mul),
-            _ => {
-                return Err(Error::Invalid {
-                    func: None,
-                    offset,
-                    message: "constant expression required".into(),
-                })
-            }
+            _ => return Err(Error::Invalid { func: None, offset, message: "constant expression required".into() }),
         };
         ops.push(c);
     }

@@ -50,15 +50,9 @@ pub(crate) fn table_type(t: &wp::TableType, offset: usize) -> Result<TableType, 
     }
     let elem = ref_type(t.element_type, offset)?;
     // Without memory64 the reader decodes 32-bit limits, so these fit.
-    let min = u32::try_from(t.initial).map_err(|_| Error::Malformed {
-        offset,
-        message: "table limit out of range".into(),
-    })?;
+    let min = u32::try_from(t.initial).map_err(|_| Error::Malformed { offset, message: "table limit out of range".into() })?;
     let max = match t.maximum {
-        Some(m) => Some(u32::try_from(m).map_err(|_| Error::Malformed {
-            offset,
-            message: "table limit out of range".into(),
-        })?),
+        Some(m) => Some(u32::try_from(m).map_err(|_| Error::Malformed { offset, message: "table limit out of range".into() })?),
         None => None,
     };
     Ok(TableType { elem, min, max })
@@ -66,24 +60,15 @@ pub(crate) fn table_type(t: &wp::TableType, offset: usize) -> Result<TableType, 
 
 pub(crate) fn memory_type(t: &wp::MemoryType, offset: usize) -> Result<MemoryType, Error> {
     if t.memory64 {
-        return Err(unsupported(
-            offset,
-            "64-bit memories (memory64 proposal) are",
-        ));
+        return Err(unsupported(offset, "64-bit memories (memory64 proposal) are"));
     }
     if t.shared {
-        return Err(unsupported(
-            offset,
-            "shared memories (threads proposal) are",
-        ));
+        return Err(unsupported(offset, "shared memories (threads proposal) are"));
     }
     if t.page_size_log2.is_some() {
         return Err(unsupported(offset, "custom page sizes are"));
     }
-    Ok(MemoryType {
-        min: t.initial,
-        max: t.maximum,
-    })
+    Ok(MemoryType { min: t.initial, max: t.maximum })
 }
 
 pub(crate) fn global_type(t: &wp::GlobalType, offset: usize) -> Result<GlobalType, Error> {
@@ -93,8 +78,5 @@ pub(crate) fn global_type(t: &wp::GlobalType, offset: usize) -> Result<GlobalTyp
         // is malformed.
         return Err(Error::Malformed { offset, message: "malformed mutability".into() });
     }
-    Ok(GlobalType {
-        ty: val_type(t.content_type, offset)?,
-        mutable: t.mutable,
-    })
+    Ok(GlobalType { ty: val_type(t.content_type, offset)?, mutable: t.mutable })
 }

@@ -33,10 +33,7 @@ pub(crate) fn reader_features() -> wasmparser::WasmFeatures {
 
 /// A decoding error from wasmparser, as our `Malformed` error.
 pub(crate) fn malformed(e: wasmparser::BinaryReaderError) -> crate::Error {
-    crate::Error::Malformed {
-        offset: e.offset(),
-        message: e.message().to_string(),
-    }
+    crate::Error::Malformed { offset: e.offset(), message: e.message().to_string() }
 }
 
 /// What the engine implements, for "not supported" messages.
@@ -45,9 +42,5 @@ pub(crate) const SUPPORTED: &str =
 
 /// A construct from a proposal the engine does not implement.
 pub(crate) fn unsupported(offset: usize, what: &str) -> crate::Error {
-    crate::Error::Invalid {
-        func: None,
-        offset,
-        message: format!("{what} not supported (the engine supports {SUPPORTED})"),
-    }
+    crate::Error::Invalid { func: None, offset, message: format!("{what} not supported (the engine supports {SUPPORTED})") }
 }

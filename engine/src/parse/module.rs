@@ -32,24 +32,15 @@ pub fn parse(wasm: &[u8]) -> Result<ModuleInfo, Error> {
     if !saw_end {
         // `parse_all` only stops early on an error, which is returned
         // above; this guards against a silent truncation regardless.
-        return Err(Error::Malformed {
-            offset: wasm.len(),
-            message: "unexpected end".into(),
-        });
+        return Err(Error::Malformed { offset: wasm.len(), message: "unexpected end".into() });
     }
     Ok(info)
 }
 
-fn section(
-    info: &mut ModuleInfo,
-    payload: wp::Payload<'_>,
-    saw_end: &mut bool,
-) -> Result<(), Error> {
+fn section(info: &mut ModuleInfo, payload: wp::Payload<'_>, saw_end: &mut bool) -> Result<(), Error> {
     use wp::Payload::*;
     match payload {
-        Version {
-            encoding, range, ..
-        } => {
+        Version { encoding, range, .. } => {
             if encoding != wp::Encoding::Module {
                 return Err(Error::Malformed {
                     offset: range.start,
@@ -90,18 +81,10 @@ fn section(
                         info.num_imported_globals += 1;
                         ImportKind::Global(g)
                     }
-                    wp::TypeRef::Tag(_) => {
-                        return Err(unsupported(offset, "tag imports (exception handling) are"))
-                    }
-                    wp::TypeRef::FuncExact(_) => {
-                        return Err(unsupported(offset, "exact function imports are"))
-                    }
+                    wp::TypeRef::Tag(_) => return Err(unsupported(offset, "tag imports (exception handling) are")),
+                    wp::TypeRef::FuncExact(_) => return Err(unsupported(offset, "exact function imports are")),
                 };
-                info.imports.push(Import {
-                    module: import.module.to_string(),
-                    name: import.name.to_string(),
-                    kind,
-                });
+                info.imports.push(Import { module: import.module.to_string(), name: import.name.to_string(), kind });
             }
         }
         FunctionSection(reader) => {
@@ -127,12 +110,7 @@ fn section(
                 info.memories.push(memory_type(&mem, offset)?);
             }
         }
-        TagSection(reader) => {
-            return Err(unsupported(
-                reader.range().start,
-                "the tag section (exception handling) is",
-            ))
-        }
+        TagSection(reader) => return Err(unsupported(reader.range().start, "the tag section (exception handling) is")),
         GlobalSection(reader) => {
             for item in reader.into_iter_with_offsets() {
                 let (offset, global) = item.map_err(malformed)?;
@@ -148,18 +126,10 @@ fn section(
                     wp::ExternalKind::Table => ExternKind::Table,
                     wp::ExternalKind::Memory => ExternKind::Memory,
                     wp::ExternalKind::Global => ExternKind::Global,
-                    wp::ExternalKind::Tag => {
-                        return Err(unsupported(offset, "tag exports (exception handling) are"))
-                    }
-                    wp::ExternalKind::FuncExact => {
-                        return Err(unsupported(offset, "exact function exports are"))
-                    }
+                    wp::ExternalKind::Tag => return Err(unsupported(offset, "tag exports (exception handling) are")),
+                    wp::ExternalKind::FuncExact => return Err(unsupported(offset, "exact function exports are")),
                 };
-                info.exports.push(Export {
-                    name: export.name.to_string(),
-                    kind,
-                    index: export.index,
-                });
+                info.exports.push(Export { name: export.name.to_string(), kind, index: export.index });
             }
         }
         StartSection { func, .. } => info.start = Some(func),
@@ -175,24 +145,15 @@ fn section(
                 let data = item.map_err(malformed)?;
                 let mode = match data.kind {
                     wp::DataKind::Passive => DataMode::Passive,
-                    wp::DataKind::Active {
-                        memory_index,
-                        offset_expr,
-                    } => DataMode::Active {
-                        memory: memory_index,
-                        offset: const_expr(&offset_expr)?,
-                    },
+                    wp::DataKind::Active { memory_index, offset_expr } => {
+                        DataMode::Active { memory: memory_index, offset: const_expr(&offset_expr)? }
+                    }
                 };
-                info.data.push(DataSegment {
-                    mode,
-                    bytes: data.data.to_vec(),
-                });
+                info.data.push(DataSegment { mode, bytes: data.data.to_vec() });
             }
         }
         CodeSectionStart { .. } => {}
-        CodeSectionEntry(body) => info.bodies.push(FunctionBody {
-            range: body.range(),
-        }),
+        CodeSectionEntry(body) => info.bodies.push(FunctionBody { range: body.range() }),
         CustomSection(reader) => {
             if reader.name() == "name" {
                 if let Some(names) = parse_names(&reader) {
@@ -202,10 +163,7 @@ fn section(
             }
         }
         UnknownSection { range, .. } => {
-            return Err(Error::Malformed {
-                offset: range.start,
-                message: "malformed section id".into(),
-            })
+            return Err(Error::Malformed { offset: range.start, message: "malformed section id".into() })
         }
         End(_) => *saw_end = true,
         // Component-model payloads only occur inside components, which the
@@ -214,10 +172,7 @@ fn section(
         #[allow(unreachable_patterns)]
         other => {
             let offset = other.as_section().map(|(_, r)| r.start).unwrap_or(0);
-            return Err(Error::Malformed {
-                offset,
-                message: "unexpected component section".into(),
-            });
+            return Err(Error::Malformed { offset, message: "unexpected component section".into() });
         }
     }
     Ok(())
@@ -244,22 +199,11 @@ fn func_type(group: wp::RecGroup, offset: usize) -> Result<FuncType, Error> {
     }
     match &ct.inner {
         wp::CompositeInnerType::Func(f) => {
-            let params = f
-                .params()
-                .iter()
-                .map(|t| val_type(*t, offset))
-                .collect::<Result<_, _>>()?;
-            let results = f
-                .results()
-                .iter()
-                .map(|t| val_type(*t, offset))
-                .collect::<Result<_, _>>()?;
+            let params = f.params().iter().map(|t| val_type(*t, offset)).collect::<Result<_, _>>()?;
+            let results = f.results().iter().map(|t| val_type(*t, offset)).collect::<Result<_, _>>()?;
             Ok(FuncType { params, results })
         }
-        _ => Err(unsupported(
-            offset,
-            "struct, array and continuation types are",
-        )),
+        _ => Err(unsupported(offset, "struct, array and continuation types are")),
     }
 }
 
@@ -267,13 +211,9 @@ fn element(elem: wp::Element<'_>, offset: usize) -> Result<ElementSegment, Error
     let mode = match elem.kind {
         wp::ElementKind::Passive => ElementMode::Passive,
         wp::ElementKind::Declared => ElementMode::Declared,
-        wp::ElementKind::Active {
-            table_index,
-            offset_expr,
-        } => ElementMode::Active {
-            table: table_index.unwrap_or(0),
-            offset: const_expr(&offset_expr)?,
-        },
+        wp::ElementKind::Active { table_index, offset_expr } => {
+            ElementMode::Active { table: table_index.unwrap_or(0), offset: const_expr(&offset_expr)? }
+        }
     };
     let (ty, items) = match elem.items {
         wp::ElementItems::Functions(reader) => {

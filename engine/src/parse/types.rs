@@ -215,10 +215,7 @@ impl FuncType {
 
     /// Whether a type refers to other types (typed function references).
     pub fn has_concrete(&self) -> bool {
-        self.params
-            .iter()
-            .chain(&self.results)
-            .any(|t| matches!(t, ValType::Ref(TypedRef { heap: HeapType::Concrete(_), .. })))
+        self.params.iter().chain(&self.results).any(|t| matches!(t, ValType::Ref(TypedRef { heap: HeapType::Concrete(_), .. })))
     }
 }
 

@@ -108,9 +108,7 @@ pub(crate) unsafe fn call(
 
     // SAFETY: JMP_BUF's slot lives as long as the thread; the C helper
     // restores it before returning. The caller guarantees the rest.
-    let ok = signals::JMP_BUF.with(|slot| unsafe {
-        faasm_engine_catch(trampoline, code, callee, caller, values, slot.as_ptr())
-    });
+    let ok = signals::JMP_BUF.with(|slot| unsafe { faasm_engine_catch(trampoline, code, callee, caller, values, slot.as_ptr()) });
 
     if outermost {
         // SAFETY: as above.

@@ -57,10 +57,8 @@ pub fn install() -> Result<(), Error> {
                 libc::sigemptyset(&mut action.sa_mask);
                 let mut old: libc::sigaction = std::mem::zeroed();
                 if libc::sigaction(sig, &action, &mut old) != 0 {
-                    let _ = INSTALL_ERROR.set(format!(
-                        "cannot install handler for signal {sig}: {}",
-                        std::io::Error::last_os_error()
-                    ));
+                    let _ = INSTALL_ERROR
+                        .set(format!("cannot install handler for signal {sig}: {}", std::io::Error::last_os_error()));
                     return;
                 }
                 let _ = PREVIOUS[i].set(old);
@@ -90,14 +88,9 @@ impl Drop for AltStack {
             // references once it is no longer the signal stack.
             unsafe {
                 let mut cur: libc::stack_t = std::mem::zeroed();
-                if libc::sigaltstack(std::ptr::null(), &mut cur) == 0
-                    && cur.ss_sp as usize == base + region::page::size()
-                {
-                    let disable = libc::stack_t {
-                        ss_sp: std::ptr::null_mut(),
-                        ss_flags: libc::SS_DISABLE,
-                        ss_size: ALT_STACK_SIZE,
-                    };
+                if libc::sigaltstack(std::ptr::null(), &mut cur) == 0 && cur.ss_sp as usize == base + region::page::size() {
+                    let disable =
+                        libc::stack_t { ss_sp: std::ptr::null_mut(), ss_flags: libc::SS_DISABLE, ss_size: ALT_STACK_SIZE };
                     libc::sigaltstack(&disable, std::ptr::null_mut());
                 }
                 libc::munmap(base as *mut c_void, len);
@@ -130,19 +123,9 @@ pub fn ensure_alt_stack() -> Result<(), Error> {
         }
         let page = region::page::size();
         let len = ALT_STACK_SIZE + page;
-        let base = libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_NONE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        );
+        let base = libc::mmap(std::ptr::null_mut(), len, libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0);
         if base == libc::MAP_FAILED {
-            return Err(Error::Resource(format!(
-                "cannot map signal stack: {}",
-                std::io::Error::last_os_error()
-            )));
+            return Err(Error::Resource(format!("cannot map signal stack: {}", std::io::Error::last_os_error())));
         }
         // The lowest page stays inaccessible: a guard against handler overflow.
         let stack = (base as *mut u8).add(page);
@@ -171,11 +154,7 @@ compile_error!("trap handling supports Linux on x86-64 and aarch64 only (reading
 unsafe fn registers(uctx: *mut c_void) -> (usize, usize, usize) {
     let uc = &*(uctx as *const libc::ucontext_t);
     let g = &uc.uc_mcontext.gregs;
-    (
-        g[libc::REG_RIP as usize] as usize,
-        g[libc::REG_RBP as usize] as usize,
-        g[libc::REG_RSP as usize] as usize,
-    )
+    (g[libc::REG_RIP as usize] as usize, g[libc::REG_RBP as usize] as usize, g[libc::REG_RSP as usize] as usize)
 }
 
 /// SAFETY: `uctx` must be the `ucontext_t` the kernel passed to the handler.
@@ -209,10 +188,8 @@ unsafe extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, uctx:
                 // Not a recorded trap site: only a stack fault is ours.
                 // SAFETY: `info` is the siginfo_t the kernel passed.
                 let addr = unsafe { (*info).si_addr() } as usize;
-                let near_sp = addr <= sp.saturating_add(STACK_FAULT_WINDOW)
-                    && addr.saturating_add(STACK_FAULT_WINDOW) >= sp;
-                ((sig == libc::SIGSEGV || sig == libc::SIGBUS) && near_sp)
-                    .then_some(TrapKind::StackOverflow)
+                let near_sp = addr <= sp.saturating_add(STACK_FAULT_WINDOW) && addr.saturating_add(STACK_FAULT_WINDOW) >= sp;
+                ((sig == libc::SIGSEGV || sig == libc::SIGBUS) && near_sp).then_some(TrapKind::StackOverflow)
             })
         })
         .flatten();

@@ -64,7 +64,15 @@ fn call(blob: &Blob, func: usize, extra: *mut VMContext) -> Result<u64, Error> {
     // to `code`), and every function of the blob is a valid target.
     unsafe {
         let tramp: EntryTrampoline = std::mem::transmute(blob.code.as_ptr());
-        entry::call(&mut limits, 1 << 20, tramp, blob.starts[func] as *const u8, std::ptr::null_mut(), extra, values.as_mut_ptr())?;
+        entry::call(
+            &mut limits,
+            1 << 20,
+            tramp,
+            blob.starts[func] as *const u8,
+            std::ptr::null_mut(),
+            extra,
+            values.as_mut_ptr(),
+        )?;
     }
     assert_eq!(limits.stack_limit, 0, "the outermost call resets the stack limit");
     Ok(values[0].get_u64())

@@ -17,64 +17,39 @@ impl FuncTranslator<'_, '_> {
             Operator::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3()?;
                 let m = iconst_u32(&mut self.b, mem);
-                self.env.call_libcall_checked(
-                    &mut self.b,
-                    Libcall::MemoryFill,
-                    &[m, dst, val, len],
-                )?;
+                self.env.call_libcall_checked(&mut self.b, Libcall::MemoryFill, &[m, dst, val, len])?;
             }
             Operator::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3()?;
                 let d = iconst_u32(&mut self.b, dst_mem);
                 let s = iconst_u32(&mut self.b, src_mem);
-                self.env.call_libcall_checked(
-                    &mut self.b,
-                    Libcall::MemoryCopy,
-                    &[d, s, dst, src, len],
-                )?;
+                self.env.call_libcall_checked(&mut self.b, Libcall::MemoryCopy, &[d, s, dst, src, len])?;
             }
             Operator::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3()?;
                 let m = iconst_u32(&mut self.b, mem);
                 let d = iconst_u32(&mut self.b, data_index);
-                self.env.call_libcall_checked(
-                    &mut self.b,
-                    Libcall::MemoryInit,
-                    &[m, d, dst, src, len],
-                )?;
+                self.env.call_libcall_checked(&mut self.b, Libcall::MemoryInit, &[m, d, dst, src, len])?;
             }
             Operator::DataDrop { data_index } => {
                 let d = iconst_u32(&mut self.b, data_index);
-                self.env
-                    .call_libcall(&mut self.b, Libcall::DataDrop, &[d])?;
+                self.env.call_libcall(&mut self.b, Libcall::DataDrop, &[d])?;
             }
-            Operator::TableCopy {
-                dst_table,
-                src_table,
-            } => {
+            Operator::TableCopy { dst_table, src_table } => {
                 let (dst, src, len) = self.pop3()?;
                 let d = iconst_u32(&mut self.b, dst_table);
                 let s = iconst_u32(&mut self.b, src_table);
-                self.env.call_libcall_checked(
-                    &mut self.b,
-                    Libcall::TableCopy,
-                    &[d, s, dst, src, len],
-                )?;
+                self.env.call_libcall_checked(&mut self.b, Libcall::TableCopy, &[d, s, dst, src, len])?;
             }
             Operator::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3()?;
                 let t = iconst_u32(&mut self.b, table);
                 let e = iconst_u32(&mut self.b, elem_index);
-                self.env.call_libcall_checked(
-                    &mut self.b,
-                    Libcall::TableInit,
-                    &[t, e, dst, src, len],
-                )?;
+                self.env.call_libcall_checked(&mut self.b, Libcall::TableInit, &[t, e, dst, src, len])?;
             }
             Operator::ElemDrop { elem_index } => {
                 let e = iconst_u32(&mut self.b, elem_index);
-                self.env
-                    .call_libcall(&mut self.b, Libcall::ElemDrop, &[e])?;
+                self.env.call_libcall(&mut self.b, Libcall::ElemDrop, &[e])?;
             }
             _ => return Ok(false),
         }

@@ -27,10 +27,8 @@ use wasmparser::Operator;
 
 impl FuncTranslator<'_, '_> {
     pub(crate) fn translate_call(&mut self, op: &Operator) -> Result<bool, Error> {
-        let tail = matches!(
-            op,
-            Operator::ReturnCall { .. } | Operator::ReturnCallIndirect { .. } | Operator::ReturnCallRef { .. }
-        );
+        let tail =
+            matches!(op, Operator::ReturnCall { .. } | Operator::ReturnCallIndirect { .. } | Operator::ReturnCallRef { .. });
         if tail || matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. } | Operator::CallRef { .. }) {
             // A function that calls checks for interrupts on entry (see
             // `Env::entry_interrupt_check`); a loop made of tail calls
@@ -38,16 +36,11 @@ impl FuncTranslator<'_, '_> {
             self.env.entry_interrupt_check(&mut self.b)?;
         }
         match *op {
-            Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
-                self.call(function_index, tail)?
-            }
-            Operator::CallIndirect { type_index, table_index }
-            | Operator::ReturnCallIndirect { type_index, table_index } => {
+            Operator::Call { function_index } | Operator::ReturnCall { function_index } => self.call(function_index, tail)?,
+            Operator::CallIndirect { type_index, table_index } | Operator::ReturnCallIndirect { type_index, table_index } => {
                 self.call_indirect(type_index, table_index, tail)?
             }
-            Operator::CallRef { type_index } | Operator::ReturnCallRef { type_index } => {
-                self.call_ref(type_index, tail)?
-            }
+            Operator::CallRef { type_index } | Operator::ReturnCallRef { type_index } => self.call_ref(type_index, tail)?,
             _ => return Ok(false),
         }
         if tail {
@@ -59,28 +52,16 @@ impl FuncTranslator<'_, '_> {
 
     fn call(&mut self, func: u32, tail: bool) -> Result<(), Error> {
         let info = self.env.info;
-        let ty = *info
-            .functions
-            .get(func as usize)
-            .ok_or_else(|| self.env.err(format!("call to unknown function {func}")))?;
-        let n_params = info
-            .types
-            .get(ty as usize)
-            .map(|t| t.params.len())
-            .ok_or_else(|| self.env.err(format!("type {ty} out of range")))?;
+        let ty = *info.functions.get(func as usize).ok_or_else(|| self.env.err(format!("call to unknown function {func}")))?;
+        let n_params =
+            info.types.get(ty as usize).map(|t| t.params.len()).ok_or_else(|| self.env.err(format!("type {ty} out of range")))?;
         let args = self.pop_n(n_params)?;
         let vmctx = self.env.vmctx;
         if info.is_imported_func(func) {
             let fref = self.env.funcref_ptr(&mut self.b, func)?;
             let flags = Env::readonly_flags();
-            let code = self
-                .b
-                .ins()
-                .load(self.env.ptr, flags, fref, FUNCREF_CODE_OFFSET);
-            let callee_vmctx = self
-                .b
-                .ins()
-                .load(self.env.ptr, flags, fref, FUNCREF_VMCTX_OFFSET);
+            let code = self.b.ins().load(self.env.ptr, flags, fref, FUNCREF_CODE_OFFSET);
+            let callee_vmctx = self.b.ins().load(self.env.ptr, flags, fref, FUNCREF_VMCTX_OFFSET);
             let sig = self.env.sig_ref(&mut self.b, ty)?;
             let all = call_args(callee_vmctx, vmctx, &args);
             self.emit_indirect(sig, code, &all, tail);
@@ -97,19 +78,12 @@ impl FuncTranslator<'_, '_> {
         let index = self.pop()?;
         let args = self.pop_n(n_params)?;
         let funcref = self.table_element(table, index, TrapKind::IndirectCallOutOfBounds)?;
-        self.b
-            .ins()
-            .trapz(funcref, TrapKind::IndirectCallToNull.to_trap_code());
+        self.b.ins().trapz(funcref, TrapKind::IndirectCallToNull.to_trap_code());
         let flags = Env::readonly_flags();
-        let actual = self
-            .b
-            .ins()
-            .load(types::I32, flags, funcref, FUNCREF_TYPE_ID_OFFSET);
+        let actual = self.b.ins().load(types::I32, flags, funcref, FUNCREF_TYPE_ID_OFFSET);
         let expected = self.env.type_id(&mut self.b, type_index)?;
         let mismatch = self.b.ins().icmp(IntCC::NotEqual, actual, expected);
-        self.b
-            .ins()
-            .trapnz(mismatch, TrapKind::BadSignature.to_trap_code());
+        self.b.ins().trapnz(mismatch, TrapKind::BadSignature.to_trap_code());
         self.call_funcref(type_index, funcref, &args, tail)
     }
 
@@ -117,9 +91,7 @@ impl FuncTranslator<'_, '_> {
         let n_params = self.n_params(type_index)?;
         let funcref = self.pop()?;
         let args = self.pop_n(n_params)?;
-        self.b
-            .ins()
-            .trapz(funcref, TrapKind::NullFunctionReference.to_trap_code());
+        self.b.ins().trapz(funcref, TrapKind::NullFunctionReference.to_trap_code());
         self.call_funcref(type_index, funcref, &args, tail)
     }
 
@@ -135,14 +107,8 @@ impl FuncTranslator<'_, '_> {
     /// Calls the non-null, type-checked `VMFuncRef` at `funcref`.
     fn call_funcref(&mut self, type_index: u32, funcref: Value, args: &[Value], tail: bool) -> Result<(), Error> {
         let flags = Env::readonly_flags();
-        let code = self
-            .b
-            .ins()
-            .load(self.env.ptr, flags, funcref, FUNCREF_CODE_OFFSET);
-        let callee_vmctx = self
-            .b
-            .ins()
-            .load(self.env.ptr, flags, funcref, FUNCREF_VMCTX_OFFSET);
+        let code = self.b.ins().load(self.env.ptr, flags, funcref, FUNCREF_CODE_OFFSET);
+        let callee_vmctx = self.b.ins().load(self.env.ptr, flags, funcref, FUNCREF_VMCTX_OFFSET);
         let sig = self.env.sig_ref(&mut self.b, type_index)?;
         let all = call_args(callee_vmctx, self.env.vmctx, args);
         self.emit_indirect(sig, code, &all, tail);

@@ -80,11 +80,7 @@ impl FuncTranslator<'_, '_> {
                 let height = self.frame_height(params.len())?;
                 let else_params = self.peek_n(params.len())?.to_vec();
                 self.control.push(Frame {
-                    kind: FrameKind::If {
-                        else_block,
-                        else_params,
-                        has_else: false,
-                    },
+                    kind: FrameKind::If { else_block, else_params, has_else: false },
                     next,
                     param_types: params,
                     result_types: results,
@@ -102,9 +98,7 @@ impl FuncTranslator<'_, '_> {
                 let cond = self.pop()?;
                 let (target, args) = self.branch_target(*relative_depth)?;
                 let cont = self.b.create_block();
-                self.b
-                    .ins()
-                    .brif(cond, target, &Self::args(&args), cont, &[]);
+                self.b.ins().brif(cond, target, &Self::args(&args), cont, &[]);
                 self.b.seal_block(cont);
                 self.b.switch_to_block(cont);
             }
@@ -116,19 +110,13 @@ impl FuncTranslator<'_, '_> {
                 }
                 let default = targets.default();
                 let (def_block, def_args) = self.branch_target(default)?;
-                let def_call = self
-                    .b
-                    .func
-                    .dfg
-                    .block_call(def_block, &Self::args(&def_args));
+                let def_call = self.b.func.dfg.block_call(def_block, &Self::args(&def_args));
                 let mut calls = Vec::with_capacity(depths.len());
                 for d in depths {
                     let (block, args) = self.branch_target(d)?;
                     calls.push(self.b.func.dfg.block_call(block, &Self::args(&args)));
                 }
-                let jt = self
-                    .b
-                    .create_jump_table(JumpTableData::new(def_call, &calls));
+                let jt = self.b.create_jump_table(JumpTableData::new(def_call, &calls));
                 self.b.ins().br_table(index, jt);
                 self.reachable = false;
             }
@@ -186,11 +174,7 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn translate_unreachable_op(&mut self, op: &Operator) -> Result<(), Error> {
         match op {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
-                let next = self
-                    .control
-                    .last()
-                    .map(|f| f.next)
-                    .ok_or_else(|| self.env.err("no frame"))?;
+                let next = self.control.last().map(|f| f.next).ok_or_else(|| self.env.err("no frame"))?;
                 self.control.push(Frame {
                     kind: FrameKind::Dead,
                     next,
@@ -209,17 +193,10 @@ impl FuncTranslator<'_, '_> {
 
     fn translate_else(&mut self) -> Result<(), Error> {
         let reachable = self.reachable;
-        let frame = self
-            .control
-            .last_mut()
-            .ok_or_else(|| self.env.err("else without if"))?;
+        let frame = self.control.last_mut().ok_or_else(|| self.env.err("else without if"))?;
         let (else_block, else_params) = match &mut frame.kind {
             FrameKind::Dead => return Ok(()),
-            FrameKind::If {
-                else_block,
-                else_params,
-                has_else,
-            } => {
+            FrameKind::If { else_block, else_params, has_else } => {
                 *has_else = true;
                 (*else_block, std::mem::take(else_params))
             }
@@ -242,11 +219,7 @@ impl FuncTranslator<'_, '_> {
 
     fn translate_end(&mut self) -> Result<(), Error> {
         let reachable = self.reachable;
-        let frame = self
-            .control
-            .last()
-            .ok_or_else(|| self.env.err("end without block"))?
-            .clone();
+        let frame = self.control.last().ok_or_else(|| self.env.err("end without block"))?.clone();
         if let FrameKind::Dead = frame.kind {
             self.control.pop();
             return Ok(());
@@ -259,11 +232,7 @@ impl FuncTranslator<'_, '_> {
         }
         match &frame.kind {
             FrameKind::Loop { header } => self.b.seal_block(*header),
-            FrameKind::If {
-                else_block,
-                else_params,
-                has_else: false,
-            } => {
+            FrameKind::If { else_block, else_params, has_else: false } => {
                 // No else arm: the parameters flow straight to the results
                 // (validation guarantees their types are equal).
                 self.b.switch_to_block(*else_block);
@@ -290,16 +259,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// The block a branch to `depth` goes to and the values it carries.
-    fn branch_target(
-        &mut self,
-        depth: u32,
-    ) -> Result<
-        (
-            cranelift_codegen::ir::Block,
-            Vec<cranelift_codegen::ir::Value>,
-        ),
-        Error,
-    > {
+    fn branch_target(&mut self, depth: u32) -> Result<(cranelift_codegen::ir::Block, Vec<cranelift_codegen::ir::Value>), Error> {
         let i = self
             .control
             .len()
@@ -325,11 +285,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     fn emit_return(&mut self) -> Result<(), Error> {
-        let n = self
-            .control
-            .first()
-            .map(|f| f.result_types.len())
-            .ok_or_else(|| self.env.err("no function frame"))?;
+        let n = self.control.first().map(|f| f.result_types.len()).ok_or_else(|| self.env.err("no function frame"))?;
         let results = self.peek_n(n)?.to_vec();
         self.b.ins().return_(&results);
         Ok(())

@@ -19,9 +19,8 @@ use crate::vm::trap::TrapKind;
 use crate::Error;
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::ir::{
-    types, AbiParam, AliasRegion, AliasRegionData, Endianness, ExtFuncData, ExternalName, FuncRef,
-    GlobalValueData, Inst, InstBuilder, MemFlagsData, SigRef, Signature, TrapCode, Type,
-    UserExternalName, Value,
+    types, AbiParam, AliasRegion, AliasRegionData, Endianness, ExtFuncData, ExternalName, FuncRef, GlobalValueData, Inst,
+    InstBuilder, MemFlagsData, SigRef, Signature, TrapCode, Type, UserExternalName, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::FunctionBuilder;
@@ -86,8 +85,7 @@ impl<'a> Env<'a> {
         vmctx: Value,
         codegen: super::Codegen,
     ) -> Result<Env<'a>, Error> {
-        let offsets = module_offsets(info)
-            .ok_or_else(|| error(func_index, "too many memories, tables or globals"))?;
+        let offsets = module_offsets(info).ok_or_else(|| error(func_index, "too many memories, tables or globals"))?;
         Ok(Env {
             info,
             isa,
@@ -117,10 +115,7 @@ impl<'a> Env<'a> {
     /// entry block.
     pub fn prologue(&mut self, b: &mut FunctionBuilder) -> Result<(), Error> {
         let mut region = |id: u32, name: &'static str| {
-            Some(b.func.dfg.alias_regions.insert(AliasRegionData {
-                user_id: id,
-                description: name.into(),
-            }))
+            Some(b.func.dfg.alias_regions.insert(AliasRegionData { user_id: id, description: name.into() }))
         };
         self.heap_region = region(0, "linear memory");
         self.table_region = region(1, "tables");
@@ -219,9 +214,7 @@ impl<'a> Env<'a> {
 
     /// Global storage.
     pub fn global_flags(&self) -> MemFlagsData {
-        MemFlagsData::trusted()
-            .with_endianness(Endianness::Little)
-            .with_alias_region(self.global_region)
+        MemFlagsData::trusted().with_endianness(Endianness::Little).with_alias_region(self.global_region)
     }
 
     // ---- cached loads ---------------------------------------------------
@@ -240,9 +233,7 @@ impl<'a> Env<'a> {
         if let Some(v) = self.cache.get(&key) {
             return Ok(*v);
         }
-        let at = self
-            .entry_jump
-            .ok_or_else(|| self.err("entry block not set up"))?;
+        let at = self.entry_jump.ok_or_else(|| self.err("entry block not set up"))?;
         let mut pos = FuncCursor::new(b.func).at_inst(at);
         let v = pos.ins().load(ty, flags, base, offset);
         self.cache.insert(key, v);
@@ -251,14 +242,7 @@ impl<'a> Env<'a> {
 
     fn vmctx_field(&mut self, b: &mut FunctionBuilder, offset: i32) -> Result<Value, Error> {
         let vmctx = self.vmctx;
-        self.entry_load(
-            b,
-            Cached::Field(offset),
-            self.ptr,
-            Self::readonly_flags(),
-            vmctx,
-            offset,
-        )
+        self.entry_load(b, Cached::Field(offset), self.ptr, Self::readonly_flags(), vmctx, offset)
     }
 
     /// Byte offset of element `index` in an array of `size`-byte entries.
@@ -268,57 +252,26 @@ impl<'a> Env<'a> {
 
     /// `*mut VMMemory` of memory `mem`.
     pub fn memory_ptr(&mut self, b: &mut FunctionBuilder, mem: u32) -> Result<Value, Error> {
-        let off = self
-            .offsets
-            .memory_ptr(mem)
-            .ok_or_else(|| self.err(format!("memory {mem} out of range")))?;
+        let off = self.offsets.memory_ptr(mem).ok_or_else(|| self.err(format!("memory {mem} out of range")))?;
         let vmctx = self.vmctx;
-        self.entry_load(
-            b,
-            Cached::MemoryPtr(mem),
-            self.ptr,
-            Self::readonly_flags(),
-            vmctx,
-            off,
-        )
+        self.entry_load(b, Cached::MemoryPtr(mem), self.ptr, Self::readonly_flags(), vmctx, off)
     }
 
     /// Base address of memory `mem`; never moves (see `MEMORY_RESERVATION`).
     pub fn memory_base(&mut self, b: &mut FunctionBuilder, mem: u32) -> Result<Value, Error> {
-        let off = self
-            .offsets
-            .memory_base(mem)
-            .ok_or_else(|| self.err(format!("memory {mem} out of range")))?;
+        let off = self.offsets.memory_base(mem).ok_or_else(|| self.err(format!("memory {mem} out of range")))?;
         let vmctx = self.vmctx;
-        self.entry_load(
-            b,
-            Cached::MemoryBase(mem),
-            self.ptr,
-            Self::readonly_flags(),
-            vmctx,
-            off,
-        )
+        self.entry_load(b, Cached::MemoryBase(mem), self.ptr, Self::readonly_flags(), vmctx, off)
     }
 
     /// Base and offset of global `g`'s storage: `(vmctx, off)` for a defined
     /// global (inline in the context), `(pointer, 0)` for an imported one.
     pub fn global_addr(&mut self, b: &mut FunctionBuilder, g: u32) -> Result<(Value, i32), Error> {
-        match self
-            .offsets
-            .global(g)
-            .ok_or_else(|| self.err(format!("global {g} out of range")))?
-        {
+        match self.offsets.global(g).ok_or_else(|| self.err(format!("global {g} out of range")))? {
             GlobalSlot::Defined(off) => Ok((self.vmctx, off)),
             GlobalSlot::Imported(off) => {
                 let vmctx = self.vmctx;
-                let p = self.entry_load(
-                    b,
-                    Cached::GlobalPtr(g),
-                    self.ptr,
-                    Self::readonly_flags(),
-                    vmctx,
-                    off,
-                )?;
+                let p = self.entry_load(b, Cached::GlobalPtr(g), self.ptr, Self::readonly_flags(), vmctx, off)?;
                 Ok((p, 0))
             }
         }
@@ -326,11 +279,7 @@ impl<'a> Env<'a> {
 
     /// Reads global `g` (immutable globals once per function).
     pub fn global_get(&mut self, b: &mut FunctionBuilder, g: u32) -> Result<Value, Error> {
-        let gt = *self
-            .info
-            .globals
-            .get(g as usize)
-            .ok_or_else(|| self.err(format!("global {g} out of range")))?;
+        let gt = *self.info.globals.get(g as usize).ok_or_else(|| self.err(format!("global {g} out of range")))?;
         let ty = super::ir_type(gt.ty);
         let (p, off) = self.global_addr(b, g)?;
         if gt.mutable {
@@ -349,33 +298,16 @@ impl<'a> Env<'a> {
 
     /// `*mut VMTable` of table `t`.
     pub fn table_ptr(&mut self, b: &mut FunctionBuilder, t: u32) -> Result<Value, Error> {
-        let off = self
-            .offsets
-            .table_ptr(t)
-            .ok_or_else(|| self.err(format!("table {t} out of range")))?;
+        let off = self.offsets.table_ptr(t).ok_or_else(|| self.err(format!("table {t} out of range")))?;
         let vmctx = self.vmctx;
-        self.entry_load(
-            b,
-            Cached::TablePtr(t),
-            self.ptr,
-            Self::readonly_flags(),
-            vmctx,
-            off,
-        )
+        self.entry_load(b, Cached::TablePtr(t), self.ptr, Self::readonly_flags(), vmctx, off)
     }
 
     /// Element array of a table that can never grow (`max == min`).
     pub fn fixed_table_base(&mut self, b: &mut FunctionBuilder, t: u32) -> Result<Value, Error> {
         let table = self.table_ptr(b, t)?;
         let flags = Self::readonly_flags();
-        self.entry_load(
-            b,
-            Cached::FixedTableBase(t),
-            self.ptr,
-            flags,
-            table,
-            TABLE_BASE_OFFSET,
-        )
+        self.entry_load(b, Cached::FixedTableBase(t), self.ptr, flags, table, TABLE_BASE_OFFSET)
     }
 
     /// `&vmctx.funcs[i]`: the `VMFuncRef` of function `i` (also `ref.func i`).
@@ -389,14 +321,7 @@ impl<'a> Env<'a> {
     pub fn type_id(&mut self, b: &mut FunctionBuilder, ty: u32) -> Result<Value, Error> {
         let array = self.vmctx_field(b, VMCTX_TYPE_IDS_OFFSET)?;
         let off = self.array_offset(ty, 4)?;
-        self.entry_load(
-            b,
-            Cached::TypeId(ty),
-            types::I32,
-            Self::readonly_flags(),
-            array,
-            off,
-        )
+        self.entry_load(b, Cached::TypeId(ty), types::I32, Self::readonly_flags(), array, off)
     }
 
     // ---- signatures and calls -------------------------------------------
@@ -406,11 +331,7 @@ impl<'a> Env<'a> {
         if let Some(s) = self.sigs.get(&ty) {
             return Ok(*s);
         }
-        let ft = self
-            .info
-            .types
-            .get(ty as usize)
-            .ok_or_else(|| self.err(format!("type {ty} out of range")))?;
+        let ft = self.info.types.get(ty as usize).ok_or_else(|| self.err(format!("type {ty} out of range")))?;
         let sig = super::wasm_signature(self.isa, ft);
         let s = b.import_signature(sig);
         self.sigs.insert(ty, s);
@@ -423,36 +344,19 @@ impl<'a> Env<'a> {
         if let Some(f) = self.direct.get(&func) {
             return Ok(*f);
         }
-        let ty = *self
-            .info
-            .functions
-            .get(func as usize)
-            .ok_or_else(|| self.err(format!("function {func} out of range")))?;
-        let def = func
-            .checked_sub(self.info.num_imported_funcs)
-            .ok_or_else(|| self.err(format!("function {func} is imported")))?;
+        let ty = *self.info.functions.get(func as usize).ok_or_else(|| self.err(format!("function {func} out of range")))?;
+        let def =
+            func.checked_sub(self.info.num_imported_funcs).ok_or_else(|| self.err(format!("function {func} is imported")))?;
         let signature = self.sig_ref(b, ty)?;
-        let name = b
-            .func
-            .declare_imported_user_function(UserExternalName::new(super::FUNC_NAMESPACE, def));
-        let f = b.import_function(ExtFuncData {
-            name: ExternalName::user(name),
-            signature,
-            colocated: true,
-            patchable: false,
-        });
+        let name = b.func.declare_imported_user_function(UserExternalName::new(super::FUNC_NAMESPACE, def));
+        let f = b.import_function(ExtFuncData { name: ExternalName::user(name), signature, colocated: true, patchable: false });
         self.direct.insert(func, f);
         Ok(f)
     }
 
     /// Calls runtime function `lc` with `vmctx` followed by `args`; returns
     /// its `u32` result if it has one.
-    pub fn call_libcall(
-        &mut self,
-        b: &mut FunctionBuilder,
-        lc: Libcall,
-        args: &[Value],
-    ) -> Result<Option<Value>, Error> {
+    pub fn call_libcall(&mut self, b: &mut FunctionBuilder, lc: Libcall, args: &[Value]) -> Result<Option<Value>, Error> {
         let returns = !matches!(lc, Libcall::DataDrop | Libcall::ElemDrop);
         let sig = match self.libcall_sigs.get(&lc) {
             Some(s) => *s,
@@ -472,14 +376,7 @@ impl<'a> Env<'a> {
         };
         let table = self.vmctx_field(b, VMCTX_LIBCALLS_OFFSET)?;
         let off = self.array_offset(lc as u32, self.ptr.bytes() as i32)?;
-        let callee = self.entry_load(
-            b,
-            Cached::Libcall(lc as u32),
-            self.ptr,
-            Self::readonly_flags(),
-            table,
-            off,
-        )?;
+        let callee = self.entry_load(b, Cached::Libcall(lc as u32), self.ptr, Self::readonly_flags(), table, off)?;
         let mut all = Vec::with_capacity(args.len() + 1);
         all.push(self.vmctx);
         all.extend_from_slice(args);
@@ -488,15 +385,8 @@ impl<'a> Env<'a> {
     }
 
     /// Calls a libcall that returns a status and traps (`Deferred`) on failure.
-    pub fn call_libcall_checked(
-        &mut self,
-        b: &mut FunctionBuilder,
-        lc: Libcall,
-        args: &[Value],
-    ) -> Result<(), Error> {
-        let status = self
-            .call_libcall(b, lc, args)?
-            .ok_or_else(|| self.err(format!("libcall {lc:?} has no status")))?;
+    pub fn call_libcall_checked(&mut self, b: &mut FunctionBuilder, lc: Libcall, args: &[Value]) -> Result<(), Error> {
+        let status = self.call_libcall(b, lc, args)?.ok_or_else(|| self.err(format!("libcall {lc:?} has no status")))?;
         b.ins().trapnz(status, TrapKind::Deferred.to_trap_code());
         Ok(())
     }

@@ -79,34 +79,21 @@ pub fn translate(
     wasm: &[u8],
     codegen: super::Codegen,
 ) -> Result<ir::Function, Error> {
-    let func_index = info
-        .num_imported_funcs
-        .checked_add(def_index)
-        .ok_or_else(|| error(u32::MAX, "function index overflow"))?;
+    let func_index = info.num_imported_funcs.checked_add(def_index).ok_or_else(|| error(u32::MAX, "function index overflow"))?;
     let err = |m: String| error(func_index, m);
-    let ty_index = *info
-        .functions
-        .get(func_index as usize)
-        .ok_or_else(|| err(format!("no function {func_index}")))?;
-    let fty = info
-        .types
-        .get(ty_index as usize)
-        .ok_or_else(|| err(format!("no type {ty_index}")))?;
+    let ty_index = *info.functions.get(func_index as usize).ok_or_else(|| err(format!("no function {func_index}")))?;
+    let fty = info.types.get(ty_index as usize).ok_or_else(|| err(format!("no type {ty_index}")))?;
     let body_range = info
         .bodies
         .get(def_index as usize)
         .ok_or_else(|| err(format!("no body for defined function {def_index}")))?
         .range
         .clone();
-    let body_bytes = wasm
-        .get(body_range.clone())
-        .ok_or_else(|| err("function body outside the module bytes".into()))?;
+    let body_bytes = wasm.get(body_range.clone()).ok_or_else(|| err("function body outside the module bytes".into()))?;
     let body = FunctionBody::new(BinaryReader::new(body_bytes, body_range.start));
 
-    let mut func = ir::Function::with_name_signature(
-        UserFuncName::user(super::FUNC_NAMESPACE, def_index),
-        wasm_signature(isa, fty),
-    );
+    let mut func =
+        ir::Function::with_name_signature(UserFuncName::user(super::FUNC_NAMESPACE, def_index), wasm_signature(isa, fty));
     let b = FunctionBuilder::new(&mut func, ctx);
     let mut t = FuncTranslator::start(b, isa, info, func_index, fty, codegen)?;
     t.declare_locals(&body, fty)?;
@@ -130,10 +117,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         b.seal_block(entry);
-        let vmctx = *b
-            .block_params(entry)
-            .first()
-            .ok_or_else(|| error(func_index, "no vmctx"))?;
+        let vmctx = *b.block_params(entry).first().ok_or_else(|| error(func_index, "no vmctx"))?;
         let mut env = Env::new(isa, info, func_index, vmctx, codegen)?;
         env.prologue(&mut b)?;
         let ret = b.create_block();
@@ -156,11 +140,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             reachable: true,
         };
         // Parameters are the first locals.
-        let params: Vec<Value> =
-            t.b.block_params(entry)
-                .get(2..)
-                .unwrap_or_default()
-                .to_vec();
+        let params: Vec<Value> = t.b.block_params(entry).get(2..).unwrap_or_default().to_vec();
         for (p, ty) in params.iter().zip(&fty.params) {
             let ty = ir_type(*ty);
             let var = t.b.declare_var(ty);
@@ -174,9 +154,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     /// entry block with a jump to the first body block. Loads cached by
     /// `Env` are later inserted before that jump.
     fn declare_locals(&mut self, body: &FunctionBody, fty: &FuncType) -> Result<(), Error> {
-        let reader = body
-            .get_locals_reader()
-            .map_err(|e| self.env.err(e.to_string()))?;
+        let reader = body.get_locals_reader().map_err(|e| self.env.err(e.to_string()))?;
         let mut total = fty.params.len() as u64;
         for local in reader {
             let (count, ty) = local.map_err(|e| self.env.err(e.to_string()))?;
@@ -184,8 +162,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             if total > 1_000_000 {
                 return Err(self.env.err("too many locals"));
             }
-            let vt = valtype(ty)
-                .ok_or_else(|| self.env.err(format!("unsupported local type {ty:?}")))?;
+            let vt = valtype(ty).ok_or_else(|| self.env.err(format!("unsupported local type {ty:?}")))?;
             let ty = ir_type(vt);
             let zero = self.zero(ty);
             for _ in 0..count {
@@ -219,9 +196,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     }
 
     fn translate_body(&mut self, body: &FunctionBody) -> Result<(), Error> {
-        let mut reader = body
-            .get_operators_reader()
-            .map_err(|e| self.env.err(e.to_string()))?;
+        let mut reader = body.get_operators_reader().map_err(|e| self.env.err(e.to_string()))?;
         while !self.control.is_empty() {
             // Every instruction remembers the wasm offset it comes from
             // (frames' offsets, see `compile::address_map`).
@@ -285,10 +260,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     }
 
     fn local(&self, i: u32) -> Result<(Variable, Type), Error> {
-        self.locals
-            .get(i as usize)
-            .copied()
-            .ok_or_else(|| self.env.err(format!("local {i} out of range")))
+        self.locals.get(i as usize).copied().ok_or_else(|| self.env.err(format!("local {i} out of range")))
     }
 
     // ---- operand stack --------------------------------------------------
@@ -297,13 +269,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     /// parameters, locals and calls always agree on the type.
     pub fn push(&mut self, v: Value) {
         let ty = self.b.func.dfg.value_type(v);
-        let v = if ty.is_vector() && ty != types::I8X16 {
-            self.b
-                .ins()
-                .bitcast(types::I8X16, vector_bitcast_flags(), v)
-        } else {
-            v
-        };
+        let v =
+            if ty.is_vector() && ty != types::I8X16 { self.b.ins().bitcast(types::I8X16, vector_bitcast_flags(), v) } else { v };
         self.stack.push(v);
     }
 
@@ -312,9 +279,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         if self.stack.len() <= floor {
             return Err(self.env.err("operand stack underflow"));
         }
-        self.stack
-            .pop()
-            .ok_or_else(|| self.env.err("operand stack underflow"))
+        self.stack.pop().ok_or_else(|| self.env.err("operand stack underflow"))
     }
 
     /// Pops `(a, b)` where `b` was on top.
@@ -343,17 +308,12 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     /// The top `n` values, bottom first, left on the stack.
     pub fn peek_n(&self, n: usize) -> Result<&[Value], Error> {
         let len = self.stack.len();
-        let start = len
-            .checked_sub(n)
-            .ok_or_else(|| self.env.err("operand stack underflow"))?;
+        let start = len.checked_sub(n).ok_or_else(|| self.env.err("operand stack underflow"))?;
         Ok(&self.stack[start..])
     }
 
     pub fn peek(&self) -> Result<Value, Error> {
-        self.stack
-            .last()
-            .copied()
-            .ok_or_else(|| self.env.err("operand stack underflow"))
+        self.stack.last().copied().ok_or_else(|| self.env.err("operand stack underflow"))
     }
 
     /// Pops a vector and views it as `ty`.
@@ -386,21 +346,13 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         match bt {
             wasmparser::BlockType::Empty => Ok((Vec::new(), Vec::new())),
             wasmparser::BlockType::Type(t) => {
-                let vt = valtype(t)
-                    .ok_or_else(|| self.env.err(format!("unsupported block type {t:?}")))?;
+                let vt = valtype(t).ok_or_else(|| self.env.err(format!("unsupported block type {t:?}")))?;
                 Ok((Vec::new(), vec![ir_type(vt)]))
             }
             wasmparser::BlockType::FuncType(i) => {
-                let ft = self
-                    .env
-                    .info
-                    .types
-                    .get(i as usize)
-                    .ok_or_else(|| self.env.err(format!("block type {i} out of range")))?;
-                Ok((
-                    ft.params.iter().map(|t| ir_type(*t)).collect(),
-                    ft.results.iter().map(|t| ir_type(*t)).collect(),
-                ))
+                let ft =
+                    self.env.info.types.get(i as usize).ok_or_else(|| self.env.err(format!("block type {i} out of range")))?;
+                Ok((ft.params.iter().map(|t| ir_type(*t)).collect(), ft.results.iter().map(|t| ir_type(*t)).collect()))
             }
         }
     }
@@ -419,8 +371,9 @@ pub(crate) fn valtype(t: wasmparser::ValType) -> Option<ValType> {
         // `ValType::erased`). The validator refused other heap types.
         wasmparser::ValType::Ref(r) => match r.heap_type() {
             wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. } => ValType::ExternRef,
-            wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Func, .. }
-            | wasmparser::HeapType::Concrete(_) => ValType::FuncRef,
+            wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Func, .. } | wasmparser::HeapType::Concrete(_) => {
+                ValType::FuncRef
+            }
             _ => return None,
         },
     })

@@ -36,26 +36,15 @@ impl FuncTranslator<'_, '_> {
             | Operator::I64Store { memarg }
             | Operator::F32Store { memarg }
             | Operator::F64Store { memarg } => self.store(memarg, Opcode::Store)?,
-            Operator::I32Store8 { memarg } | Operator::I64Store8 { memarg } => {
-                self.store(memarg, Opcode::Istore8)?
-            }
-            Operator::I32Store16 { memarg } | Operator::I64Store16 { memarg } => {
-                self.store(memarg, Opcode::Istore16)?
-            }
+            Operator::I32Store8 { memarg } | Operator::I64Store8 { memarg } => self.store(memarg, Opcode::Istore8)?,
+            Operator::I32Store16 { memarg } | Operator::I64Store16 { memarg } => self.store(memarg, Opcode::Istore16)?,
             Operator::I64Store32 { memarg } => self.store(memarg, Opcode::Istore32)?,
             Operator::MemorySize { mem } => {
                 let m = self.env.memory_ptr(&mut self.b, mem)?;
                 // The length changes on grow: a plain (non-readonly) load.
-                let len = self.b.ins().load(
-                    self.env.ptr,
-                    cranelift_codegen::ir::MemFlagsData::trusted(),
-                    m,
-                    MEMORY_LENGTH_OFFSET,
-                );
-                let pages = self
-                    .b
-                    .ins()
-                    .ushr_imm_u(len, WASM_PAGE_SIZE.trailing_zeros() as i64);
+                let len =
+                    self.b.ins().load(self.env.ptr, cranelift_codegen::ir::MemFlagsData::trusted(), m, MEMORY_LENGTH_OFFSET);
+                let pages = self.b.ins().ushr_imm_u(len, WASM_PAGE_SIZE.trailing_zeros() as i64);
                 let pages = self.b.ins().ireduce(I32, pages);
                 self.push(pages);
             }

@@ -50,12 +50,7 @@ impl Default for Codegen {
 }
 
 /// Translates defined function `def_index` of a valid module to Cranelift IR.
-pub fn translate_function(
-    isa: &dyn TargetIsa,
-    info: &ModuleInfo,
-    def_index: u32,
-    wasm: &[u8],
-) -> Result<ir::Function, Error> {
+pub fn translate_function(isa: &dyn TargetIsa, info: &ModuleInfo, def_index: u32, wasm: &[u8]) -> Result<ir::Function, Error> {
     let mut ctx = FunctionBuilderContext::new();
     translate_function_with(&mut ctx, isa, info, def_index, wasm, Codegen::default())
 }
@@ -89,20 +84,14 @@ pub fn wasm_signature(isa: &dyn TargetIsa, ty: &FuncType) -> Signature {
     let call_conv = CallConv::Tail;
     let ptr = isa.pointer_type();
     let mut sig = Signature::new(call_conv);
-    sig.params
-        .push(AbiParam::special(ptr, ArgumentPurpose::VMContext));
+    sig.params.push(AbiParam::special(ptr, ArgumentPurpose::VMContext));
     sig.params.push(AbiParam::new(ptr));
-    sig.params
-        .extend(ty.params.iter().map(|t| AbiParam::new(ir_type(*t))));
-    sig.returns
-        .extend(ty.results.iter().map(|t| AbiParam::new(ir_type(*t))));
+    sig.params.extend(ty.params.iter().map(|t| AbiParam::new(ir_type(*t))));
+    sig.returns.extend(ty.results.iter().map(|t| AbiParam::new(ir_type(*t))));
     sig
 }
 
 /// A compile error attributed to function `func` (module index space).
 pub(crate) fn error(func: u32, message: impl Into<String>) -> Error {
-    Error::Compile {
-        func: Some(func),
-        message: message.into(),
-    }
+    Error::Compile { func: Some(func), message: message.into() }
 }

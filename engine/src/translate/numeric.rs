@@ -96,50 +96,24 @@ impl FuncTranslator<'_, '_> {
             Operator::F32Div | Operator::F64Div => self.binary(|b, x, y| b.ins().fdiv(x, y))?,
             Operator::F32Min | Operator::F64Min => self.binary(|b, x, y| b.ins().fmin(x, y))?,
             Operator::F32Max | Operator::F64Max => self.binary(|b, x, y| b.ins().fmax(x, y))?,
-            Operator::F32Copysign | Operator::F64Copysign => {
-                self.binary(|b, x, y| b.ins().fcopysign(x, y))?
-            }
+            Operator::F32Copysign | Operator::F64Copysign => self.binary(|b, x, y| b.ins().fcopysign(x, y))?,
 
             // ---- conversions ----
             Operator::I32WrapI64 => self.unary(|b, a| b.ins().ireduce(I32, a))?,
             Operator::I64ExtendI32S => self.unary(|b, a| b.ins().sextend(I64, a))?,
             Operator::I64ExtendI32U => self.unary(|b, a| b.ins().uextend(I64, a))?,
-            Operator::I32TruncF32S | Operator::I32TruncF64S => {
-                self.unary(|b, a| b.ins().fcvt_to_sint(I32, a))?
-            }
-            Operator::I32TruncF32U | Operator::I32TruncF64U => {
-                self.unary(|b, a| b.ins().fcvt_to_uint(I32, a))?
-            }
-            Operator::I64TruncF32S | Operator::I64TruncF64S => {
-                self.unary(|b, a| b.ins().fcvt_to_sint(I64, a))?
-            }
-            Operator::I64TruncF32U | Operator::I64TruncF64U => {
-                self.unary(|b, a| b.ins().fcvt_to_uint(I64, a))?
-            }
-            Operator::I32TruncSatF32S | Operator::I32TruncSatF64S => {
-                self.unary(|b, a| b.ins().fcvt_to_sint_sat(I32, a))?
-            }
-            Operator::I32TruncSatF32U | Operator::I32TruncSatF64U => {
-                self.unary(|b, a| b.ins().fcvt_to_uint_sat(I32, a))?
-            }
-            Operator::I64TruncSatF32S | Operator::I64TruncSatF64S => {
-                self.unary(|b, a| b.ins().fcvt_to_sint_sat(I64, a))?
-            }
-            Operator::I64TruncSatF32U | Operator::I64TruncSatF64U => {
-                self.unary(|b, a| b.ins().fcvt_to_uint_sat(I64, a))?
-            }
-            Operator::F32ConvertI32S | Operator::F32ConvertI64S => {
-                self.unary(|b, a| b.ins().fcvt_from_sint(F32, a))?
-            }
-            Operator::F32ConvertI32U | Operator::F32ConvertI64U => {
-                self.unary(|b, a| b.ins().fcvt_from_uint(F32, a))?
-            }
-            Operator::F64ConvertI32S | Operator::F64ConvertI64S => {
-                self.unary(|b, a| b.ins().fcvt_from_sint(F64, a))?
-            }
-            Operator::F64ConvertI32U | Operator::F64ConvertI64U => {
-                self.unary(|b, a| b.ins().fcvt_from_uint(F64, a))?
-            }
+            Operator::I32TruncF32S | Operator::I32TruncF64S => self.unary(|b, a| b.ins().fcvt_to_sint(I32, a))?,
+            Operator::I32TruncF32U | Operator::I32TruncF64U => self.unary(|b, a| b.ins().fcvt_to_uint(I32, a))?,
+            Operator::I64TruncF32S | Operator::I64TruncF64S => self.unary(|b, a| b.ins().fcvt_to_sint(I64, a))?,
+            Operator::I64TruncF32U | Operator::I64TruncF64U => self.unary(|b, a| b.ins().fcvt_to_uint(I64, a))?,
+            Operator::I32TruncSatF32S | Operator::I32TruncSatF64S => self.unary(|b, a| b.ins().fcvt_to_sint_sat(I32, a))?,
+            Operator::I32TruncSatF32U | Operator::I32TruncSatF64U => self.unary(|b, a| b.ins().fcvt_to_uint_sat(I32, a))?,
+            Operator::I64TruncSatF32S | Operator::I64TruncSatF64S => self.unary(|b, a| b.ins().fcvt_to_sint_sat(I64, a))?,
+            Operator::I64TruncSatF32U | Operator::I64TruncSatF64U => self.unary(|b, a| b.ins().fcvt_to_uint_sat(I64, a))?,
+            Operator::F32ConvertI32S | Operator::F32ConvertI64S => self.unary(|b, a| b.ins().fcvt_from_sint(F32, a))?,
+            Operator::F32ConvertI32U | Operator::F32ConvertI64U => self.unary(|b, a| b.ins().fcvt_from_uint(F32, a))?,
+            Operator::F64ConvertI32S | Operator::F64ConvertI64S => self.unary(|b, a| b.ins().fcvt_from_sint(F64, a))?,
+            Operator::F64ConvertI32U | Operator::F64ConvertI64U => self.unary(|b, a| b.ins().fcvt_from_uint(F64, a))?,
             Operator::F32DemoteF64 => self.unary(|b, a| b.ins().fdemote(F32, a))?,
             Operator::F64PromoteF32 => self.unary(|b, a| b.ins().fpromote(F64, a))?,
             Operator::I32ReinterpretF32 => self.reinterpret(I32)?,
@@ -164,20 +138,14 @@ impl FuncTranslator<'_, '_> {
         self.push(v);
     }
 
-    fn unary(
-        &mut self,
-        f: impl FnOnce(&mut cranelift_frontend::FunctionBuilder, Value) -> Value,
-    ) -> Result<(), Error> {
+    fn unary(&mut self, f: impl FnOnce(&mut cranelift_frontend::FunctionBuilder, Value) -> Value) -> Result<(), Error> {
         let a = self.pop()?;
         let v = f(&mut self.b, a);
         self.push(v);
         Ok(())
     }
 
-    fn binary(
-        &mut self,
-        f: impl FnOnce(&mut cranelift_frontend::FunctionBuilder, Value, Value) -> Value,
-    ) -> Result<(), Error> {
+    fn binary(&mut self, f: impl FnOnce(&mut cranelift_frontend::FunctionBuilder, Value, Value) -> Value) -> Result<(), Error> {
         let (x, y) = self.pop2()?;
         let v = f(&mut self.b, x, y);
         self.push(v);
@@ -200,10 +168,7 @@ impl FuncTranslator<'_, '_> {
 
     fn reinterpret(&mut self, to: Type) -> Result<(), Error> {
         let a = self.pop()?;
-        let v = self
-            .b
-            .ins()
-            .bitcast(to, cranelift_codegen::ir::MemFlagsData::new(), a);
+        let v = self.b.ins().bitcast(to, cranelift_codegen::ir::MemFlagsData::new(), a);
         self.push(v);
         Ok(())
     }

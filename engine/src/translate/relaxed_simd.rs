@@ -51,11 +51,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::I32x4RelaxedTruncF32x4S => {
                 let a = self.pop_vec(F32X4)?;
-                let v = if x86 {
-                    self.b.ins().x86_cvtt2dq(I32X4, a)
-                } else {
-                    self.b.ins().fcvt_to_sint_sat(I32X4, a)
-                };
+                let v = if x86 { self.b.ins().x86_cvtt2dq(I32X4, a) } else { self.b.ins().fcvt_to_sint_sat(I32X4, a) };
                 self.push(v);
             }
             Operator::I32x4RelaxedTruncF32x4U => {
@@ -65,11 +61,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::I32x4RelaxedTruncF64x2SZero => {
                 let a = self.pop_vec(F64X2)?;
-                let wide = if x86 {
-                    self.b.ins().x86_cvtt2dq(I64X2, a)
-                } else {
-                    self.b.ins().fcvt_to_sint_sat(I64X2, a)
-                };
+                let wide = if x86 { self.b.ins().x86_cvtt2dq(I64X2, a) } else { self.b.ins().fcvt_to_sint_sat(I64X2, a) };
                 let zero = self.vconst(I64X2, [0; 16]);
                 let v = self.b.ins().snarrow(wide, zero);
                 self.push(v);
@@ -150,11 +142,7 @@ impl FuncTranslator<'_, '_> {
         use cranelift_codegen::ir::condcodes::FloatCC;
         let (a, b) = self.pop2_vec(ty)?;
         let v = if x86 {
-            let mask = if min {
-                self.b.ins().fcmp(FloatCC::LessThan, b, a)
-            } else {
-                self.b.ins().fcmp(FloatCC::LessThan, a, b)
-            };
+            let mask = if min { self.b.ins().fcmp(FloatCC::LessThan, b, a) } else { self.b.ins().fcmp(FloatCC::LessThan, a, b) };
             let mask = self.b.ins().bitcast(ty, vector_bitcast_flags(), mask);
             self.b.ins().bitselect(mask, b, a)
         } else if min {

@@ -58,12 +58,7 @@ impl FuncTranslator<'_, '_> {
                     return Err(self.env.err("shuffle lane index out of range"));
                 }
                 let (a, b) = self.pop2_vec(I8X16)?;
-                let mask = self
-                    .b
-                    .func
-                    .dfg
-                    .immediates
-                    .push(ConstantData::from(lanes.to_vec()));
+                let mask = self.b.func.dfg.immediates.push(ConstantData::from(lanes.to_vec()));
                 let v = self.b.ins().shuffle(a, b, mask);
                 self.push(v);
             }
@@ -220,9 +215,7 @@ impl FuncTranslator<'_, '_> {
             Operator::I32x4MaxU => self.vbinary(I32X4, |b, x, y| b.ins().umax(x, y))?,
             Operator::I8x16AvgrU => self.vbinary(I8X16, |b, x, y| b.ins().avg_round(x, y))?,
             Operator::I16x8AvgrU => self.vbinary(I16X8, |b, x, y| b.ins().avg_round(x, y))?,
-            Operator::I16x8Q15MulrSatS => {
-                self.vbinary(I16X8, |b, x, y| b.ins().sqmul_round_sat(x, y))?
-            }
+            Operator::I16x8Q15MulrSatS => self.vbinary(I16X8, |b, x, y| b.ins().sqmul_round_sat(x, y))?,
 
             // ---- narrowing, widening ----
             Operator::I8x16NarrowI16x8S => self.vbinary(I16X8, |b, x, y| b.ins().snarrow(x, y))?,
@@ -312,12 +305,8 @@ impl FuncTranslator<'_, '_> {
             Operator::F64x2PMax => self.pminmax(F64X2, false)?,
 
             // ---- conversions ----
-            Operator::I32x4TruncSatF32x4S => {
-                self.vunary(F32X4, |b, a| b.ins().fcvt_to_sint_sat(I32X4, a))?
-            }
-            Operator::I32x4TruncSatF32x4U => {
-                self.vunary(F32X4, |b, a| b.ins().fcvt_to_uint_sat(I32X4, a))?
-            }
+            Operator::I32x4TruncSatF32x4S => self.vunary(F32X4, |b, a| b.ins().fcvt_to_sint_sat(I32X4, a))?,
+            Operator::I32x4TruncSatF32x4U => self.vunary(F32X4, |b, a| b.ins().fcvt_to_uint_sat(I32X4, a))?,
             // f64x2 -> i32x4 with zeroed upper lanes: saturate to i64 lanes
             // (exact for every in-range value), then narrow against zero with
             // saturation to 32 bits.
@@ -335,12 +324,8 @@ impl FuncTranslator<'_, '_> {
                 let v = self.b.ins().uunarrow(wide, zero);
                 self.push(v);
             }
-            Operator::F32x4ConvertI32x4S => {
-                self.vunary(I32X4, |b, a| b.ins().fcvt_from_sint(F32X4, a))?
-            }
-            Operator::F32x4ConvertI32x4U => {
-                self.vunary(I32X4, |b, a| b.ins().fcvt_from_uint(F32X4, a))?
-            }
+            Operator::F32x4ConvertI32x4S => self.vunary(I32X4, |b, a| b.ins().fcvt_from_sint(F32X4, a))?,
+            Operator::F32x4ConvertI32x4U => self.vunary(I32X4, |b, a| b.ins().fcvt_from_uint(F32X4, a))?,
             Operator::F64x2ConvertLowI32x4S => self.vunary(I32X4, |b, a| {
                 let w = b.ins().swiden_low(a);
                 b.ins().fcvt_from_sint(F64X2, w)
@@ -350,9 +335,7 @@ impl FuncTranslator<'_, '_> {
                 b.ins().fcvt_from_uint(F64X2, w)
             })?,
             Operator::F32x4DemoteF64x2Zero => self.vunary(F64X2, |b, a| b.ins().fvdemote(a))?,
-            Operator::F64x2PromoteLowF32x4 => {
-                self.vunary(F32X4, |b, a| b.ins().fvpromote_low(a))?
-            }
+            Operator::F64x2PromoteLowF32x4 => self.vunary(F32X4, |b, a| b.ins().fvpromote_low(a))?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -471,11 +454,7 @@ impl FuncTranslator<'_, '_> {
     /// with the comparison's lane mask selecting bits.
     fn pminmax(&mut self, ty: Type, min: bool) -> Result<(), Error> {
         let (a, b) = self.pop2_vec(ty)?;
-        let mask = if min {
-            self.b.ins().fcmp(FloatCC::LessThan, b, a)
-        } else {
-            self.b.ins().fcmp(FloatCC::LessThan, a, b)
-        };
+        let mask = if min { self.b.ins().fcmp(FloatCC::LessThan, b, a) } else { self.b.ins().fcmp(FloatCC::LessThan, a, b) };
         let mask = self.b.ins().bitcast(ty, vector_bitcast_flags(), mask);
         let v = self.b.ins().bitselect(mask, b, a);
         self.push(v);

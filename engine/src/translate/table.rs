@@ -47,11 +47,7 @@ impl FuncTranslator<'_, '_> {
             Operator::TableFill { table } => {
                 let (dst, val, len) = self.pop3()?;
                 let t = iconst_u32(&mut self.b, table);
-                self.env.call_libcall_checked(
-                    &mut self.b,
-                    Libcall::TableFill,
-                    &[t, dst, val, len],
-                )?;
+                self.env.call_libcall_checked(&mut self.b, Libcall::TableFill, &[t, dst, val, len])?;
             }
             Operator::RefNull { .. } => {
                 let v = self.b.ins().iconst(types::I64, 0);
@@ -85,36 +81,17 @@ impl FuncTranslator<'_, '_> {
     /// loaded once per function. Other tables reload both on each access.
     /// (An imported table declared with `max == min` is fixed too: limits
     /// subtyping forces the actual table to have exactly those limits.)
-    fn table_element_addr(
-        &mut self,
-        table: u32,
-        index: Value,
-        oob: TrapKind,
-    ) -> Result<Value, Error> {
-        let ty = *self
-            .env
-            .info
-            .tables
-            .get(table as usize)
-            .ok_or_else(|| self.env.err(format!("table {table} out of range")))?;
+    fn table_element_addr(&mut self, table: u32, index: Value, oob: TrapKind) -> Result<Value, Error> {
+        let ty = *self.env.info.tables.get(table as usize).ok_or_else(|| self.env.err(format!("table {table} out of range")))?;
         let (out, base) = if ty.max == Some(ty.min) {
-            let out =
-                self.b
-                    .ins()
-                    .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, index, ty.min as i64);
+            let out = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, index, ty.min as i64);
             (out, self.env.fixed_table_base(&mut self.b, table)?)
         } else {
             let t = self.env.table_ptr(&mut self.b, table)?;
             let flags = self.env.table_flags();
             let len = self.b.ins().load(types::I32, flags, t, TABLE_LENGTH_OFFSET);
-            let out = self
-                .b
-                .ins()
-                .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
-            (
-                out,
-                self.b.ins().load(self.env.ptr, flags, t, TABLE_BASE_OFFSET),
-            )
+            let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+            (out, self.b.ins().load(self.env.ptr, flags, t, TABLE_BASE_OFFSET))
         };
         self.b.ins().trapnz(out, oob.to_trap_code());
         let index = self.b.ins().uextend(self.env.ptr, index);
@@ -125,12 +102,7 @@ impl FuncTranslator<'_, '_> {
 
     /// Loads element `index` of `table` (a funcref pointer or an externref
     /// handle), trapping with `oob` if out of bounds.
-    pub(crate) fn table_element(
-        &mut self,
-        table: u32,
-        index: Value,
-        oob: TrapKind,
-    ) -> Result<Value, Error> {
+    pub(crate) fn table_element(&mut self, table: u32, index: Value, oob: TrapKind) -> Result<Value, Error> {
         let addr = self.table_element_addr(table, index, oob)?;
         let flags = self.env.table_flags();
         Ok(self.b.ins().load(types::I64, flags, addr, 0))

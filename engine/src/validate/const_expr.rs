@@ -26,13 +26,7 @@ pub enum Site {
 }
 
 /// Checks that `expr` is a constant expression of type `expected`.
-pub fn check(
-    info: &ModuleInfo,
-    sub: &Subtyping,
-    expr: &ConstExpr,
-    expected: ValType,
-    site: Site,
-) -> Result<(), ConstError> {
+pub fn check(info: &ModuleInfo, sub: &Subtyping, expr: &ConstExpr, expected: ValType, site: Site) -> Result<(), ConstError> {
     let mut stack: Vec<ValType> = Vec::new();
     for op in &expr.ops {
         let ty = match *op {
@@ -55,20 +49,13 @@ pub fn check(
                     return Err(format!("unknown global {g}"));
                 };
                 if g >= info.num_imported_globals && site == Site::GlobalInit {
-                    return Err(format!(
-                        "unknown global {g}: a global initialiser can only read imported globals"
-                    ));
+                    return Err(format!("unknown global {g}: a global initialiser can only read imported globals"));
                 }
                 if g >= info.num_imported_globals {
-                    return Err(
-                        "constant expression required: global.get of a global defined in this module"
-                            .into(),
-                    );
+                    return Err("constant expression required: global.get of a global defined in this module".into());
                 }
                 if global.mutable {
-                    return Err(
-                        "constant expression required: global.get of a mutable global".into(),
-                    );
+                    return Err("constant expression required: global.get of a mutable global".into());
                 }
                 global.ty
             }
@@ -88,18 +75,8 @@ pub fn check(
     }
     match stack.as_slice() {
         [t] if sub.matches(*t, expected) => Ok(()),
-        [t] => Err(format!(
-            "type mismatch: expected {}, found {}",
-            expected,
-            t
-        )),
-        [] => Err(format!(
-            "type mismatch: expected {}, found nothing",
-            expected
-        )),
-        _ => Err(format!(
-            "type mismatch: constant expression leaves {} values",
-            stack.len()
-        )),
+        [t] => Err(format!("type mismatch: expected {}, found {}", expected, t)),
+        [] => Err(format!("type mismatch: expected {}, found nothing", expected)),
+        _ => Err(format!("type mismatch: constant expression leaves {} values", stack.len())),
     }
 }

@@ -28,14 +28,12 @@ impl<'a> Context<'a> {
                 funcs.iter().for_each(|&f| mark(f));
             }
         }
-        let exprs = info
-            .global_inits
-            .iter()
-            .chain(info.table_inits.iter().flatten())
-            .chain(info.elements.iter().flat_map(|e| match &e.items {
+        let exprs = info.global_inits.iter().chain(info.table_inits.iter().flatten()).chain(info.elements.iter().flat_map(|e| {
+            match &e.items {
                 ElementItems::Exprs(exprs) => exprs.as_slice(),
                 ElementItems::Funcs(_) => &[],
-            }));
+            }
+        }));
         for expr in exprs {
             for op in &expr.ops {
                 if let ConstOp::RefFunc(f) = op {

@@ -121,20 +121,13 @@ pub struct FuncValidator<'a> {
 pub fn validate_body(ctx: &Context<'_>, def: u32, wasm: &[u8]) -> Result<(), Error> {
     let info = ctx.info;
     let func = info.num_imported_funcs.saturating_add(def);
-    let invalid = |offset: usize, message: String| Error::Invalid {
-        func: Some(func),
-        offset,
-        message,
-    };
+    let invalid = |offset: usize, message: String| Error::Invalid { func: Some(func), offset, message };
     let Some(body) = info.bodies.get(def as usize) else {
         return Err(invalid(0, format!("function {func} has no body")));
     };
     let range = body.range.clone();
     let Some(bytes) = wasm.get(range.clone()) else {
-        return Err(invalid(
-            range.start,
-            "function body lies outside the module bytes".into(),
-        ));
+        return Err(invalid(range.start, "function body lies outside the module bytes".into()));
     };
     let ty = info
         .functions
@@ -164,11 +157,7 @@ pub fn validate_body(ctx: &Context<'_>, def: u32, wasm: &[u8]) -> Result<(), Err
 impl<'a> FuncValidator<'a> {
     /// A validation error at the current operator.
     pub fn err(&self, message: impl Into<String>) -> Error {
-        Error::Invalid {
-            func: Some(self.func),
-            offset: self.offset,
-            message: message.into(),
-        }
+        Error::Invalid { func: Some(self.func), offset: self.offset, message: message.into() }
     }
 
     /// A binary-format error at the current position: the spec treats a few
@@ -179,11 +168,7 @@ impl<'a> FuncValidator<'a> {
         Error::Malformed { offset: self.offset, message: message.into() }
     }
 
-    fn define_locals(
-        &mut self,
-        ty: &FuncType,
-        reader: &mut wp::LocalsReader<'_>,
-    ) -> Result<(), Error> {
+    fn define_locals(&mut self, ty: &FuncType, reader: &mut wp::LocalsReader<'_>) -> Result<(), Error> {
         let mut total = u32::try_from(ty.params.len()).unwrap_or(u32::MAX);
         if total > MAX_LOCALS {
             return Err(self.malformed_here("too many locals"));
@@ -207,17 +192,8 @@ impl<'a> FuncValidator<'a> {
     }
 
     fn run(&mut self, ty: &'a FuncType, mut ops: wp::OperatorsReader<'_>) -> Result<(), Error> {
-        let sig = BlockSig {
-            params: Types::EMPTY,
-            results: Types::Slice(&ty.results),
-        };
-        self.ctrls.push(Frame {
-            kind: FrameKind::Func,
-            sig,
-            height: 0,
-            unreachable: false,
-            init_height: 0,
-        });
+        let sig = BlockSig { params: Types::EMPTY, results: Types::Slice(&ty.results) };
+        self.ctrls.push(Frame { kind: FrameKind::Func, sig, height: 0, unreachable: false, init_height: 0 });
         while !ops.eof() {
             self.offset = ops.original_position();
             if self.ctrls.is_empty() {
@@ -291,17 +267,12 @@ impl<'a> FuncValidator<'a> {
             if frame.unreachable {
                 return Ok(None);
             }
-            return Err(self.err(format!(
-                "type mismatch: expected {} but nothing on stack",
-                expected
-            )));
+            return Err(self.err(format!("type mismatch: expected {} but nothing on stack", expected)));
         }
         match self.vals.pop().flatten() {
-            Some(actual) if !self.ctx.sub.matches(actual, expected) => Err(self.err(format!(
-                "type mismatch: expected {}, found {}",
-                expected,
-                actual
-            ))),
+            Some(actual) if !self.ctx.sub.matches(actual, expected) => {
+                Err(self.err(format!("type mismatch: expected {}, found {}", expected, actual)))
+            }
             other => Ok(other),
         }
     }
@@ -328,13 +299,7 @@ impl<'a> FuncValidator<'a> {
     /// Enters a block whose params are already popped.
     pub fn push_ctrl(&mut self, kind: FrameKind, sig: BlockSig<'a>) {
         let height = self.vals.len();
-        self.ctrls.push(Frame {
-            kind,
-            sig,
-            height,
-            unreachable: false,
-            init_height: self.inits_set.len(),
-        });
+        self.ctrls.push(Frame { kind, sig, height, unreachable: false, init_height: self.inits_set.len() });
         self.push_types(sig.params);
     }
 
@@ -380,22 +345,13 @@ impl<'a> FuncValidator<'a> {
     pub fn block_sig(&self, bt: wp::BlockType) -> Result<BlockSig<'a>, Error> {
         let info = self.info;
         Ok(match bt {
-            wp::BlockType::Empty => BlockSig {
-                params: Types::EMPTY,
-                results: Types::EMPTY,
-            },
-            wp::BlockType::Type(t) => BlockSig {
-                params: Types::EMPTY,
-                results: Types::One(self.val_type(t)?),
-            },
+            wp::BlockType::Empty => BlockSig { params: Types::EMPTY, results: Types::EMPTY },
+            wp::BlockType::Type(t) => BlockSig { params: Types::EMPTY, results: Types::One(self.val_type(t)?) },
             wp::BlockType::FuncType(idx) => {
                 let Some(ft) = info.types.get(idx as usize) else {
                     return Err(self.err(format!("unknown type {idx}")));
                 };
-                BlockSig {
-                    params: Types::Slice(&ft.params),
-                    results: Types::Slice(&ft.results),
-                }
+                BlockSig { params: Types::Slice(&ft.params), results: Types::Slice(&ft.results) }
             }
         })
     }
@@ -441,9 +397,7 @@ impl<'a> FuncValidator<'a> {
 
     pub fn type_at(&self, t: u32) -> Result<&'a FuncType, Error> {
         let info = self.info;
-        info.types
-            .get(t as usize)
-            .ok_or_else(|| self.err(format!("unknown type {t}")))
+        info.types.get(t as usize).ok_or_else(|| self.err(format!("unknown type {t}")))
     }
 }
 

@@ -38,11 +38,7 @@ pub fn locate(wasm: &[u8], item: Item) -> usize {
 
 fn nth<'a, T: wp::FromReader<'a>>(reader: wp::SectionLimited<'a, T>, n: u32) -> Option<usize> {
     let start = reader.range().start;
-    let found = reader
-        .into_iter_with_offsets()
-        .nth(n as usize)
-        .and_then(|r| r.ok())
-        .map(|(o, _)| o);
+    let found = reader.into_iter_with_offsets().nth(n as usize).and_then(|r| r.ok()).map(|(o, _)| o);
     Some(found.unwrap_or(start))
 }
 
@@ -58,10 +54,7 @@ fn find(wasm: &[u8], item: Item) -> Option<usize> {
             (TypeSection(r), Item::Type(n)) => return nth(r, n),
             (ImportSection(r), Item::Import(n)) => {
                 let start = r.range().start;
-                let found = r
-                    .into_imports_with_offsets()
-                    .nth(n as usize)
-                    .and_then(|r| r.ok());
+                let found = r.into_imports_with_offsets().nth(n as usize).and_then(|r| r.ok());
                 return Some(found.map(|(o, _)| o).unwrap_or(start));
             }
             (FunctionSection(r), Item::Func(n)) => return nth(r, n),

@@ -4,9 +4,9 @@
 //! and segments. Function bodies are `func`'s job.
 
 use super::const_expr::{self, Site};
-use super::subtype::{check_indices, Subtyping};
 use super::limits::*;
 use super::locate::{locate, Item};
+use super::subtype::{check_indices, Subtyping};
 use crate::parse::*;
 use crate::Error;
 use std::collections::HashSet;
@@ -18,18 +18,11 @@ struct Fail {
 }
 
 fn fail(item: Item, message: impl Into<String>) -> Fail {
-    Fail {
-        item,
-        message: message.into(),
-    }
+    Fail { item, message: message.into() }
 }
 
 pub fn validate_module(info: &ModuleInfo, wasm: &[u8]) -> Result<(), Error> {
-    check(info, wasm).map_err(|f| Error::Invalid {
-        func: None,
-        offset: locate(wasm, f.item),
-        message: f.message,
-    })
+    check(info, wasm).map_err(|f| Error::Invalid { func: None, offset: locate(wasm, f.item), message: f.message })
 }
 
 fn check(info: &ModuleInfo, wasm: &[u8]) -> Result<(), Fail> {
@@ -53,41 +46,21 @@ fn check(info: &ModuleInfo, wasm: &[u8]) -> Result<(), Fail> {
 fn counts(info: &ModuleInfo) -> Result<(), Fail> {
     let over = |what: &str, n: usize, max: usize, item: Item| {
         if n > max {
-            Err(fail(
-                item,
-                format!("{what} count of {n} exceeds the limit of {max}"),
-            ))
+            Err(fail(item, format!("{what} count of {n} exceeds the limit of {max}")))
         } else {
             Ok(())
         }
     };
     over("type", info.types.len(), MAX_TYPES, Item::Type(0))?;
     over("import", info.imports.len(), MAX_IMPORTS, Item::Import(0))?;
-    over(
-        "function",
-        info.functions.len(),
-        MAX_FUNCTIONS,
-        Item::Func(0),
-    )?;
+    over("function", info.functions.len(), MAX_FUNCTIONS, Item::Func(0))?;
     over("global", info.globals.len(), MAX_GLOBALS, Item::Global(0))?;
     over("export", info.exports.len(), MAX_EXPORTS, Item::Export(0))?;
-    over(
-        "element segment",
-        info.elements.len(),
-        MAX_ELEMENT_SEGMENTS,
-        Item::Element(0),
-    )?;
-    over(
-        "data segment",
-        info.data.len(),
-        MAX_DATA_SEGMENTS,
-        Item::Data(0),
-    )?;
+    over("element segment", info.elements.len(), MAX_ELEMENT_SEGMENTS, Item::Element(0))?;
+    over("data segment", info.data.len(), MAX_DATA_SEGMENTS, Item::Data(0))?;
     over("table", info.tables.len(), MAX_TABLES, Item::Table(0))?;
-    let imported =
-        |pred: fn(&ImportKind) -> bool| info.imports.iter().filter(|i| pred(&i.kind)).count();
-    let consistent = imported(|k| matches!(k, ImportKind::Func(_)))
-        == info.num_imported_funcs as usize
+    let imported = |pred: fn(&ImportKind) -> bool| info.imports.iter().filter(|i| pred(&i.kind)).count();
+    let consistent = imported(|k| matches!(k, ImportKind::Func(_))) == info.num_imported_funcs as usize
         && imported(|k| matches!(k, ImportKind::Table(_))) == info.num_imported_tables as usize
         && imported(|k| matches!(k, ImportKind::Memory(_))) == info.num_imported_memories as usize
         && imported(|k| matches!(k, ImportKind::Global(_))) == info.num_imported_globals as usize
@@ -97,10 +70,7 @@ fn counts(info: &ModuleInfo) -> Result<(), Fail> {
         && info.globals.len() == info.num_imported_globals as usize + info.global_inits.len()
         && info.tables.len() == info.num_imported_tables as usize + info.table_inits.len();
     if !consistent {
-        return Err(fail(
-            Item::Import(0),
-            "inconsistent module description (import counts)",
-        ));
+        return Err(fail(Item::Import(0), "inconsistent module description (import counts)"));
     }
     Ok(())
 }
@@ -127,9 +97,7 @@ fn type_exists(info: &ModuleInfo, t: u32, item: Item) -> Result<(), Fail> {
 fn table_type(info: &ModuleInfo, t: &TableType, item: Item) -> Result<(), Fail> {
     check_indices(t.elem.into(), info.types.len()).map_err(|m| fail(item, m))?;
     match t.max {
-        Some(max) if t.min > max => {
-            Err(fail(item, "size minimum must not be greater than maximum"))
-        }
+        Some(max) if t.min > max => Err(fail(item, "size minimum must not be greater than maximum")),
         _ => Ok(()),
     }
 }
@@ -160,10 +128,7 @@ fn imports(info: &ModuleInfo) -> Result<(), Fail> {
 }
 
 fn functions(info: &ModuleInfo) -> Result<(), Fail> {
-    let defined = info
-        .functions
-        .get(info.num_imported_funcs as usize..)
-        .unwrap_or(&[]);
+    let defined = info.functions.get(info.num_imported_funcs as usize..).unwrap_or(&[]);
     for (j, t) in defined.iter().enumerate() {
         type_exists(info, *t, Item::Func(j as u32))?;
     }
@@ -171,10 +136,7 @@ fn functions(info: &ModuleInfo) -> Result<(), Fail> {
 }
 
 fn tables(info: &ModuleInfo, sub: &Subtyping) -> Result<(), Fail> {
-    let defined = info
-        .tables
-        .get(info.num_imported_tables as usize..)
-        .unwrap_or(&[]);
+    let defined = info.tables.get(info.num_imported_tables as usize..).unwrap_or(&[]);
     for (j, (t, init)) in defined.iter().zip(&info.table_inits).enumerate() {
         let item = Item::Table(j as u32);
         table_type(info, t, item)?;
@@ -207,10 +169,7 @@ fn memories(info: &ModuleInfo) -> Result<(), Fail> {
         } else {
             Item::Memory((1 - imported) as u32)
         };
-        return Err(fail(
-            item,
-            "multiple memories are not allowed (multi-memory is not supported)",
-        ));
+        return Err(fail(item, "multiple memories are not allowed (multi-memory is not supported)"));
     }
     for (j, m) in info.memories.iter().enumerate().skip(imported) {
         memory_type(m, Item::Memory((j - imported) as u32))?;
@@ -219,14 +178,10 @@ fn memories(info: &ModuleInfo) -> Result<(), Fail> {
 }
 
 fn globals(info: &ModuleInfo, sub: &Subtyping) -> Result<(), Fail> {
-    let defined = info
-        .globals
-        .get(info.num_imported_globals as usize..)
-        .unwrap_or(&[]);
+    let defined = info.globals.get(info.num_imported_globals as usize..).unwrap_or(&[]);
     for (j, (g, init)) in defined.iter().zip(&info.global_inits).enumerate() {
         check_indices(g.ty, info.types.len()).map_err(|m| fail(Item::Global(j as u32), m))?;
-        const_expr::check(info, sub, init, g.ty, Site::GlobalInit)
-            .map_err(|m| fail(Item::Global(j as u32), m))?;
+        const_expr::check(info, sub, init, g.ty, Site::GlobalInit).map_err(|m| fail(Item::Global(j as u32), m))?;
     }
     Ok(())
 }
@@ -253,10 +208,7 @@ fn exports(info: &ModuleInfo) -> Result<(), Fail> {
 
 fn start(info: &ModuleInfo) -> Result<(), Fail> {
     let Some(f) = info.start else { return Ok(()) };
-    let ty = info
-        .functions
-        .get(f as usize)
-        .and_then(|t| info.types.get(*t as usize));
+    let ty = info.functions.get(f as usize).and_then(|t| info.types.get(*t as usize));
     match ty {
         None => Err(fail(Item::Start, format!("unknown function {f}"))),
         Some(ty) if !ty.params.is_empty() || !ty.results.is_empty() => {
@@ -280,17 +232,12 @@ fn elements(info: &ModuleInfo, sub: &Subtyping) -> Result<(), Fail> {
             // (A list of function indices has type `(ref func)`, see
             // `parse`: it cannot fill a table of a concrete type.)
             if !sub.matches(seg.ty.into(), t.elem.into()) {
-                return Err(fail(
-                    item,
-                    "type mismatch: element segment does not match the table's element type",
-                ));
+                return Err(fail(item, "type mismatch: element segment does not match the table's element type"));
             }
-            const_expr::check(info, sub, offset, ValType::I32, Site::Segment)
-                .map_err(|m| fail(item, m))?;
+            const_expr::check(info, sub, offset, ValType::I32, Site::Segment).map_err(|m| fail(item, m))?;
         }
         for expr in seg.items.exprs() {
-            const_expr::check(info, sub, &expr, seg.ty.into(), Site::Segment)
-                .map_err(|m| fail(item, m))?;
+            const_expr::check(info, sub, &expr, seg.ty.into(), Site::Segment).map_err(|m| fail(item, m))?;
         }
     }
     Ok(())
@@ -299,10 +246,7 @@ fn elements(info: &ModuleInfo, sub: &Subtyping) -> Result<(), Fail> {
 fn data(info: &ModuleInfo, sub: &Subtyping) -> Result<(), Fail> {
     if let Some(n) = info.data_count {
         if n as usize != info.data.len() {
-            return Err(fail(
-                Item::DataCount,
-                "data count and data section have inconsistent lengths",
-            ));
+            return Err(fail(Item::DataCount, "data count and data section have inconsistent lengths"));
         }
     }
     for (i, seg) in info.data.iter().enumerate() {
@@ -311,8 +255,7 @@ fn data(info: &ModuleInfo, sub: &Subtyping) -> Result<(), Fail> {
             if *memory as usize >= info.memories.len() {
                 return Err(fail(item, format!("unknown memory {memory}")));
             }
-            const_expr::check(info, sub, offset, ValType::I32, Site::Segment)
-                .map_err(|m| fail(item, m))?;
+            const_expr::check(info, sub, offset, ValType::I32, Site::Segment).map_err(|m| fail(item, m))?;
         }
     }
     Ok(())
@@ -321,10 +264,7 @@ fn data(info: &ModuleInfo, sub: &Subtyping) -> Result<(), Fail> {
 fn bodies(info: &ModuleInfo, wasm: &[u8]) -> Result<(), Fail> {
     let defined = info.functions.len() - info.num_imported_funcs as usize;
     if info.bodies.len() != defined {
-        return Err(fail(
-            Item::CodeSection,
-            "function and code section have inconsistent lengths",
-        ));
+        return Err(fail(Item::CodeSection, "function and code section have inconsistent lengths"));
     }
     for (j, body) in info.bodies.iter().enumerate() {
         let item = Item::Body(j as u32);

@@ -32,20 +32,48 @@ use std::mem::offset_of;
 pub struct ValRaw(pub u128);
 
 impl ValRaw {
-    pub fn i32(v: i32) -> ValRaw { ValRaw(v as u32 as u128) }
-    pub fn i64(v: i64) -> ValRaw { ValRaw(v as u64 as u128) }
-    pub fn f32_bits(v: u32) -> ValRaw { ValRaw(v as u128) }
-    pub fn f64_bits(v: u64) -> ValRaw { ValRaw(v as u128) }
-    pub fn v128(v: u128) -> ValRaw { ValRaw(v) }
-    pub fn reference(v: u64) -> ValRaw { ValRaw(v as u128) }
-    pub fn get_i32(self) -> i32 { self.0 as u32 as i32 }
-    pub fn get_u32(self) -> u32 { self.0 as u32 }
-    pub fn get_i64(self) -> i64 { self.0 as u64 as i64 }
-    pub fn get_u64(self) -> u64 { self.0 as u64 }
-    pub fn get_f32_bits(self) -> u32 { self.0 as u32 }
-    pub fn get_f64_bits(self) -> u64 { self.0 as u64 }
-    pub fn get_v128(self) -> u128 { self.0 }
-    pub fn get_ref(self) -> u64 { self.0 as u64 }
+    pub fn i32(v: i32) -> ValRaw {
+        ValRaw(v as u32 as u128)
+    }
+    pub fn i64(v: i64) -> ValRaw {
+        ValRaw(v as u64 as u128)
+    }
+    pub fn f32_bits(v: u32) -> ValRaw {
+        ValRaw(v as u128)
+    }
+    pub fn f64_bits(v: u64) -> ValRaw {
+        ValRaw(v as u128)
+    }
+    pub fn v128(v: u128) -> ValRaw {
+        ValRaw(v)
+    }
+    pub fn reference(v: u64) -> ValRaw {
+        ValRaw(v as u128)
+    }
+    pub fn get_i32(self) -> i32 {
+        self.0 as u32 as i32
+    }
+    pub fn get_u32(self) -> u32 {
+        self.0 as u32
+    }
+    pub fn get_i64(self) -> i64 {
+        self.0 as u64 as i64
+    }
+    pub fn get_u64(self) -> u64 {
+        self.0 as u64
+    }
+    pub fn get_f32_bits(self) -> u32 {
+        self.0 as u32
+    }
+    pub fn get_f64_bits(self) -> u64 {
+        self.0 as u64
+    }
+    pub fn get_v128(self) -> u128 {
+        self.0
+    }
+    pub fn get_ref(self) -> u64 {
+        self.0 as u64
+    }
 }
 
 /// Per-thread execution limits shared by every instance of a store.
@@ -254,8 +282,7 @@ impl VMOffsets {
             Self::at(self.imported_globals, g, self.num_imported_globals, PTR).map(GlobalSlot::Imported)
         } else {
             let d = g - self.num_imported_globals;
-            Self::at(self.defined_globals, d, self.num_globals - self.num_imported_globals, GLOBAL_SIZE)
-                .map(GlobalSlot::Defined)
+            Self::at(self.defined_globals, d, self.num_globals - self.num_imported_globals, GLOBAL_SIZE).map(GlobalSlot::Defined)
         }
     }
 }
@@ -272,12 +299,7 @@ pub enum GlobalSlot {
 /// The [`VMOffsets`] of a module.
 pub fn module_offsets(info: &crate::parse::types::ModuleInfo) -> Option<VMOffsets> {
     let count = |n: usize| u32::try_from(n).ok();
-    VMOffsets::new(
-        count(info.memories.len())?,
-        count(info.tables.len())?,
-        info.num_imported_globals,
-        count(info.globals.len())?,
-    )
+    VMOffsets::new(count(info.memories.len())?, count(info.tables.len())?, info.num_imported_globals, count(info.globals.len())?)
 }
 
 #[cfg(test)]

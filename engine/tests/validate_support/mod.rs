@@ -60,9 +60,7 @@ pub fn spec_modules() -> Vec<SpecModule> {
         .chain(proposal(Proposal::RelaxedSimd));
     for file in files {
         let text = file.raw();
-        let Ok(buf) = file.wast() else {
-            panic!("cannot lex {}/{}", file.parent(), file.name())
-        };
+        let Ok(buf) = file.wast() else { panic!("cannot lex {}/{}", file.parent(), file.name()) };
         let directives = match buf.directives() {
             Ok(d) => d,
             Err(e) => panic!("cannot parse {}/{}: {e}", file.parent(), file.name()),
@@ -71,53 +69,28 @@ pub fn spec_modules() -> Vec<SpecModule> {
             let (line, _) = directive.span().linecol_in(text);
             let origin = format!("{}/{}:{}", file.parent(), file.name(), line + 1);
             let (mut module, expect, message) = match directive {
-                WastDirective::Module(m) | WastDirective::ModuleDefinition(m) => {
-                    (m, Expect::Valid, "")
-                }
-                WastDirective::AssertInvalid {
-                    module, message, ..
-                } => (module, Expect::Invalid, message),
-                WastDirective::AssertMalformed {
-                    module, message, ..
-                } => {
+                WastDirective::Module(m) | WastDirective::ModuleDefinition(m) => (m, Expect::Valid, ""),
+                WastDirective::AssertInvalid { module, message, .. } => (module, Expect::Invalid, message),
+                WastDirective::AssertMalformed { module, message, .. } => {
                     let expect = match module {
                         QuoteWat::QuoteModule(..) => Expect::NoClaim,
                         _ => Expect::Malformed,
                     };
                     (module, expect, message)
                 }
-                WastDirective::AssertUnlinkable { module, .. } => {
-                    (QuoteWat::Wat(module), Expect::Valid, "")
-                }
-                WastDirective::AssertTrap {
-                    exec: WastExecute::Wat(w),
-                    ..
-                }
-                | WastDirective::AssertReturn {
-                    exec: WastExecute::Wat(w),
-                    ..
-                } => (QuoteWat::Wat(w), Expect::Valid, ""),
+                WastDirective::AssertUnlinkable { module, .. } => (QuoteWat::Wat(module), Expect::Valid, ""),
+                WastDirective::AssertTrap { exec: WastExecute::Wat(w), .. }
+                | WastDirective::AssertReturn { exec: WastExecute::Wat(w), .. } => (QuoteWat::Wat(w), Expect::Valid, ""),
                 _ => continue,
             };
-            if matches!(
-                module,
-                QuoteWat::QuoteComponent(..) | QuoteWat::Wat(wast::Wat::Component(_))
-            ) {
+            if matches!(module, QuoteWat::QuoteComponent(..) | QuoteWat::Wat(wast::Wat::Component(_))) {
                 continue;
             }
-            let expect = if NEEDS_OTHER_PROPOSALS.contains(&file.name()) {
-                Expect::NoClaim
-            } else {
-                expect
-            };
+            let expect = if NEEDS_OTHER_PROPOSALS.contains(&file.name()) { Expect::NoClaim } else { expect };
             match module.encode() {
                 Ok(bytes) => out.push(SpecModule {
                     origin,
-                    expect: if expect == Expect::Valid && needs_other_proposals(&bytes) {
-                        Expect::NoClaim
-                    } else {
-                        expect
-                    },
+                    expect: if expect == Expect::Valid && needs_other_proposals(&bytes) { Expect::NoClaim } else { expect },
                     bytes,
                     message: message.to_string(),
                 }),
@@ -140,8 +113,7 @@ fn needs_other_proposals(bytes: &[u8]) -> bool {
 /// Our verdict: parse + validate. A panic is reported as `Err` of the
 /// outer result.
 pub fn ours(bytes: &[u8]) -> Result<Result<(), engine::Error>, String> {
-    catch_unwind(AssertUnwindSafe(|| differential::ours_verdict(bytes)))
-    .map_err(|p| {
+    catch_unwind(AssertUnwindSafe(|| differential::ours_verdict(bytes))).map_err(|p| {
         p.downcast_ref::<String>()
             .cloned()
             .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))

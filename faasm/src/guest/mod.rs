@@ -8,9 +8,9 @@
 mod python;
 mod wasm;
 
-pub use python::{PythonGuest, FUNC_DIR};
 #[cfg(feature = "testing")]
 pub use python::RestoreTiming;
+pub use python::{PythonGuest, FUNC_DIR};
 pub use wasm::WasmGuest;
 
 use crate::call::Call;
@@ -53,7 +53,13 @@ pub(crate) fn call_result(s: &Session, outcome: Outcome) -> CallResult {
             ctx.release_locks();
             ctx.output.take()
         }
-        Some(Err(_)) => return CallResult { return_code: 1, output: Vec::new(), error: Some(CallError::Failed("the Faasm host state is poisoned".into())) },
+        Some(Err(_)) => {
+            return CallResult {
+                return_code: 1,
+                output: Vec::new(),
+                error: Some(CallError::Failed("the Faasm host state is poisoned".into())),
+            }
+        }
         None => None,
     };
     // A failed call's partial output is not its result.

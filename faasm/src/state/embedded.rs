@@ -120,10 +120,7 @@ impl StateStore for EmbeddedStore {
             if free {
                 break;
             }
-            inner = self
-                .unlocked
-                .wait(inner)
-                .map_err(|_| StateError::Backend("embedded store poisoned by a panic".into()))?;
+            inner = self.unlocked.wait(inner).map_err(|_| StateError::Backend("embedded store poisoned by a panic".into()))?;
         }
         match kind {
             LockKind::Read => *inner.readers.entry(key.to_owned()).or_default() += 1,

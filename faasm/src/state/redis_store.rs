@@ -202,23 +202,27 @@ impl StateStore for RedisStore {
         let mut pause = Duration::from_micros(200);
         loop {
             let got = self.with(|c| {
-                redis::cmd("SET").arg(&k).arg(&tok).arg("NX").arg("PX").arg(LOCK_TTL.as_millis() as u64).query::<Option<String>>(c)
+                redis::cmd("SET")
+                    .arg(&k)
+                    .arg(&tok)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(LOCK_TTL.as_millis() as u64)
+                    .query::<Option<String>>(c)
             })?;
             if got.is_some() {
                 break;
             }
             if Instant::now() > deadline {
-                return Err(backend(&self.url, format!("lock on key {key:?} still held by another call after {} s", LOCK_WAIT.as_secs())));
+                return Err(backend(
+                    &self.url,
+                    format!("lock on key {key:?} still held by another call after {} s", LOCK_WAIT.as_secs()),
+                ));
             }
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(20));
         }
-        self.tokens
-            .lock()
-            .map_err(|_| StateError::Backend("lock table poisoned".into()))?
-            .entry(k)
-            .or_default()
-            .push(tok);
+        self.tokens.lock().map_err(|_| StateError::Backend("lock table poisoned".into()))?.entry(k).or_default().push(tok);
         Ok(())
     }
 

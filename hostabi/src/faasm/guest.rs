@@ -61,12 +61,7 @@ pub fn bytes<'m>(mem: &'m GuestMemory<'_>, what: &'static str, ptr: u32, len: u3
 }
 
 /// A guest buffer to write.
-pub fn bytes_mut<'m>(
-    mem: &'m mut GuestMemory<'_>,
-    what: &'static str,
-    ptr: u32,
-    len: u32,
-) -> Result<&'m mut [u8], FaasmError> {
+pub fn bytes_mut<'m>(mem: &'m mut GuestMemory<'_>, what: &'static str, ptr: u32, len: u32) -> Result<&'m mut [u8], FaasmError> {
     let size = mem.len();
     mem.slice_mut(ptr, len).map_err(|_| FaasmError::OutOfBounds { what, ptr, len: u64::from(len), mem: size })
 }

@@ -144,10 +144,21 @@ pub fn read_appended_state(
 /// Ours (see the module note): writes the sizes of the first
 /// `min(n, count)` appended values as i32s at `sizes` and returns `count`,
 /// the number of values appended to the key.
-pub fn appended_state_sizes(ctx: &mut FaasmCtx, mem: &mut GuestMemory<'_>, key_ptr: u32, sizes: u32, n: u32) -> Result<i32, FaasmError> {
+pub fn appended_state_sizes(
+    ctx: &mut FaasmCtx,
+    mem: &mut GuestMemory<'_>,
+    key_ptr: u32,
+    sizes: u32,
+    n: u32,
+) -> Result<i32, FaasmError> {
     let key = key(mem, key_ptr)?;
     let n = guest::length("number of sizes", n)?;
-    let bytes = n.checked_mul(4).ok_or(FaasmError::OutOfBounds { what: "sizes array", ptr: sizes, len: u64::from(n) * 4, mem: mem.len() })?;
+    let bytes = n.checked_mul(4).ok_or(FaasmError::OutOfBounds {
+        what: "sizes array",
+        ptr: sizes,
+        len: u64::from(n) * 4,
+        mem: mem.len(),
+    })?;
     guest::check(mem, "sizes array", sizes, bytes)?;
     let all = ctx.state.read_appended(&key, u64::MAX)?;
     let out = guest::bytes_mut(mem, "sizes array", sizes, bytes)?;

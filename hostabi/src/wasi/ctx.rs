@@ -278,18 +278,14 @@ impl WasiCtxBuilder {
             if guest.is_empty() || guest.contains('\0') {
                 return Err(BuildError::BadGuestName(guest));
             }
-            let fd = rustix::fs::open(
-                &host,
-                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-            .map_err(|e| {
-                if e == rustix::io::Errno::NOTDIR {
-                    BuildError::NotADirectory { path: host.clone() }
-                } else {
-                    BuildError::Preopen { path: host.clone(), source: e.into() }
-                }
-            })?;
+            let fd =
+                rustix::fs::open(&host, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).map_err(|e| {
+                    if e == rustix::io::Errno::NOTDIR {
+                        BuildError::NotADirectory { path: host.clone() }
+                    } else {
+                        BuildError::Preopen { path: host.clone(), source: e.into() }
+                    }
+                })?;
             let d = Descriptor {
                 fd,
                 filetype: filetype::DIRECTORY,

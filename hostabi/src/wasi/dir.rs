@@ -80,7 +80,15 @@ pub(crate) fn serialise(entries: &[Entry], start: u64, cap: usize) -> Vec<u8> {
     out
 }
 
-pub fn fd_readdir(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, buf: u32, buf_len: u32, cookie: u64, bufused: u32) -> Result<(), Errno> {
+pub fn fd_readdir(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    buf: u32,
+    buf_len: u32,
+    cookie: u64,
+    bufused: u32,
+) -> Result<(), Errno> {
     let d = ctx.get_mut(fd)?;
     if !d.is_dir() {
         return Err(Errno::NotDir);

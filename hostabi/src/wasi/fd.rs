@@ -172,7 +172,14 @@ pub fn fd_pread(
     read_common(ctx, mem, fd, iovs, iovs_len, Some(offset), nread)
 }
 
-pub fn fd_write(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, iovs_len: u32, nwritten: u32) -> Result<(), Errno> {
+pub fn fd_write(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    iovs: u32,
+    iovs_len: u32,
+    nwritten: u32,
+) -> Result<(), Errno> {
     write_common(ctx, mem, fd, iovs, iovs_len, None, nwritten)
 }
 
@@ -340,8 +347,7 @@ pub fn fd_fdstat_set_flags(ctx: &mut WasiCtx, _mem: &mut GuestMemory<'_>, fd: u3
     let sync = fdflags::DSYNC | fdflags::RSYNC | fdflags::SYNC;
     let sync_now = cur & sync;
     let sync_wanted = flags & sync;
-    let equivalent = sync_now == sync_wanted
-        || (sync_now == fdflags::SYNC && sync_wanted & fdflags::SYNC != 0);
+    let equivalent = sync_now == sync_wanted || (sync_now == fdflags::SYNC && sync_wanted & fdflags::SYNC != 0);
     if !equivalent {
         return Err(Errno::NotSup);
     }
@@ -352,7 +358,13 @@ pub fn fd_fdstat_set_flags(ctx: &mut WasiCtx, _mem: &mut GuestMemory<'_>, fd: u3
     Ok(())
 }
 
-pub fn fd_fdstat_set_rights(ctx: &mut WasiCtx, _mem: &mut GuestMemory<'_>, fd: u32, base: u64, inheriting: u64) -> Result<(), Errno> {
+pub fn fd_fdstat_set_rights(
+    ctx: &mut WasiCtx,
+    _mem: &mut GuestMemory<'_>,
+    fd: u32,
+    base: u64,
+    inheriting: u64,
+) -> Result<(), Errno> {
     let d = ctx.get_mut(fd)?;
     // Rights can only be dropped, never gained.
     if base & !d.rights_base != 0 || inheriting & !d.rights_inheriting != 0 {
@@ -415,10 +427,7 @@ pub(crate) fn timestamps(atim: u64, mtim: u64, flags: u32) -> Result<Timestamps,
             (true, true) => Err(Errno::Inval),
             (false, true) => Ok(Timespec { tv_sec: 0, tv_nsec: rustix::fs::UTIME_NOW }),
             (false, false) => Ok(Timespec { tv_sec: 0, tv_nsec: rustix::fs::UTIME_OMIT }),
-            (true, false) => Ok(Timespec {
-                tv_sec: (t / 1_000_000_000) as i64,
-                tv_nsec: (t % 1_000_000_000) as _,
-            }),
+            (true, false) => Ok(Timespec { tv_sec: (t / 1_000_000_000) as i64, tv_nsec: (t % 1_000_000_000) as _ }),
         }
     };
     Ok(Timestamps {
@@ -427,7 +436,14 @@ pub(crate) fn timestamps(atim: u64, mtim: u64, flags: u32) -> Result<Timestamps,
     })
 }
 
-pub fn fd_filestat_set_times(ctx: &mut WasiCtx, _mem: &mut GuestMemory<'_>, fd: u32, atim: u64, mtim: u64, flags: u32) -> Result<(), Errno> {
+pub fn fd_filestat_set_times(
+    ctx: &mut WasiCtx,
+    _mem: &mut GuestMemory<'_>,
+    fd: u32,
+    atim: u64,
+    mtim: u64,
+    flags: u32,
+) -> Result<(), Errno> {
     let d = ctx.get(fd)?;
     d.require(rights::FD_FILESTAT_SET_TIMES)?;
     let ts = timestamps(atim, mtim, flags)?;

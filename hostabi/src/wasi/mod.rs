@@ -38,12 +38,12 @@ mod errno;
 mod fd;
 mod host_open;
 mod interrupt;
+mod open_files;
 mod path;
 mod poll;
 mod proc;
 mod random;
 mod sandbox;
-mod open_files;
 mod sock;
 pub mod types;
 

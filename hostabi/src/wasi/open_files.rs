@@ -125,12 +125,8 @@ impl WasiCtx {
             if self.fds.contains_key(&f.fd) || opened.iter().any(|(n, _)| *n == f.fd) {
                 return Err(SnapshotError::Taken { fd: f.fd });
             }
-            let reopen = |reason: String| SnapshotError::Reopen {
-                fd: f.fd,
-                preopen: f.preopen.clone(),
-                path: f.path.clone(),
-                reason,
-            };
+            let reopen =
+                |reason: String| SnapshotError::Reopen { fd: f.fd, preopen: f.preopen.clone(), path: f.path.clone(), reason };
             let root = state
                 .preopens
                 .iter()

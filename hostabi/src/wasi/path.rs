@@ -169,13 +169,27 @@ pub fn path_open(
     mem.write_u32(out, n)
 }
 
-pub fn path_create_directory(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, path: u32, path_len: u32) -> Result<(), Errno> {
+pub fn path_create_directory(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    path: u32,
+    path_len: u32,
+) -> Result<(), Errno> {
     let d = writable_dir_of(ctx, fd, rights::PATH_CREATE_DIRECTORY)?;
     let r = resolve_arg(d, mem, path, path_len, false)?;
     Ok(rustix::fs::mkdirat(&r.dir, r.name(), Mode::from_raw_mode(0o777))?)
 }
 
-pub fn path_filestat_get(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, flags: u32, path: u32, path_len: u32, out: u32) -> Result<(), Errno> {
+pub fn path_filestat_get(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    flags: u32,
+    path: u32,
+    path_len: u32,
+    out: u32,
+) -> Result<(), Errno> {
     let d = dir_of(ctx, fd, rights::PATH_FILESTAT_GET)?;
     mem.check(out, layout::FILESTAT_SIZE)?;
     let r = resolve_arg(d, mem, path, path_len, follow(flags)?)?;
@@ -257,7 +271,13 @@ pub fn path_readlink(
     mem.write_u32(bufused, n as u32)
 }
 
-pub fn path_remove_directory(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, path: u32, path_len: u32) -> Result<(), Errno> {
+pub fn path_remove_directory(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    path: u32,
+    path_len: u32,
+) -> Result<(), Errno> {
     let d = writable_dir_of(ctx, fd, rights::PATH_REMOVE_DIRECTORY)?;
     let r = resolve_arg(d, mem, path, path_len, false)?;
     Ok(rustix::fs::unlinkat(&r.dir, r.name(), AtFlags::REMOVEDIR)?)

@@ -97,7 +97,14 @@ fn parse(ctx: &WasiCtx, mem: &GuestMemory<'_>, at: u32, now: u64) -> Result<Sub,
     Ok(Sub { userdata, tag, what })
 }
 
-pub fn poll_oneoff(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, subs: u32, events: u32, nsubs: u32, nevents: u32) -> Result<(), Errno> {
+pub fn poll_oneoff(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    subs: u32,
+    events: u32,
+    nsubs: u32,
+    nevents: u32,
+) -> Result<(), Errno> {
     if nsubs == 0 {
         // Waiting for nothing would block forever.
         return Err(Errno::Inval);
@@ -141,9 +148,7 @@ fn wait(ctx: &WasiCtx, list: &[Sub]) -> Result<Vec<Event>, Errno> {
         let mut streams: Vec<(usize, u32, bool)> = Vec::new();
         for (i, s) in list.iter().enumerate() {
             match s.what {
-                What::Now { error, nbytes, flags } => {
-                    ready.push((i, Event { error, nbytes, flags, ..plain(s) }))
-                }
+                What::Now { error, nbytes, flags } => ready.push((i, Event { error, nbytes, flags, ..plain(s) })),
                 What::Clock(t) if t <= now => ready.push((i, plain(s))),
                 What::Clock(t) => deadline = Some(deadline.map_or(t, |d: u64| d.min(t))),
                 What::Stream { fd, read } => streams.push((i, fd, read)),
@@ -163,10 +168,8 @@ fn wait(ctx: &WasiCtx, list: &[Sub]) -> Result<Vec<Event>, Errno> {
             pollfds.push(PollFd::from_borrowed_fd(wake, PollFlags::IN));
         }
         let timeout = if ready.is_empty() { deadline.map(|d| d.saturating_sub(now)) } else { Some(0) };
-        let ts = timeout.map(|ns| rustix::time::Timespec {
-            tv_sec: (ns / 1_000_000_000) as i64,
-            tv_nsec: (ns % 1_000_000_000) as _,
-        });
+        let ts =
+            timeout.map(|ns| rustix::time::Timespec { tv_sec: (ns / 1_000_000_000) as i64, tv_nsec: (ns % 1_000_000_000) as _ });
         match rustix::event::poll(&mut pollfds, ts.as_ref()) {
             Ok(_) => {}
             Err(e) if e == rustix::io::Errno::INTR => continue,

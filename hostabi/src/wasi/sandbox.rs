@@ -340,12 +340,9 @@ mod tests {
     #[test]
     fn a_descendant_directory_is_its_own_root() {
         let (t, _base) = tree();
-        let sub = rustix::fs::open(
-            t.root.0.join("sandbox/a"),
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .unwrap();
+        let sub =
+            rustix::fs::open(t.root.0.join("sandbox/a"), OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+                .unwrap();
         assert_eq!(err(&sub, "../file", false), Errno::NotCapable);
         assert_eq!(ok(&sub, "b/file", false).0, "file");
     }

@@ -118,7 +118,17 @@ impl H {
         };
         let e = self.call(
             "path_open",
-            &[V::I(dir), V::I(follow as u32), V::I(PATH), V::I(len), V::I(oflags as u32), V::L(base), V::L(rights::ALL), V::I(0), V::I(OUT)],
+            &[
+                V::I(dir),
+                V::I(follow as u32),
+                V::I(PATH),
+                V::I(len),
+                V::I(oflags as u32),
+                V::L(base),
+                V::L(rights::ALL),
+                V::I(0),
+                V::I(OUT),
+            ],
         );
         if e == 0 {
             Ok(self.u32_at(OUT))
@@ -423,7 +433,10 @@ fn io_with_bad_pointers_is_efault_and_consumes_nothing() {
     assert_eq!(h.call("fd_write", &[V::I(1), V::I(IOV), V::I(0x2000_0000), V::I(OUT)]), E_FAULT);
     // Strings: path out of bounds.
     assert_eq!(h.call("path_create_directory", &[V::I(3), V::I(end - 1), V::I(5)]), E_FAULT);
-    assert_eq!(h.call("path_open", &[V::I(3), V::I(0), V::I(end), V::I(1), V::I(0), V::L(0), V::L(0), V::I(0), V::I(OUT)]), E_FAULT);
+    assert_eq!(
+        h.call("path_open", &[V::I(3), V::I(0), V::I(end), V::I(1), V::I(0), V::L(0), V::L(0), V::I(0), V::I(OUT)]),
+        E_FAULT
+    );
 }
 
 #[test]
@@ -437,11 +450,20 @@ fn filestat_and_set_size_and_times() {
     assert_eq!(h.u64_at(OUT + 24), 1, "nlink");
     assert_eq!(h.call("fd_filestat_set_size", &[V::I(fd), V::L(2)]), 0);
     assert_eq!(fs::read(h.sb().join("f")).unwrap(), b"12");
-    assert_eq!(h.call("fd_filestat_set_times", &[V::I(fd), V::L(5_000_000_000), V::L(7_000_000_123), V::I((fstflags::ATIM | fstflags::MTIM) as u32)]), 0);
+    assert_eq!(
+        h.call(
+            "fd_filestat_set_times",
+            &[V::I(fd), V::L(5_000_000_000), V::L(7_000_000_123), V::I((fstflags::ATIM | fstflags::MTIM) as u32)]
+        ),
+        0
+    );
     assert_eq!(h.call("fd_filestat_get", &[V::I(fd), V::I(OUT)]), 0);
     assert_eq!(h.u64_at(OUT + 40), 5_000_000_000);
     assert_eq!(h.u64_at(OUT + 48), 7_000_000_123);
-    assert_eq!(h.call("fd_filestat_set_times", &[V::I(fd), V::L(0), V::L(0), V::I((fstflags::ATIM | fstflags::ATIM_NOW) as u32)]), E_INVAL);
+    assert_eq!(
+        h.call("fd_filestat_set_times", &[V::I(fd), V::L(0), V::L(0), V::I((fstflags::ATIM | fstflags::ATIM_NOW) as u32)]),
+        E_INVAL
+    );
     assert_eq!(h.call("fd_filestat_set_times", &[V::I(fd), V::L(0), V::L(0), V::I(0x10)]), E_INVAL);
     // path_filestat_get on the same file, and on a directory.
     let len = h.put(PATH, b"f");
@@ -452,7 +474,13 @@ fn filestat_and_set_size_and_times() {
     assert_eq!(h.mem[OUT as usize + 16], filetype::DIRECTORY);
     // path_filestat_set_times with NOW.
     let len = h.put(PATH, b"f");
-    assert_eq!(h.call("path_filestat_set_times", &[V::I(3), V::I(0), V::I(PATH), V::I(len), V::L(0), V::L(0), V::I((fstflags::ATIM_NOW | fstflags::MTIM_NOW) as u32)]), 0);
+    assert_eq!(
+        h.call(
+            "path_filestat_set_times",
+            &[V::I(3), V::I(0), V::I(PATH), V::I(len), V::L(0), V::L(0), V::I((fstflags::ATIM_NOW | fstflags::MTIM_NOW) as u32)]
+        ),
+        0
+    );
     assert_eq!(h.call("path_filestat_get", &[V::I(3), V::I(0), V::I(PATH), V::I(len), V::I(OUT)]), 0);
     assert!(h.u64_at(OUT + 48) > 1_600_000_000_000_000_000);
 }
@@ -659,7 +687,13 @@ fn read_only_grants_refuse_every_change() {
     // would make the file writable: refused.
     assert_eq!(h.call("path_link", &[V::I(4), V::I(0), V::I(PATH), V::I(l1), V::I(3), V::I(PATH2), V::I(l2)]), E_PERM);
     assert_eq!(h.call("path_rename", &[V::I(4), V::I(PATH), V::I(l1), V::I(3), V::I(PATH2), V::I(l2)]), E_PERM);
-    assert_eq!(h.call("path_filestat_set_times", &[V::I(4), V::I(0), V::I(PATH), V::I(l1), V::L(0), V::L(0), V::I(fstflags::MTIM_NOW as u32)]), E_PERM);
+    assert_eq!(
+        h.call(
+            "path_filestat_set_times",
+            &[V::I(4), V::I(0), V::I(PATH), V::I(l1), V::L(0), V::L(0), V::I(fstflags::MTIM_NOW as u32)]
+        ),
+        E_PERM
+    );
     assert_eq!(h.call("fd_filestat_set_times", &[V::I(fd), V::L(0), V::L(0), V::I(fstflags::MTIM_NOW as u32)]), E_PERM);
     // A descriptor not open for writing: EBADF, as POSIX says.
     assert_eq!(h.call("fd_filestat_set_size", &[V::I(fd), V::L(0)]), E_BADF);
@@ -778,7 +812,12 @@ fn events(h: &H, n: u32) -> Vec<(u64, u16, u8, u64)> {
     (0..n)
         .map(|i| {
             let at = BUF + i * 32;
-            (h.u64_at(at), u16::from_le_bytes([h.mem[at as usize + 8], h.mem[at as usize + 9]]), h.mem[at as usize + 10], h.u64_at(at + 16))
+            (
+                h.u64_at(at),
+                u16::from_le_bytes([h.mem[at as usize + 8], h.mem[at as usize + 9]]),
+                h.mem[at as usize + 10],
+                h.u64_at(at + 16),
+            )
         })
         .collect()
 }

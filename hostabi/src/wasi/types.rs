@@ -178,13 +178,8 @@ pub mod rights {
         | PATH_UNLINK_FILE;
 
     /// Rights a socket may carry.
-    pub const SOCKET: u64 = FD_READ
-        | FD_WRITE
-        | FD_FDSTAT_SET_FLAGS
-        | FD_FILESTAT_GET
-        | POLL_FD_READWRITE
-        | SOCK_SHUTDOWN
-        | SOCK_ACCEPT;
+    pub const SOCKET: u64 =
+        FD_READ | FD_WRITE | FD_FDSTAT_SET_FLAGS | FD_FILESTAT_GET | POLL_FD_READWRITE | SOCK_SHUTDOWN | SOCK_ACCEPT;
 }
 
 /// `filetype` (u8).

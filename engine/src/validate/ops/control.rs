@@ -38,9 +38,7 @@ impl<'a> FuncValidator<'a> {
             O::End => {
                 let frame = self.pop_ctrl()?;
                 if frame.kind == FrameKind::If && !Self::if_without_else_ok(&frame.sig) {
-                    return Err(self.err(
-                        "type mismatch: if without else must have matching param and result types",
-                    ));
+                    return Err(self.err("type mismatch: if without else must have matching param and result types"));
                 }
                 if frame.kind != FrameKind::Func {
                     self.push_types(frame.sig.results);
@@ -64,9 +62,7 @@ impl<'a> FuncValidator<'a> {
                     let depth = target.map_err(crate::parse::malformed)?;
                     let tys = self.frame_at(depth)?.label_types();
                     if tys.len() != default.len() {
-                        return Err(
-                            self.err("type mismatch: br_table targets have different arities")
-                        );
+                        return Err(self.err("type mismatch: br_table targets have different arities"));
                     }
                     self.check_top(tys)?;
                 }
@@ -86,10 +82,7 @@ impl<'a> FuncValidator<'a> {
                 self.pop_types(Types::Slice(&ft.params))?;
                 self.push_types(Types::Slice(&ft.results));
             }
-            O::CallIndirect {
-                type_index,
-                table_index,
-            } => {
+            O::CallIndirect { type_index, table_index } => {
                 let Some(table) = self.info.tables.get(*table_index as usize) else {
                     return Err(self.err(format!("unknown table {table_index}")));
                 };
@@ -144,9 +137,7 @@ impl<'a> FuncValidator<'a> {
                     return Err(self.err("type mismatch: br_on_non_null target has no value for the reference"));
                 };
                 if !last.is_reference() {
-                    return Err(self.err(format!(
-                        "type mismatch: br_on_non_null target's last value is {last}, not a reference"
-                    )));
+                    return Err(self.err(format!("type mismatch: br_on_non_null target's last value is {last}, not a reference")));
                 }
                 if let Some(heap) = operand {
                     let non_null = ValType::reference(false, heap);
@@ -167,9 +158,7 @@ impl<'a> FuncValidator<'a> {
                 let t2 = self.pop()?;
                 let is_ref = |t: Option<ValType>| t.is_some_and(|t| t.is_reference());
                 if is_ref(t1) || is_ref(t2) {
-                    return Err(self.err(
-                        "type mismatch: select without a type annotation needs numeric or vector operands",
-                    ));
+                    return Err(self.err("type mismatch: select without a type annotation needs numeric or vector operands"));
                 }
                 if let (Some(a), Some(b)) = (t1, t2) {
                     if a != b {
@@ -244,23 +233,15 @@ impl<'a> FuncValidator<'a> {
             let expected = tys.get(n - 1 - i);
             // Position of the i-th value from the top, if it is inside
             // the current frame.
-            let pos = self
-                .vals
-                .len()
-                .checked_sub(i + 1)
-                .filter(|p| *p >= frame.height);
+            let pos = self.vals.len().checked_sub(i + 1).filter(|p| *p >= frame.height);
             let actual = match pos {
                 Some(p) => self.vals.get(p).copied().flatten(),
                 None if frame.unreachable => None,
-                None => {
-                    return Err(self.err("type mismatch: not enough operands for br_table target"))
-                }
+                None => return Err(self.err("type mismatch: not enough operands for br_table target")),
             };
             if let (Some(a), Some(e)) = (actual, expected) {
                 if !self.ctx.sub.matches(a, e) {
-                    return Err(
-                        self.err("type mismatch: br_table target types differ from the operands")
-                    );
+                    return Err(self.err("type mismatch: br_table target types differ from the operands"));
                 }
             }
         }

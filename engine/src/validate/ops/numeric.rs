@@ -20,50 +20,19 @@ fn signature(op: &O<'_>) -> Option<Sig> {
         O::I32Eqz => (&[I32], I32),
         O::I64Eqz => (&[I64], I32),
 
-        O::I32Eq
-        | O::I32Ne
-        | O::I32LtS
-        | O::I32LtU
-        | O::I32GtS
-        | O::I32GtU
-        | O::I32LeS
-        | O::I32LeU
-        | O::I32GeS
-        | O::I32GeU => (&[I32, I32], I32),
-        O::I64Eq
-        | O::I64Ne
-        | O::I64LtS
-        | O::I64LtU
-        | O::I64GtS
-        | O::I64GtU
-        | O::I64LeS
-        | O::I64LeU
-        | O::I64GeS
-        | O::I64GeU => (&[I64, I64], I32),
+        O::I32Eq | O::I32Ne | O::I32LtS | O::I32LtU | O::I32GtS | O::I32GtU | O::I32LeS | O::I32LeU | O::I32GeS | O::I32GeU => {
+            (&[I32, I32], I32)
+        }
+        O::I64Eq | O::I64Ne | O::I64LtS | O::I64LtU | O::I64GtS | O::I64GtU | O::I64LeS | O::I64LeU | O::I64GeS | O::I64GeU => {
+            (&[I64, I64], I32)
+        }
         O::F32Eq | O::F32Ne | O::F32Lt | O::F32Gt | O::F32Le | O::F32Ge => (&[F32, F32], I32),
         O::F64Eq | O::F64Ne | O::F64Lt | O::F64Gt | O::F64Le | O::F64Ge => (&[F64, F64], I32),
 
         O::I32Clz | O::I32Ctz | O::I32Popcnt | O::I32Extend8S | O::I32Extend16S => (&[I32], I32),
-        O::I64Clz
-        | O::I64Ctz
-        | O::I64Popcnt
-        | O::I64Extend8S
-        | O::I64Extend16S
-        | O::I64Extend32S => (&[I64], I64),
-        O::F32Abs
-        | O::F32Neg
-        | O::F32Ceil
-        | O::F32Floor
-        | O::F32Trunc
-        | O::F32Nearest
-        | O::F32Sqrt => (&[F32], F32),
-        O::F64Abs
-        | O::F64Neg
-        | O::F64Ceil
-        | O::F64Floor
-        | O::F64Trunc
-        | O::F64Nearest
-        | O::F64Sqrt => (&[F64], F64),
+        O::I64Clz | O::I64Ctz | O::I64Popcnt | O::I64Extend8S | O::I64Extend16S | O::I64Extend32S => (&[I64], I64),
+        O::F32Abs | O::F32Neg | O::F32Ceil | O::F32Floor | O::F32Trunc | O::F32Nearest | O::F32Sqrt => (&[F32], F32),
+        O::F64Abs | O::F64Neg | O::F64Ceil | O::F64Floor | O::F64Trunc | O::F64Nearest | O::F64Sqrt => (&[F64], F64),
 
         O::I32Add
         | O::I32Sub
@@ -95,31 +64,15 @@ fn signature(op: &O<'_>) -> Option<Sig> {
         | O::I64ShrU
         | O::I64Rotl
         | O::I64Rotr => (&[I64, I64], I64),
-        O::F32Add | O::F32Sub | O::F32Mul | O::F32Div | O::F32Min | O::F32Max | O::F32Copysign => {
-            (&[F32, F32], F32)
-        }
-        O::F64Add | O::F64Sub | O::F64Mul | O::F64Div | O::F64Min | O::F64Max | O::F64Copysign => {
-            (&[F64, F64], F64)
-        }
+        O::F32Add | O::F32Sub | O::F32Mul | O::F32Div | O::F32Min | O::F32Max | O::F32Copysign => (&[F32, F32], F32),
+        O::F64Add | O::F64Sub | O::F64Mul | O::F64Div | O::F64Min | O::F64Max | O::F64Copysign => (&[F64, F64], F64),
 
         O::I32WrapI64 => (&[I64], I32),
-        O::I32TruncF32S
-        | O::I32TruncF32U
-        | O::I32TruncSatF32S
-        | O::I32TruncSatF32U
-        | O::I32ReinterpretF32 => (&[F32], I32),
-        O::I32TruncF64S | O::I32TruncF64U | O::I32TruncSatF64S | O::I32TruncSatF64U => {
-            (&[F64], I32)
-        }
+        O::I32TruncF32S | O::I32TruncF32U | O::I32TruncSatF32S | O::I32TruncSatF32U | O::I32ReinterpretF32 => (&[F32], I32),
+        O::I32TruncF64S | O::I32TruncF64U | O::I32TruncSatF64S | O::I32TruncSatF64U => (&[F64], I32),
         O::I64ExtendI32S | O::I64ExtendI32U => (&[I32], I64),
-        O::I64TruncF32S | O::I64TruncF32U | O::I64TruncSatF32S | O::I64TruncSatF32U => {
-            (&[F32], I64)
-        }
-        O::I64TruncF64S
-        | O::I64TruncF64U
-        | O::I64TruncSatF64S
-        | O::I64TruncSatF64U
-        | O::I64ReinterpretF64 => (&[F64], I64),
+        O::I64TruncF32S | O::I64TruncF32U | O::I64TruncSatF32S | O::I64TruncSatF32U => (&[F32], I64),
+        O::I64TruncF64S | O::I64TruncF64U | O::I64TruncSatF64S | O::I64TruncSatF64U | O::I64ReinterpretF64 => (&[F64], I64),
         O::F32ConvertI32S | O::F32ConvertI32U | O::F32ReinterpretI32 => (&[I32], F32),
         O::F32ConvertI64S | O::F32ConvertI64U => (&[I64], F32),
         O::F32DemoteF64 => (&[F64], F32),

@@ -13,8 +13,7 @@ impl<'a> FuncValidator<'a> {
         match *op {
             O::RefNull { hty } => {
                 let r = crate::parse::convert_heap_type(hty, self.offset)?;
-                crate::validate::subtype::check_indices(r.into(), self.info.types.len())
-                    .map_err(|m| self.err(m))?;
+                crate::validate::subtype::check_indices(r.into(), self.info.types.len()).map_err(|m| self.err(m))?;
                 self.push(r.into());
             }
             O::RefIsNull => {
@@ -61,16 +60,11 @@ impl<'a> FuncValidator<'a> {
                 self.pop_expect(t.elem.into())?;
                 self.pop_expect(I32)?;
             }
-            O::TableCopy {
-                dst_table,
-                src_table,
-            } => {
+            O::TableCopy { dst_table, src_table } => {
                 let dst = self.table(dst_table)?;
                 let src = self.table(src_table)?;
                 if !self.ctx.sub.matches(src.elem.into(), dst.elem.into()) {
-                    return Err(
-                        self.err("type mismatch: table.copy between tables of different types")
-                    );
+                    return Err(self.err("type mismatch: table.copy between tables of different types"));
                 }
                 self.pop3_i32_tables()?;
             }
@@ -78,9 +72,7 @@ impl<'a> FuncValidator<'a> {
                 let t = self.table(table)?;
                 let seg = self.elem_type(elem_index)?;
                 if !self.ctx.sub.matches(seg, t.elem.into()) {
-                    return Err(
-                        self.err("type mismatch: table.init segment and table types differ")
-                    );
+                    return Err(self.err("type mismatch: table.init segment and table types differ"));
                 }
                 self.pop3_i32_tables()?;
             }
@@ -100,11 +92,7 @@ impl<'a> FuncValidator<'a> {
     }
 
     fn table(&self, i: u32) -> Result<TableType, Error> {
-        self.info
-            .tables
-            .get(i as usize)
-            .copied()
-            .ok_or_else(|| self.err(format!("unknown table {i}")))
+        self.info.tables.get(i as usize).copied().ok_or_else(|| self.err(format!("unknown table {i}")))
     }
 
     fn elem_type(&self, i: u32) -> Result<ValType, Error> {

@@ -26,16 +26,8 @@ enum Shape {
 
 /// Shape, parameters and result (`None` for stores) of a SIMD operator.
 fn classify(op: &O<'_>) -> Option<(Shape, &'static [ValType], Option<ValType>)> {
-    let mem = |memarg: MemArg, natural: u8| Shape::Mem {
-        memarg,
-        natural,
-        lane: None,
-    };
-    let lane_mem = |memarg: MemArg, natural: u8, lane: u8, lanes: u8| Shape::Mem {
-        memarg,
-        natural,
-        lane: Some((lane, lanes)),
-    };
+    let mem = |memarg: MemArg, natural: u8| Shape::Mem { memarg, natural, lane: None };
+    let lane_mem = |memarg: MemArg, natural: u8, lane: u8, lanes: u8| Shape::Mem { memarg, natural, lane: Some((lane, lanes)) };
     const LOAD: &[ValType] = &[I32];
     const STORE: &[ValType] = &[I32, V128];
     const UNARY: &[ValType] = &[V128];
@@ -51,12 +43,8 @@ fn classify(op: &O<'_>) -> Option<(Shape, &'static [ValType], Option<ValType>)> 
         | O::V128Load32x2U { memarg } => (mem(memarg, 3), LOAD, Some(V128)),
         O::V128Load8Splat { memarg } => (mem(memarg, 0), LOAD, Some(V128)),
         O::V128Load16Splat { memarg } => (mem(memarg, 1), LOAD, Some(V128)),
-        O::V128Load32Splat { memarg } | O::V128Load32Zero { memarg } => {
-            (mem(memarg, 2), LOAD, Some(V128))
-        }
-        O::V128Load64Splat { memarg } | O::V128Load64Zero { memarg } => {
-            (mem(memarg, 3), LOAD, Some(V128))
-        }
+        O::V128Load32Splat { memarg } | O::V128Load32Zero { memarg } => (mem(memarg, 2), LOAD, Some(V128)),
+        O::V128Load64Splat { memarg } | O::V128Load64Zero { memarg } => (mem(memarg, 3), LOAD, Some(V128)),
         O::V128Store { memarg } => (mem(memarg, 4), STORE, None),
         O::V128Load8Lane { memarg, lane } => (lane_mem(memarg, 0, lane, 16), STORE, Some(V128)),
         O::V128Load16Lane { memarg, lane } => (lane_mem(memarg, 1, lane, 8), STORE, Some(V128)),
@@ -70,12 +58,8 @@ fn classify(op: &O<'_>) -> Option<(Shape, &'static [ValType], Option<ValType>)> 
         O::V128Const { .. } => (Shape::Plain, &[], Some(V128)),
         O::I8x16Shuffle { lanes } => (Shape::Shuffle(lanes), BINARY, Some(V128)),
 
-        O::I8x16ExtractLaneS { lane } | O::I8x16ExtractLaneU { lane } => {
-            (Shape::Lane(lane, 16), UNARY, Some(I32))
-        }
-        O::I16x8ExtractLaneS { lane } | O::I16x8ExtractLaneU { lane } => {
-            (Shape::Lane(lane, 8), UNARY, Some(I32))
-        }
+        O::I8x16ExtractLaneS { lane } | O::I8x16ExtractLaneU { lane } => (Shape::Lane(lane, 16), UNARY, Some(I32)),
+        O::I16x8ExtractLaneS { lane } | O::I16x8ExtractLaneU { lane } => (Shape::Lane(lane, 8), UNARY, Some(I32)),
         O::I32x4ExtractLane { lane } => (Shape::Lane(lane, 4), UNARY, Some(I32)),
         O::I64x2ExtractLane { lane } => (Shape::Lane(lane, 2), UNARY, Some(I64)),
         O::F32x4ExtractLane { lane } => (Shape::Lane(lane, 4), UNARY, Some(F32)),
@@ -319,11 +303,7 @@ impl<'a> FuncValidator<'a> {
             return Ok(false);
         };
         match shape {
-            Shape::Mem {
-                memarg,
-                natural,
-                lane,
-            } => {
+            Shape::Mem { memarg, natural, lane } => {
                 self.memarg(&memarg, natural)?;
                 if let Some((lane, lanes)) = lane {
                     self.lane(lane, lanes)?;

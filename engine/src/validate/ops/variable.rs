@@ -32,9 +32,7 @@ impl<'a> FuncValidator<'a> {
             O::GlobalSet { global_index } => {
                 let g = self.global(*global_index)?;
                 if !g.mutable {
-                    return Err(self.err(format!(
-                        "global is immutable: cannot set global {global_index}"
-                    )));
+                    return Err(self.err(format!("global is immutable: cannot set global {global_index}")));
                 }
                 self.pop_expect(g.ty)?;
             }
@@ -44,17 +42,10 @@ impl<'a> FuncValidator<'a> {
     }
 
     fn local(&self, i: u32) -> Result<crate::parse::ValType, Error> {
-        self.locals
-            .get(i as usize)
-            .copied()
-            .ok_or_else(|| self.err(format!("unknown local {i}")))
+        self.locals.get(i as usize).copied().ok_or_else(|| self.err(format!("unknown local {i}")))
     }
 
     fn global(&self, i: u32) -> Result<crate::parse::GlobalType, Error> {
-        self.info
-            .globals
-            .get(i as usize)
-            .copied()
-            .ok_or_else(|| self.err(format!("unknown global {i}")))
+        self.info.globals.get(i as usize).copied().ok_or_else(|| self.err(format!("unknown global {i}")))
     }
 }
