@@ -172,7 +172,7 @@ fn damaged_entries_warn_once_and_are_replaced() {
         expect_hello(&out);
         let stderr = text(&out.stderr);
         assert_eq!(stderr.lines().count(), 1, "{what}: {stderr}");
-        assert!(stderr.starts_with("faasm-engine: warning: cache entry "), "{what}: {stderr}");
+        assert!(stderr.starts_with("warning: cache entry "), "{what}: {stderr}");
         assert!(stderr.contains("recompiling"), "{what}: {stderr}");
         // Replaced by a good entry: the next run is silent.
         assert_eq!(fs::read(&entry).unwrap(), good, "{what}");

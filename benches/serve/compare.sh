@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Same-run comparison of two builds of faasm-engine on the serving figures
-# that a refactoring must not make worse: requests/s and p50/p99 of the
-# Python hello function route (restored from a snapshot per request) and
-# the time to restore that snapshot (bench-restore). Rounds alternate A and
+# Same-run comparison of two builds of faasm-engine on the serving and
+# Faasm figures that a refactoring must not make worse: requests/s and
+# p50/p99 of the Python hello function route (restored from a snapshot per
+# request), the time to restore that snapshot (bench-restore), and Faasm's
+# chain + await latency and fan-out of 100 (benches/faasm/bench.py). Rounds alternate A and
 # B so that drift of the (shared, noisy) machine falls on both.
 #
 #   bash benches/serve/compare.sh OLD_DIR NEW_DIR [ROUNDS]
@@ -26,7 +27,7 @@ TOML
 
 serve_once() { # $1: build dir -> "rps p50 p99" on stdout
     local bin=$1
-    RUST_LOG=warn "$bin/faasm-engine" serve -c "$dir/modules.toml" --listen 127.0.0.1:0 --cache-dir "$dir/cache" >"$dir/out" 2>"$dir/err" &
+    "$bin/faasm-engine" serve -c "$dir/modules.toml" --listen 127.0.0.1:0 --cache-dir "$dir/cache" >"$dir/out" 2>"$dir/err" &
     server=$!
     for _ in $(seq 600); do grep -q '^Ready' "$dir/out" 2>/dev/null && break; sleep 0.1; done
     grep -q '^Ready' "$dir/out" || { cat "$dir/err" >&2; exit 1; }
@@ -43,5 +44,8 @@ for r in $(seq "$rounds"); do
         b=${!which}
         echo "round $r $which serve: $(serve_once "$b")"
         echo "round $r $which restore: $("$b/bench-restore" workload/cpython benches/serve/hello.py 3000 "$dir/cache")"
+        for input in "chain 200" "fanout 100"; do
+            echo "round $r $which faasm $input: $("$b/faasm-engine" invoke --cache-dir "$dir/cache" --input "$input" benches/faasm/bench.py 2>/dev/null)"
+        done
     done
 done

@@ -73,17 +73,15 @@ pub unsafe extern "C" fn wasm_instance_new(
             let r = unsafe { as_kind(p, Kind::Extern) };
             match r.and_then(|r| Some((r.store_identity()?.0, to_extern(r)?))) {
                 Some((rs, e)) if Rc::ptr_eq(rs, &s.data) => exts.push(e),
-                // SAFETY: `trap` is NULL or writable (the C API contract).
                 Some(_) => {
-                    return unsafe {
-                        fail(trap, new_trap(format!("wasm_instance_new: import {i} belongs to another store"), None))
-                    }
+                    let trap_msg = new_trap(format!("wasm_instance_new: import {i} belongs to another store"), None);
+                    // SAFETY: `trap` is NULL or writable (the C API contract).
+                    return unsafe { fail(trap, trap_msg) };
                 }
-                // SAFETY: as above.
                 None => {
-                    return unsafe {
-                        fail(trap, new_trap(format!("wasm_instance_new: import {i} is NULL or not an external"), None))
-                    }
+                    let trap_msg = new_trap(format!("wasm_instance_new: import {i} is NULL or not an external"), None);
+                    // SAFETY: `trap` is NULL or writable (the C API contract).
+                    return unsafe { fail(trap, trap_msg) };
                 }
             }
         }

@@ -176,7 +176,7 @@ pub fn run_worker(
             if heartbeat(&mut con, &prefix, &me).and_then(|()| reap(&mut con, &prefix)).is_err() {
                 match connect(&url) {
                     Ok(c) => con = c,
-                    Err(e) => eprintln!("faasm worker: {e}"),
+                    Err(e) => tracing::warn!("faasm worker: {e}"),
                 }
             }
             std::thread::sleep(REAP_EVERY);
@@ -276,7 +276,7 @@ fn worker_loop(
                 redis::cmd("RPUSH").arg(&key).arg(bytes).query::<()>(&mut con).map_err(|e| backend(url, e))?;
                 redis::cmd("EXPIRE").arg(&key).arg(3600).query::<()>(&mut con).map_err(|e| backend(url, e))?;
             }
-            Err(e) => eprintln!("faasm worker: dropping a call: {e}"),
+            Err(e) => tracing::warn!("faasm worker: dropping a call: {e}"),
         }
         redis::cmd("LREM").arg(&processing).arg(1).arg(raw).query::<()>(&mut con).map_err(|e| backend(url, e))?;
     }

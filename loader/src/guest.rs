@@ -25,7 +25,7 @@ pub(crate) fn define(loader: &Loader, linker: &mut Linker) {
             let path = main_of(st)?.read_c_string(store, path, "dlopen path")?;
             let r = link::open(st, store, &path, flags);
             if st.config.verbose {
-                eprintln!("faasm-engine: dlopen({path:?}, {flags:#x}) -> {r:?}");
+                tracing::info!("dlopen({path:?}, {flags:#x}) -> {r:?}");
             }
             r.map(|i| i as u32 + FIRST_LIBRARY_HANDLE)
         });
@@ -39,7 +39,7 @@ pub(crate) fn define(loader: &Loader, linker: &mut Linker) {
             let name = main_of(st)?.read_c_string(store, name, "dlsym name")?;
             let r = link::symbol(st, store, handle, &name);
             if st.config.verbose {
-                eprintln!("faasm-engine: dlsym({handle}, {name:?}) -> {r:?}");
+                tracing::info!("dlsym({handle}, {name:?}) -> {r:?}");
             }
             r
         });
@@ -87,7 +87,7 @@ impl Loader {
             // state is in use, so the nested call fails (and says so on
             // stderr, as there is nowhere to keep its dlerror text).
             Err(e) => {
-                eprintln!("faasm-engine: {e}");
+                tracing::error!("{e}");
                 return None;
             }
         };

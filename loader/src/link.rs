@@ -213,8 +213,8 @@ fn link(
         st.global_order.push(index);
     }
     if st.config.verbose {
-        eprintln!(
-            "faasm-engine: dlopen {path}: memory base {memory_base:#x} ({} bytes), table size {}, {} imports; \
+        tracing::info!(
+            "dlopen {path}: memory base {memory_base:#x} ({} bytes), table size {}, {} imports; \
              compile or cache {:?}, resolve {:?}, link and construct {:?}",
             info.mem_size,
             info.table_size,

@@ -183,7 +183,7 @@ impl Cache {
 
     fn warn(&self, msg: std::fmt::Arguments<'_>) {
         if self.warnings {
-            eprintln!("faasm-engine: warning: {msg}");
+            tracing::warn!("{msg}");
         }
     }
 

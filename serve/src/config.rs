@@ -7,7 +7,8 @@
 //! `http_max_concurrency`; our additions `timeout` (seconds),
 //! `max_memory` (MiB), `function` (a Faasm Python function file, served
 //! instead of a module) and `snapshot` (`true`/`false`, or for a module a
-//! snapshot file made by `faasm-engine snapshot`). Unknown fields are
+//! snapshot file made by `faasm-engine snapshot`) and `unknown_imports`
+//! (`reject`, `trap`, `default`, for module routes). Unknown fields are
 //! errors: a misspelt limit must not silently leave a route unlimited.
 //! Every error names the file, the line and the reason.
 
@@ -52,6 +53,7 @@ struct RawModule {
     repository: Option<String>,
     timeout: Option<toml::Spanned<f64>>,
     max_memory: Option<toml::Spanned<u64>>,
+    unknown_imports: Option<toml::Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +105,9 @@ pub struct ModuleConfig {
     pub timeout: Option<Duration>,
     /// Bytes per linear memory.
     pub max_memory: Option<u64>,
+    /// What a function import that nothing defines becomes (`reject`,
+    /// `trap` or `default`, as `faasm-engine run --unknown-imports`).
+    pub unknown_imports: session::UnknownImports,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -173,7 +178,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<ModuleConfig>, ConfigError> 
                     ));
                 }
                 // CGI's settings mean nothing to a function.
-                let cgi_only = [("argv", m.argv.is_some()), ("entrypoint", m.entrypoint.is_some())];
+                let cgi_only = [
+                    ("argv", m.argv.is_some()),
+                    ("entrypoint", m.entrypoint.is_some()),
+                    ("unknown_imports", m.unknown_imports.is_some()),
+                ];
                 if let Some((name, _)) = cgi_only.iter().find(|(_, set)| *set) {
                     return Err(invalid(
                         function.span().start,
@@ -238,6 +247,20 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<ModuleConfig>, ConfigError> 
             Some(c) => Some(*c.get_ref()),
             None => None,
         };
+        let unknown_imports = match &m.unknown_imports {
+            None => session::UnknownImports::Reject,
+            Some(v) => match v.get_ref().as_str() {
+                "reject" => session::UnknownImports::Reject,
+                "trap" => session::UnknownImports::Trap,
+                "default" => session::UnknownImports::Default,
+                other => {
+                    return Err(invalid(
+                        v.span().start,
+                        format!("unknown_imports = {other:?}: expected \"reject\", \"trap\" or \"default\""),
+                    ))
+                }
+            },
+        };
         out.push(ModuleConfig {
             route,
             handler,
@@ -249,6 +272,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<ModuleConfig>, ConfigError> 
             max_concurrency,
             timeout,
             max_memory,
+            unknown_imports,
         });
     }
     Ok(out)
@@ -277,5 +301,24 @@ mod tests {
         assert!(e.starts_with("/nonexistent/modules.toml:1: a route needs module"), "{e}");
         let e = err("[[module]]\nroute = \"/a\"\nfunction = \"f.py\"\n");
         assert!(e.starts_with("/nonexistent/modules.toml:3: function /nonexistent/f.py does not exist"), "{e}");
+    }
+
+    #[test]
+    fn unknown_imports_is_a_module_route_policy() {
+        let dir = std::env::temp_dir().join(format!("faasm-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("m.wasm"), b"").unwrap();
+        std::fs::write(dir.join("f.py"), b"").unwrap();
+        let at = dir.join("modules.toml");
+        let parsed = |text: &str| parse(&at, text);
+        let cfg = parsed("[[module]]\nroute = \"/a\"\nmodule = \"m.wasm\"\nunknown_imports = \"trap\"\n").unwrap();
+        assert_eq!(cfg[0].unknown_imports, session::UnknownImports::Trap);
+        let cfg = parsed("[[module]]\nroute = \"/a\"\nmodule = \"m.wasm\"\n").unwrap();
+        assert_eq!(cfg[0].unknown_imports, session::UnknownImports::Reject);
+        let e = parsed("[[module]]\nroute = \"/a\"\nmodule = \"m.wasm\"\nunknown_imports = \"maybe\"\n").unwrap_err().to_string();
+        assert!(e.contains(":4: unknown_imports = \"maybe\": expected"), "{e}");
+        let e = parsed("[[module]]\nroute = \"/a\"\nfunction = \"f.py\"\nunknown_imports = \"trap\"\n").unwrap_err().to_string();
+        assert!(e.contains("unknown_imports applies to module routes"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -49,8 +49,11 @@ pub fn for_route(host: &Host, module: &Module, path: &Path, cfg: &ModuleConfig) 
 /// captures what it left.
 fn initialise(host: &Host, module: &Module, path: &Path, cfg: &ModuleConfig) -> Result<Snapshot, String> {
     let shown = path.display().to_string();
-    let mut spec =
-        GuestSpec::new(shown.clone()).memory_limit(cfg.max_memory).timeout(Timeout::after(cfg.timeout)).dynamic_loading(false);
+    let mut spec = GuestSpec::new(shown.clone())
+        .memory_limit(cfg.max_memory)
+        .timeout(Timeout::after(cfg.timeout))
+        .unknown_imports(cfg.unknown_imports)
+        .dynamic_loading(false);
     for (guest, host_dir) in &cfg.volumes {
         spec = spec.volume(host_dir, guest.clone(), Access::ReadWrite);
     }

@@ -113,6 +113,7 @@ pub fn run(
         .stdio(Stdio::Fd(stdin), Stdio::Fd(out_guest), Stdio::Fd(err_guest))
         .memory_limit(cfg.max_memory)
         .timeout(Timeout::after(cfg.timeout))
+        .unknown_imports(cfg.unknown_imports)
         // Module routes link statically (see `route_snapshot`).
         .dynamic_loading(false);
     for (guest, host_dir) in &cfg.volumes {
