@@ -27,7 +27,7 @@ TOML
 
 serve_once() { # $1: build dir -> "rps p50 p99" on stdout
     local bin=$1
-    "$bin/faasm-engine" serve -c "$dir/modules.toml" --listen 127.0.0.1:0 --cache-dir "$dir/cache" >"$dir/out" 2>"$dir/err" &
+    ${SERVE_ENV:-} "$bin/faasm-engine" serve -c "$dir/modules.toml" --listen 127.0.0.1:0 --cache-dir "$dir/cache" >"$dir/out" 2>"$dir/err" &
     server=$!
     for _ in $(seq 600); do grep -q '^Ready' "$dir/out" 2>/dev/null && break; sleep 0.1; done
     grep -q '^Ready' "$dir/out" || { cat "$dir/err" >&2; exit 1; }

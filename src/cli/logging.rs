@@ -10,11 +10,26 @@ use tracing_subscriber::fmt::FmtContext;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
 
-/// Installs the subscriber (once, at start).
-pub fn init() {
+/// Installs the subscriber (once, at start). With `background`, lines are
+/// written by a thread of their own: a server's request threads then pay
+/// for a queue push, not a write to stderr (4-5% of a small request's
+/// time). The returned guard flushes what is queued when dropped: keep it
+/// until the command ends.
+pub fn init(background: bool) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // Fails only when a subscriber is set already, which then keeps logging.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).event_format(Plain).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).event_format(Plain);
+    // `try_init` fails only when a subscriber is set already, which then
+    // keeps logging.
+    if background {
+        // Not lossy: a full queue slows the server down rather than lose lines.
+        let (writer, guard) =
+            tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
+        let _ = builder.with_writer(writer).try_init();
+        Some(guard)
+    } else {
+        let _ = builder.with_writer(std::io::stderr).try_init();
+        None
+    }
 }
 
 /// The line format: a level word where it matters, the message, the fields.

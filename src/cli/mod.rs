@@ -62,7 +62,8 @@ fn error_report(err: &anyhow::Error) -> String {
 /// Parses the command line, runs it and returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    logging::init();
+    // Only the server logs often enough for a background writer to pay.
+    let _log_guard = logging::init(matches!(cli.command, Command::Serve(_)));
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Snapshot(args) => snapshot::snapshot(args),
