@@ -25,14 +25,10 @@ route = "/hello"
 function = "$root/benches/serve/hello.py"
 TOML
 
+. benches/serve/server.sh
 serve_once() { # $1: build dir -> "rps p50 p99" on stdout
     local bin=$1
-    ${SERVE_ENV:-} "$bin/faasm-engine" serve -c "$dir/modules.toml" --listen 127.0.0.1:0 --cache-dir "$dir/cache" >"$dir/out" 2>"$dir/err" &
-    server=$!
-    for _ in $(seq 600); do grep -q '^Ready' "$dir/out" 2>/dev/null && break; sleep 0.1; done
-    grep -q '^Ready' "$dir/out" || { cat "$dir/err" >&2; exit 1; }
-    local url
-    url=$(sed -n 's/^Ready: serving on //p' "$dir/out")
+    start_server "$bin/faasm-engine" "$dir/modules.toml" "$dir"
     "$bin/bench-loadgen" http "$url/hello" -c 1 -s 2 --body bench >/dev/null
     "$bin/bench-loadgen" http "$url/hello" -c "$clients" -s "$secs" --body bench
     kill "$server"; wait "$server" 2>/dev/null || true

@@ -34,11 +34,8 @@ route = "/fresh"
 function = "$root/benches/serve/hello.py"
 snapshot = false
 TOML
-"$bin" serve -c "$dir/modules.toml" --listen 127.0.0.1:0 --cache-dir "$dir/cache" >"$dir/out" 2>"$dir/err" &
-server=$!
-for _ in $(seq 600); do grep -q '^Ready' "$dir/out" 2>/dev/null && break; sleep 0.1; done
-grep -q '^Ready' "$dir/out" || { cat "$dir/err" >&2; exit 1; }
-url=$(sed -n 's/^Ready: serving on //p' "$dir/out")
+. benches/serve/server.sh
+start_server "$bin" "$dir/modules.toml" "$dir"
 echo "serve: $url" >&2
 
 private_kib() { awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s }' "/proc/$server/smaps_rollup"; }

@@ -6,18 +6,10 @@
 //! to a host function; a mismatched tail call is a validation error naming
 //! the function.
 
-use engine::{Engine, Error, FuncType, Instance, Linker, Module, Store, TrapKind, TrapReason, Val, ValType};
+use engine::{Engine, Error, FuncType, Linker, Module, Store, TrapKind, TrapReason, Val, ValType};
 
-fn instantiate(store: &mut Store, linker: &Linker, wat: &str) -> Result<Instance, Error> {
-    let wasm = wat::parse_str(wat).expect("wat");
-    let module = Module::new(store.engine(), &wasm)?;
-    linker.instantiate(store, &module)
-}
-
-fn call(store: &mut Store, inst: Instance, name: &str, args: &[Val]) -> Result<Vec<Val>, Error> {
-    let f = inst.get_func(store, name).unwrap_or_else(|| panic!("no export {name}"));
-    f.call(store, args)
-}
+mod wat_support;
+use wat_support::{call, instantiate};
 
 /// Mutual recursion `even`/`odd` a million deep: without real tail calls
 /// this overflows any reasonable stack (the engine's limit is far below a

@@ -5,18 +5,10 @@
 //! constant expressions seen from the host, and validation errors that name
 //! the function and offset. Tail calls: `tail_calls.rs`.
 
-use engine::{Engine, Error, Func, FuncType, Instance, Linker, Module, Store, TrapKind, TrapReason, Val, ValType};
+use engine::{Engine, Error, Func, FuncType, Linker, Module, Store, TrapKind, TrapReason, Val, ValType};
 
-fn instantiate(store: &mut Store, linker: &Linker, wat: &str) -> Result<Instance, Error> {
-    let wasm = wat::parse_str(wat).expect("wat");
-    let module = Module::new(store.engine(), &wasm)?;
-    linker.instantiate(store, &module)
-}
-
-fn call(store: &mut Store, inst: Instance, name: &str, args: &[Val]) -> Result<Vec<Val>, Error> {
-    let f = inst.get_func(store, name).unwrap_or_else(|| panic!("no export {name}"));
-    f.call(store, args)
-}
+mod wat_support;
+use wat_support::{call, instantiate};
 
 #[test]
 fn call_ref_and_null_checks() {

@@ -266,7 +266,7 @@ async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>, client: 
     let path = req.uri().path().to_owned();
     let (route, resp) = match routes::find(state.routes.iter().map(|r| &r.cfg.route), &path) {
         None => (None, plain(StatusCode::NOT_FOUND, format!("not found: no route serves {path}"))),
-        Some(index) => (Some(index), serve_route(&state, index, req, client, local).await),
+        Some(index) => (Some(index), serve_route(&state, index, &path, req, client, local).await),
     };
     let name = route.map_or("-", |i| state.routes[i].cfg.route.original());
     tracing::info!(
@@ -279,16 +279,16 @@ async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>, client: 
     resp
 }
 
-/// Runs route `index` for `req` on a blocking thread; its response.
+/// Runs route `index` for `req` (at `path`) on a blocking thread; its response.
 async fn serve_route(
     state: &Arc<State>,
     index: usize,
+    path: &str,
     req: Request<hyper::body::Incoming>,
     client: SocketAddr,
     local: SocketAddr,
 ) -> Response<Body> {
     use http_body_util::BodyExt;
-    let path = req.uri().path().to_owned();
     let route = &state.routes[index];
     let name = route.cfg.route.original().to_owned();
     let _permit = match &route.slots {
@@ -324,7 +324,7 @@ async fn serve_route(
     let version = format!("{:?}", parts.version);
     let info = cgi::RequestInfo {
         method: parts.method.as_str(),
-        path: &path,
+        path,
         query: parts.uri.query(),
         version: &version,
         headers,

@@ -16,7 +16,7 @@
 
 use crate::config::{ModuleConfig, SnapshotChoice};
 use engine::Module;
-use session::{Access, GuestSpec, Host, Session, Start, Timeout};
+use session::{Host, Session, Start};
 use snapshot::take::{Source, WIZER_INIT};
 use snapshot::Snapshot;
 use std::path::Path;
@@ -49,14 +49,7 @@ pub fn for_route(host: &Host, module: &Module, path: &Path, cfg: &ModuleConfig) 
 /// captures what it left.
 fn initialise(host: &Host, module: &Module, path: &Path, cfg: &ModuleConfig) -> Result<Snapshot, String> {
     let shown = path.display().to_string();
-    let mut spec = GuestSpec::new(shown.clone())
-        .memory_limit(cfg.max_memory)
-        .timeout(Timeout::after(cfg.timeout))
-        .unknown_imports(cfg.unknown_imports)
-        .dynamic_loading(false);
-    for (guest, host_dir) in &cfg.volumes {
-        spec = spec.volume(host_dir, guest.clone(), Access::ReadWrite);
-    }
+    let spec = crate::runner::route_guest(cfg, shown.clone());
     let mut s = Session::new(host, module, spec).map_err(|e| e.to_string())?;
     if let Err(o) = s.start(Start::Fresh) {
         return Err(format!("cannot start it: {o}"));

@@ -87,6 +87,21 @@ fn stdin_with(body: &[u8]) -> std::io::Result<OwnedFd> {
     Ok(fd)
 }
 
+/// What every guest of a module route is given, its initialisation's
+/// too: the route's limits, unknown-import policy and volumes. Module
+/// routes link statically (see `route_snapshot`).
+pub(crate) fn route_guest(cfg: &ModuleConfig, argv0: String) -> GuestSpec {
+    let mut spec = GuestSpec::new(argv0)
+        .memory_limit(cfg.max_memory)
+        .timeout(Timeout::after(cfg.timeout))
+        .unknown_imports(cfg.unknown_imports)
+        .dynamic_loading(false);
+    for (guest, host_dir) in &cfg.volumes {
+        spec = spec.volume(host_dir, guest.clone(), Access::ReadWrite);
+    }
+    spec
+}
+
 /// Runs `module` for one request; `stderr` receives what the guest wrote
 /// to its stderr.
 pub fn run(
@@ -107,20 +122,13 @@ pub fn run(
         Err(e) => return Outcome::Failed(format!("cannot set up the standard streams: {e}")),
     };
     let mut argv = req.argv.into_iter();
-    let mut spec = GuestSpec::new(argv.next().unwrap_or_default())
-        .args(argv)
-        .envs(req.env)
-        .stdio(Stdio::Fd(stdin), Stdio::Fd(out_guest), Stdio::Fd(err_guest))
-        .memory_limit(cfg.max_memory)
-        .timeout(Timeout::after(cfg.timeout))
-        .unknown_imports(cfg.unknown_imports)
-        // Module routes link statically (see `route_snapshot`).
-        .dynamic_loading(false);
-    for (guest, host_dir) in &cfg.volumes {
-        spec = spec.volume(host_dir, guest.clone(), Access::ReadWrite);
-    }
+    let spec = route_guest(cfg, argv.next().unwrap_or_default()).args(argv).envs(req.env).stdio(
+        Stdio::Fd(stdin),
+        Stdio::Fd(out_guest),
+        Stdio::Fd(err_guest),
+    );
     let outcome = match Session::new(host, module, spec) {
-        Ok(s) => {
+        Ok(mut s) => {
             let start = match snapshot {
                 Some(snapshot) => Start::Restore { snapshot, libraries: None },
                 None => Start::Fresh,

@@ -162,7 +162,9 @@ impl Session {
     }
 
     /// Starts the guest as `how` says and calls `entry` without parameters.
-    pub fn run(mut self, how: Start<'_>, entry: &str) -> Outcome {
+    /// The session stays for what the caller reads afterwards (the Faasm
+    /// output, the store).
+    pub fn run(&mut self, how: Start<'_>, entry: &str) -> Outcome {
         match self.start(how) {
             Ok(_) => self.call(entry, &[]),
             Err(o) => o,

@@ -226,10 +226,7 @@ impl PythonGuest {
             Ok(s) => s,
             Err(e) => return failed(e.to_string()),
         };
-        let outcome = match s.start(start) {
-            Ok(_) => s.call("_start", &[]),
-            Err(o) => o,
-        };
+        let outcome = s.run(start, "_start");
         call_result(&s, outcome)
     }
 }
